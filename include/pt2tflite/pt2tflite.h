@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -18,6 +19,42 @@ struct InputShape {
   std::vector<int64_t> dims;
 };
 
+enum class QuantizeMode { kNone, kFloat16, kDynamic, kInt8, kInt16x8 };
+enum class IoType { kFloat32, kInt8, kUInt8, kInt16 };
+enum class CalibrationObserver { kMinMax, kMovingAverage, kPercentile };
+
+// One array of a calibration sample, in the model's input layout (NCHW arrays are accepted
+// for NHWC inputs under --nhwc-io and transposed).
+struct FloatArray {
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+
+struct QuantizeOptions {
+  QuantizeMode mode = QuantizeMode::kNone;
+  // Types of the model's inputs/outputs in int8 / int16x8 mode (float32: QUANTIZE/DEQUANTIZE at
+  // the borders; uint8 goes with int8, int16 with int16x8).
+  IoType input_type = IoType::kFloat32;
+  IoType output_type = IoType::kFloat32;
+  // Conv/depthwise weights per tensor instead of per output channel.
+  bool per_tensor = false;
+  // Representative data (int8 / int16x8): a .npy or .npz file, or a folder of them. Each array
+  // is one sample (the input's shape) or a stack of samples (one more leading axis). An .npz
+  // names its arrays after the model's inputs (or holds one array for a one-input model).
+  std::string calibration_path;
+  // Or in memory: samples × (one array per model input, in input order).
+  std::vector<std::vector<FloatArray>> calibration_samples;
+  int64_t calibration_size = 0;  // use the first N samples only; 0 = all
+  CalibrationObserver observer = CalibrationObserver::kMinMax;
+  double percentile = 99.99;  // for kPercentile
+  // Node names (ONNX names) or TFLite op types (CONV_2D) kept float32 in int8/int16x8 mode.
+  std::vector<std::string> fallback_float;
+  // Ops with no integer kernel stay float32 instead of failing the conversion.
+  bool allow_float_fallback = false;
+  // Called while calibrating: (samples done, samples to do).
+  std::function<void(size_t, size_t)> progress;
+};
+
 struct ConvertOptions {
   // Inputs and outputs in NHWC (channels last) instead of the model's NCHW: removes the
   // border transposes. Applies to every 3-D to 5-D input and output.
@@ -26,6 +63,8 @@ struct ConvertOptions {
   int64_t batch = 0;
   // Explicit shapes for named inputs; takes precedence over `batch`.
   std::vector<InputShape> input_shapes;
+  // Post-training quantization; mode kNone keeps float32.
+  QuantizeOptions quantize;
   // Print the graph after this pass ("all" for every pass, "list" to list pass names).
   std::string dump_after;
   // Where --dump-after and pass statistics go; nullptr: nowhere.

@@ -1,6 +1,10 @@
 // pt2tflite command line: convert | inspect | ops. Argument parsing and printing only;
 // everything else is the public API.
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -31,6 +35,28 @@ convert options:
                            fix the shape of input NAME (repeatable); overrides --batch
   --dump-after PASS        print the graph after PASS to stderr ("all": after every pass,
                            "list": print the pass names)
+
+quantization (post-training; see the README's quantization section):
+  --quantize MODE          float16  float constants stored as FLOAT16, DEQUANTIZE before use
+                           dynamic  weights >= 1024 elements int8 (hybrid conv/FC kernels)
+                           int8     full integer: int8 activations, per-channel int8 weights,
+                                    int32 bias; needs --calibration
+                           int16x8  int16 activations, int8 weights, int64 bias; needs
+                                    --calibration
+  --calibration PATH       representative inputs: a .npy/.npz file or a folder of them; each
+                           array is one sample or a stack [N, ...]; an .npz names arrays after
+                           the model's inputs. NCHW arrays are accepted with --nhwc-io
+  --calibration-size N     use the first N samples only
+  --observer KIND          range observer: minmax (default), moving_average, percentile
+  --percentile P           percentile kept by --observer percentile (default 99.99)
+  --io-type TYPE           type of the model's inputs and outputs in int8/int16x8 mode:
+                           float32 (default; QUANTIZE/DEQUANTIZE inside), int8, uint8, int16
+  --input-type TYPE, --output-type TYPE
+                           the same for inputs or outputs only
+  --per-tensor             conv/depthwise weights per tensor instead of per channel
+  --fallback-float LIST    comma-separated node names (ONNX names) or op types (SOFTMAX) that
+                           stay float32 in int8/int16x8 mode, DEQUANTIZE/QUANTIZE around them
+  --allow-float-fallback   ops with no integer kernel stay float32 instead of failing
 
 inspect: ops by type, transposes, tensors, bytes, inputs/outputs with shapes and dtypes.
 ops:     the ONNX op types this build can convert.
@@ -66,6 +92,91 @@ bool parse_input_shape(const std::string& arg, pt2tflite::InputShape* out) {
   return !out->dims.empty();
 }
 
+bool parse_io_type(const std::string& s, pt2tflite::IoType* t) {
+  static const std::map<std::string, pt2tflite::IoType> types = {{"float32", pt2tflite::IoType::kFloat32},
+                                                                 {"int8", pt2tflite::IoType::kInt8},
+                                                                 {"uint8", pt2tflite::IoType::kUInt8},
+                                                                 {"int16", pt2tflite::IoType::kInt16}};
+  auto it = types.find(s);
+  if (it == types.end()) return false;
+  *t = it->second;
+  return true;
+}
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// Calibration progress on a terminal: samples done, rate, time left (one line, redrawn).
+void show_progress(size_t done, size_t total) {
+  using clock = std::chrono::steady_clock;
+  static clock::time_point start = clock::now();
+  if (done <= 1) start = clock::now();
+  const double secs = std::chrono::duration<double>(clock::now() - start).count();
+  const double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
+  const double left = rate > 0 ? static_cast<double>(total - done) / rate : 0;
+  std::fprintf(stderr, "\rcalibrating: %zu/%zu samples, %.1f/s, %.0f s left   ", done, total, rate, left);
+  if (done == total) std::fprintf(stderr, "\n");
+}
+
+// Returns -1 when `a` is not a quantization option, 0 when parsed, else the usage exit code.
+template <typename Next>
+int parse_quantize_option(const std::string& a, Next next, pt2tflite::QuantizeOptions* q) {
+  using pt2tflite::QuantizeMode;
+  if (a == "--quantize") {
+    static const std::map<std::string, QuantizeMode> modes = {{"none", QuantizeMode::kNone},
+                                                              {"float16", QuantizeMode::kFloat16},
+                                                              {"dynamic", QuantizeMode::kDynamic},
+                                                              {"int8", QuantizeMode::kInt8},
+                                                              {"int16x8", QuantizeMode::kInt16x8}};
+    const char* v = next("mode");
+    if (!v || !modes.count(v)) return usage_error("--quantize needs float16, dynamic, int8 or int16x8");
+    q->mode = modes.at(v);
+  } else if (a == "--calibration") {
+    const char* v = next("path");
+    if (!v) return usage_error("--calibration needs a .npy/.npz file or a folder");
+    q->calibration_path = v;
+  } else if (a == "--calibration-size") {
+    const char* v = next("N");
+    if (!v || !parse_int(v, &q->calibration_size)) return usage_error("--calibration-size needs a positive integer");
+  } else if (a == "--observer") {
+    const char* v = next("kind");
+    const std::string k = v ? v : "";
+    if (k == "minmax") q->observer = pt2tflite::CalibrationObserver::kMinMax;
+    else if (k == "moving_average") q->observer = pt2tflite::CalibrationObserver::kMovingAverage;
+    else if (k == "percentile") q->observer = pt2tflite::CalibrationObserver::kPercentile;
+    else return usage_error("--observer needs minmax, moving_average or percentile");
+  } else if (a == "--percentile") {
+    const char* v = next("P");
+    char* end = nullptr;
+    const double p = v ? std::strtod(v, &end) : 0;
+    if (!v || *end != '\0' || !(p > 50 && p <= 100)) return usage_error("--percentile needs a number in (50, 100]");
+    q->percentile = p;
+  } else if (a == "--io-type" || a == "--input-type" || a == "--output-type") {
+    const char* v = next("type");
+    pt2tflite::IoType t;
+    if (!v || !parse_io_type(v, &t)) return usage_error(a + " needs float32, int8, uint8 or int16");
+    if (a != "--output-type") q->input_type = t;
+    if (a != "--input-type") q->output_type = t;
+  } else if (a == "--per-tensor") {
+    q->per_tensor = true;
+  } else if (a == "--fallback-float") {
+    const char* v = next("list");
+    if (!v || split_list(v).empty()) return usage_error("--fallback-float needs node names or op types, comma-separated");
+    for (auto& s : split_list(v)) q->fallback_float.push_back(s);
+  } else if (a == "--allow-float-fallback") {
+    q->allow_float_fallback = true;
+  } else {
+    return -1;
+  }
+  return 0;
+}
+
 int run_convert(int argc, char** argv) {
   pt2tflite::ConvertOptions opt;
   std::string input, output;
@@ -95,6 +206,8 @@ int run_convert(int argc, char** argv) {
       const char* v = next("pass");
       if (!v) return usage_error("--dump-after needs a pass name, 'all' or 'list'");
       opt.dump_after = v;
+    } else if (int r = parse_quantize_option(a, next, &opt.quantize); r >= 0) {
+      if (r > 0) return r;
     } else if (!a.empty() && a[0] == '-') {
       return usage_error("unknown option '" + a + "' for convert");
     } else if (input.empty()) {
@@ -115,6 +228,7 @@ int run_convert(int argc, char** argv) {
       return usage_error("--dump-after: no pass named '" + opt.dump_after + "' (see --dump-after list)");
     opt.log = &std::cerr;
   }
+  if (isatty(STDERR_FILENO)) opt.quantize.progress = show_progress;
   auto result = pt2tflite::convert_file(input, opt);
   if (!result.is_ok()) {
     std::cerr << "pt2tflite: error: " << result.status().to_string() << "\n";

@@ -44,6 +44,10 @@ bool broadcasts(const Node& n) {
 
 int v1(const Node&) { return 1; }
 
+// 16x8 ADD/SUB: the general-scale kernel (pot_scale_int16 = false), as TFLite's own converter
+// writes it; the power-of-two path would need every scale to be a power of two.
+bool int16_input(const Node& n) { return n.input(0) && n.input(0)->dtype == ir::DType::kInt16; }
+
 // Builders for option tables with no fields.
 template <typename Builder>
 Offset<void> empty_options(FlatBufferBuilder& fbb, const Node&) {
@@ -109,10 +113,14 @@ const std::map<std::string, OpInfo>& table() {
                              v1};
     auto binary_version = [](const Node& n) { return broadcasts(n) && max_input_rank(n) > 4 ? 3 : 1; };
     m["tfl.ADD"] = {BuiltinOperator::ADD, BuiltinOptions::AddOptions,
-                    [](FlatBufferBuilder& fbb, const Node& n) { return tflite::CreateAddOptions(fbb, activation(n)).Union(); },
+                    [](FlatBufferBuilder& fbb, const Node& n) {
+                      return tflite::CreateAddOptions(fbb, activation(n), !int16_input(n)).Union();
+                    },
                     binary_version};
     m["tfl.SUB"] = {BuiltinOperator::SUB, BuiltinOptions::SubOptions,
-                    [](FlatBufferBuilder& fbb, const Node& n) { return tflite::CreateSubOptions(fbb, activation(n)).Union(); },
+                    [](FlatBufferBuilder& fbb, const Node& n) {
+                      return tflite::CreateSubOptions(fbb, activation(n), !int16_input(n)).Union();
+                    },
                     binary_version};
     m["tfl.MUL"] = {BuiltinOperator::MUL, BuiltinOptions::MulOptions,
                     [](FlatBufferBuilder& fbb, const Node& n) { return tflite::CreateMulOptions(fbb, activation(n)).Union(); },

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "tflite/op_table.h"
+#include "tflite/quantized_versions.h"
 
 namespace pt2tflite::tflite_writer {
 
@@ -119,7 +120,7 @@ class ModelWriter {
 
   Offset<tflite::Operator> write_operator(const ir::Node& n) {
     const OpInfo& info = *find_op(n.op);
-    const int version = info.version ? info.version(n) : 1;
+    const int version = std::max(info.version ? info.version(n) : 1, quantized_version(n));
     auto it = std::find_if(opcodes_.begin(), opcodes_.end(), [&](const auto& p) { return p.first == info.code; });
     uint32_t opcode_index;
     if (it == opcodes_.end()) {

@@ -1,0 +1,12 @@
+// The quantization stage: the lowered, optimised float graph in; the same graph with the
+// requested post-training quantization out (see include/pt2tflite/pt2tflite.h QuantizeOptions).
+#pragma once
+
+#include "ir/graph.h"
+#include "pt2tflite/pt2tflite.h"
+
+namespace pt2tflite::quant {
+
+Status quantize(ir::Graph& g, const QuantizeOptions& options, bool nhwc_io);
+
+}  // namespace pt2tflite::quant
