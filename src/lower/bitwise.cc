@@ -8,9 +8,12 @@
 //   Or(a, b)  = (a ^ b) + (a & b)          (disjoint bits: the sum is the OR, no carry)
 // int8/uint8/int16 run in int32 between CASTs (exact: the extended values have the same
 // bits below the type's width); int64 is refused (BITWISE_XOR has no int64 kernel).
-// BitShift (ONNX: unsigned types; TFLite holds uint8 of them): RIGHT → RIGHT_SHIFT,
-// LEFT → x · 2^y in int32, wrapped back to uint8 by the CAST. RIGHT_SHIFT clamps shift
-// amounts to the type's width − 1 where ONNX gives 0: a constant amount ≥ 8 is refused.
+// BitShift (uint8, and int8/int16/int32 from opset 28), computed in int32: RIGHT is an
+// arithmetic RIGHT_SHIFT of the sign- or zero-extended value; LEFT multiplies in int64 by
+// 2^y (a GATHER from a constant table: POW has no int64 kernel) and the CAST back keeps the
+// low bits, discarding those shifted past the width. A shift y < 0 or ≥ the width gives the
+// sign fill (opset 28; older opsets leave it undefined): RIGHT shifts by 31 instead (TFLite
+// would clamp to width − 1, wrong for uint8), LEFT selects 0.
 #include "lower/context.h"
 #include "lower/eval_util.h"
 #include "lower/registry.h"
@@ -82,8 +85,10 @@ Result<std::vector<ir::Tensor>> fold_bitwise(const Node& n) {
     if (op == "onnx.BitwiseAnd") return wrap(t, ux & uy);
     if (op == "onnx.BitwiseOr") return wrap(t, ux | uy);
     if (op == "onnx.BitwiseXor") return wrap(t, ux ^ uy);
-    if (uy >= 64) return int64_t{0};  // BitShift past the width
-    return wrap(t, left ? ux << uy : (ux & mask_of(t)) >> uy);
+    const int bits = t == DType::kInt8 || t == DType::kUInt8 ? 8 : t == DType::kInt16 ? 16 : t == DType::kInt32 ? 32 : 64;
+    if (y < 0 || y >= bits) return !left && x < 0 ? int64_t{-1} : int64_t{0};  // the sign fill (opset 28)
+    if (left) return wrap(t, ux << uy);
+    return x < 0 ? x >> y : static_cast<int64_t>((ux & mask_of(t)) >> uy);
   })};
 }
 
@@ -114,28 +119,57 @@ class Int32Ops {
   const Node& n_;
 };
 
+int bits_of(DType t) { return t == DType::kInt8 || t == DType::kUInt8 ? 8 : t == DType::kInt16 ? 16 : 32; }
+
+Status lower_bit_shift(LowerContext& ctx, Node& n) {
+  Value* out = n.outputs[0];
+  const DType t = out->dtype;
+  const int bits = bits_of(t);
+  Int32Ops o(ctx, n);
+  Value* x = ctx.cast(n, n.inputs[0], DType::kInt32);
+  Value* y = ctx.cast(n, n.inputs[1], DType::kInt32);
+  auto cmp = [&](const char* name, Value* a, Value* b) {
+    Value* r = ctx.temp(n, DType::kBool, a->shape, name + 4);
+    ctx.emit(name, n, {a, b}, {r});
+    return r;
+  };
+  Value* oob = ctx.temp(n, DType::kBool, y->shape, "out_of_range");
+  ctx.emit("tfl.LOGICAL_OR", n, {cmp("tfl.LESS", y, o.scalar(0)), cmp("tfl.GREATER_EQUAL", y, o.scalar(bits))}, {oob});
+  auto select = [&](Value* c, Value* a, Value* b, DType dt, const Shape& s, Value* into = nullptr) {
+    if (!into) into = ctx.temp(n, dt, s, "select");
+    ctx.emit("tfl.SELECT_V2", n, {c, a, b}, {into});
+    return into;
+  };
+  if (n.get_string("direction", "") == "RIGHT") {
+    Value* r = o.op("tfl.RIGHT_SHIFT", x, select(oob, o.scalar(31), y, DType::kInt32, y->shape));
+    if (t == DType::kInt32)
+      ctx.reshape(n, r, r->shape, out);
+    else
+      ctx.cast(n, r, t, out);
+    return Status::ok();
+  }
+  std::vector<int64_t> powers;
+  for (int k = 0; k < bits; ++k) powers.push_back(int64_t{1} << k);
+  Value* table = ctx.constant(n, "powers_of_2", ir::Tensor::from_int64s(DType::kInt64, {bits}, powers));
+  Value* p = ctx.temp(n, DType::kInt64, y->shape, "pow2");
+  ctx.emit("tfl.GATHER", n, {table, select(oob, o.scalar(0), y, DType::kInt32, y->shape)}, {p})->attrs["axis"] =
+      int64_t{0};
+  Value* prod = ctx.temp(n, DType::kInt64, out->shape, "shifted");
+  ctx.emit("tfl.MUL", n, {ctx.cast(n, x, DType::kInt64), p}, {prod});
+  Value* zero = ctx.constant(n, "zero", ir::Tensor::from_int64s(t, {}, {0}));
+  select(oob, zero, ctx.cast(n, prod, t), t, out->shape, out);
+  return Status::ok();
+}
+
 Status lower_bitwise(LowerContext& ctx, Node& n) {
   Value* out = n.outputs[0];
   const DType t = out->dtype;
   const std::string& op = n.op;
   NODE_UNSUPPORTED_IF(n, t == DType::kInt64 || t == DType::kUInt64,
                       std::string("TFLite's BITWISE_XOR/RIGHT_SHIFT have no ") + ir::dtype_name(t) + " kernel");
-  if (op == "onnx.BitShift") {
-    NODE_UNSUPPORTED_IF(n, t != DType::kUInt8, std::string("BitShift on ") + ir::dtype_name(t));
-    Value* y = n.inputs[1];
-    if (y->is_const())
-      for (int64_t s : y->data->to_int64s())
-        NODE_UNSUPPORTED_IF(n, s >= 8, "shift by " + std::to_string(s) + " ≥ 8 bits (TFLite clamps, ONNX gives 0)");
-    if (n.get_string("direction", "") == "RIGHT") {
-      ctx.emit("tfl.RIGHT_SHIFT", n, {n.inputs[0], y}, {out});
-      return Status::ok();
-    }
-    Int32Ops o(ctx, n);
-    Value* x32 = ctx.cast(n, n.inputs[0], DType::kInt32);
-    Value* p = o.op("tfl.POW", o.scalar(2), ctx.cast(n, y, DType::kInt32));
-    ctx.cast(n, o.op("tfl.MUL", x32, p), t, out);
-    return Status::ok();
-  }
+  NODE_UNSUPPORTED_IF(n, op == "onnx.BitShift" && n.opset > 0 && n.opset < 28 && t != DType::kUInt8,
+                      "BitShift before opset 28 takes unsigned types only");
+  if (op == "onnx.BitShift") return lower_bit_shift(ctx, n);
   if (op == "onnx.BitwiseXor" || op == "onnx.BitwiseNot") {
     Value* b = op == "onnx.BitwiseNot" ? ctx.constant(n, "all_ones", ir::Tensor::from_int64s(t, {}, {wrap(t, ~0ull)}))
                                        : n.inputs[1];
