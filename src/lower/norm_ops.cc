@@ -6,7 +6,8 @@
 //        radius = (size−1)/2, alpha' = alpha/size. An even size (an asymmetric window) is
 //        refused. Any rank ≥ 2: the spatial axes are flattened into one.
 //   RMSNormalization (opset 23): x · RSQRT(MEAN(x², axes [axis, rank)) + eps) · scale.
-//   LpNormalization: x / SUM(|x|) (p=1) or x / SQRT(SUM(x²)) (p=2) along one axis.
+//   LpNormalization: x / SUM(|x|) (p=1) or x / SQRT(SUM(x²)) (p=2) along one axis; a zero
+//        norm gives 0, not 0/0 (ONNX's reference and onnxruntime do so).
 //   MeanVarianceNormalization: (x − m) / (√MEAN((x − m)²) + 1e-9) over `axes` — ONNX's
 //        function body uses E[x²] − E[x]² for the variance; the two-pass form is the same
 //        number, more accurately.
@@ -143,7 +144,11 @@ Status lower_lp_normalization(LowerContext& ctx, Node& n) {
   const int64_t axis = normalize_axis(n.get_int("axis", -1), n.inputs[0]->shape.size());
   NODE_CHECK(n, axis >= 0, "axis out of range");
   return in_float32(ctx, n, [&](Value* x, Value* y) {
-    emit(ctx, n, "tfl.DIV", {x, lp_norm(ctx, n, x, static_cast<double>(p), {axis})}, y);
+    Value* norm = lp_norm(ctx, n, x, static_cast<double>(p), {axis});
+    Value* zero = scalar(ctx, n, 0);
+    Value* is_zero = ctx.temp(n, DType::kBool, norm->shape, "zero_norm");
+    ctx.emit("tfl.EQUAL", n, {norm, zero}, {is_zero});
+    emit(ctx, n, "tfl.SELECT_V2", {is_zero, zero, emit(ctx, n, "tfl.DIV", {x, norm})}, y);
     return Status::ok();
   });
 }
