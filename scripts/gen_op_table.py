@@ -16,7 +16,7 @@ def table(binary: str) -> str:
     ops = subprocess.run([binary, "ops"], check=True, capture_output=True, text=True).stdout.split()
     per_row = 8
     rows = [ops[i:i + per_row] for i in range(0, len(ops), per_row)]
-    lines = [f"{len(ops)} ONNX op types (default domain, opsets 7–23):", ""]
+    lines = [f"{len(ops)} ONNX op types (default domain, opsets 7–28):", ""]
     lines.append("| " + " | ".join([""] * per_row) + " |")
     lines.append("|" + "---|" * per_row)
     for r in rows:

@@ -21,7 +21,7 @@ import numpy as np
 from .errors import ConversionError, MissingExtraError
 
 EXPORTERS = ("auto", "dynamo", "torchscript")
-TORCHSCRIPT_OPSET = 17  # what the TorchScript exporter does best; the importer takes 7-23
+TORCHSCRIPT_OPSET = 17  # what the TorchScript exporter does best; the importer takes 7-28
 
 
 class ExportError(ConversionError):

@@ -14,6 +14,8 @@ const std::vector<Step>& onnx_steps() {
        lower::infer_shapes_and_fold},
       {"fuse_gelu", "GELU spelled with Erf (no TFLite builtin) or Tanh before opset 20 becomes one onnx.Gelu",
        passes::fuse_gelu},
+      {"fuse_depth_space", "pixel (un)shuffle as Reshape/6-D Transpose/Reshape becomes one DepthToSpace/SpaceToDepth",
+       passes::fuse_depth_space},
       {"fold_batch_norm", "BatchNorm after Conv/ConvTranspose/Gemm becomes new weights and bias", passes::fold_batch_norm},
       {"dead_code", "folding leaves shape subgraphs and unused initializers behind", passes::dead_code},
   };

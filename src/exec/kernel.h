@@ -55,5 +55,6 @@ void register_pool_kernels(KernelTable& t);
 void register_elementwise_kernels(KernelTable& t);
 void register_shape_kernels(KernelTable& t);
 void register_misc_kernels(KernelTable& t);
+void register_math_kernels(KernelTable& t);  // kernels_math.cc: ATAN2 LRN BITWISE_XOR RIGHT_SHIFT
 
 }  // namespace pt2tflite::exec

@@ -1,6 +1,6 @@
 // Elementwise activations, layout-agnostic: Relu Clip Sigmoid HardSigmoid HardSwish Tanh
-// LeakyRelu PRelu Elu Selu Celu Gelu Softplus Softsign Mish, and Erf (folds; lowered only
-// inside the GELU pattern, which passes/fuse_gelu.cc turns into onnx.Gelu).
+// LeakyRelu PRelu Elu Selu Celu Gelu Softplus Softsign Mish (Erf is in unary_math.cc; the
+// GELU pattern around it becomes one onnx.Gelu in passes/fuse_gelu.cc).
 // One builtin where TFLite has it; otherwise an exact composition of builtins:
 //   HardSigmoid(x) = RELU6(6a·x + 6b) / 6          (no clamp op for [0,1] is portable)
 //   Elu_a(x)       = RELU(x) + a·ELU(MIN(x, 0))     (TFLite's ELU has a = 1)
@@ -52,8 +52,7 @@ double apply(const Node& n, double x) {
   }
   if (op == "onnx.Softplus") return softplus(x);
   if (op == "onnx.Softsign") return x / (1 + std::fabs(x));
-  if (op == "onnx.Mish") return x * std::tanh(softplus(x));
-  return std::erf(x);  // onnx.Erf
+  return x * std::tanh(softplus(x));  // onnx.Mish
 }
 
 Status infer_same(Node& n) {
@@ -96,9 +95,8 @@ Value* emit_softplus(LowerContext& ctx, const Node& n, Value* x, Value* out) {
   return emit(ctx, n, "tfl.ADD", {emit(ctx, n, "tfl.RELU", {x}), l}, out);
 }
 
-Status lower_unary(LowerContext& ctx, Node& n) {
-  Value* x = n.inputs[0];
-  Value* out = n.outputs[0];
+// The activation of x into out (both of x's type).
+Status lower_unary_as(LowerContext& ctx, Node& n, Value* x, Value* out) {
   const ir::DType dt = x->dtype;
   const std::string& op = n.op;
   if (op == "onnx.Relu" && !ir::is_float(dt)) {  // TFLite's RELU is float/quantized only
@@ -149,11 +147,21 @@ Status lower_unary(LowerContext& ctx, Node& n) {
   } else if (op == "onnx.Softsign") {  // x / (1 + |x|)
     Value* d = emit(ctx, n, "tfl.ADD", {emit(ctx, n, "tfl.ABS", {x}), scalar(ctx, n, "one", dt, 1)});
     emit(ctx, n, "tfl.DIV", {x, d}, out);
-  } else {  // onnx.Erf
-    return unsupported(n.describe() +
-                       ": Erf has no TFLite builtin; it is supported only as part of GELU, "
-                       "x*0.5*(1+erf(x/sqrt(2))), which is recognised and lowered to GELU");
+  } else {
+    return internal_error(n.describe() + ": not an activation");
   }
+  return Status::ok();
+}
+
+// float16 runs in float32 between CASTs: TFLite's activation kernels have no float16
+// (Celu allows float16 from opset 28, most others since their first version).
+Status lower_unary(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  Value* out = n.outputs[0];
+  if (x->dtype != ir::DType::kFloat16) return lower_unary_as(ctx, n, x, out);
+  Value* y = ctx.temp(n, ir::DType::kFloat32, out->shape, "f32");
+  PT_RETURN_IF_ERROR(lower_unary_as(ctx, n, ctx.cast(n, x, ir::DType::kFloat32), y));
+  ctx.cast(n, y, out->dtype, out);
   return Status::ok();
 }
 
@@ -264,9 +272,6 @@ void register_activation(Registry& r) {
   for (const char* op : {"Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Elu", "Selu", "Celu",
                          "Gelu", "Softplus", "Softsign", "Mish"})
     r.add(op, {infer_same, fold_unary, lower_unary});
-  // Erf folds on constants and fuse_gelu absorbs it into GELU; on its own it has no
-  // TFLite form, so it has no lowering and is reported with the other unsupported ops.
-  r.add("Erf", {infer_same, fold_unary, nullptr});
   r.add("Clip", {infer_same, fold_clip, lower_clip});
   r.add("PRelu", {infer_prelu, fold_prelu, lower_prelu});
 }

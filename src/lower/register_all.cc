@@ -36,6 +36,10 @@ const Registry& registry() {
     register_normalization(reg);
     register_logic(reg);
     register_math(reg);
+    register_unary_math(reg);
+    register_depth_space(reg);
+    register_norm_ops(reg);
+    register_bitwise(reg);
     return reg;
   }();
   return r;

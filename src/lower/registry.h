@@ -60,5 +60,9 @@ void register_resize(Registry& r);
 void register_normalization(Registry& r);
 void register_logic(Registry& r);  // logic.cc: Equal Greater Less GreaterOrEqual LessOrEqual And Or Xor Not
 void register_math(Registry& r);   // math.cc: Sin Cos Round Sign Mod IsNaN IsInf
+void register_depth_space(Registry& r);  // depth_space.cc: DepthToSpace SpaceToDepth
+void register_norm_ops(Registry& r);    // norm_ops.cc: LRN RMSNormalization LpNormalization MVN GlobalLpPool Hardmax
+void register_bitwise(Registry& r);     // bitwise.cc: BitwiseAnd/Or/Xor/Not BitShift
+void register_unary_math(Registry& r);  // unary_math.cc: Tan Asin … Atanh Erf ThresholdedRelu Shrink Swish Mean
 
 }  // namespace pt2tflite::lower

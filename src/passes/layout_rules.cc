@@ -20,7 +20,8 @@ const std::set<std::string>& elementwise_nary() {
   static const std::set<std::string> s = {
       "tfl.ADD", "tfl.SUB", "tfl.MUL", "tfl.DIV", "tfl.POW", "tfl.MAXIMUM", "tfl.MINIMUM", "tfl.SQUARED_DIFFERENCE",
       "tfl.PRELU", "tfl.EQUAL", "tfl.NOT_EQUAL", "tfl.LESS", "tfl.LESS_EQUAL", "tfl.GREATER", "tfl.GREATER_EQUAL",
-      "tfl.LOGICAL_AND", "tfl.LOGICAL_OR", "tfl.FLOOR_DIV", "tfl.FLOOR_MOD", "tfl.SELECT_V2"};
+      "tfl.LOGICAL_AND", "tfl.LOGICAL_OR", "tfl.FLOOR_DIV", "tfl.FLOOR_MOD", "tfl.SELECT_V2", "tfl.ATAN2",
+      "tfl.BITWISE_XOR", "tfl.RIGHT_SHIFT"};
   return s;
 }
 

@@ -14,6 +14,7 @@ Status fold_batch_norm(ir::Graph& g);       // fold_batch_norm.cc: BN into Conv/
 Status dead_code(ir::Graph& g);             // dead_code.cc: nodes nobody reads
 
 Status fuse_gelu(ir::Graph& g);             // fuse_gelu.cc: x*0.5*(1+erf(x/sqrt2)) and tanh form → onnx.Gelu
+Status fuse_depth_space(ir::Graph& g);      // fuse_depth_space.cc: Reshape/6-D Transpose/Reshape pixel (un)shuffle
 
 // --- on the TFLite graph (after lowering) ---
 Status io_layout_nhwc(ir::Graph& g);        // io_layout_nhwc.cc: --nhwc-io border rewrite

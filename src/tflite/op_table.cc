@@ -308,6 +308,17 @@ const std::map<std::string, OpInfo>& table() {
     // --- added by the conformance work (bool reductions) ---
     m["tfl.REDUCE_ANY"] = {BuiltinOperator::REDUCE_ANY, BuiltinOptions::ReducerOptions, reducer, v1};
     m["tfl.REDUCE_ALL"] = {BuiltinOperator::REDUCE_ALL, BuiltinOptions::ReducerOptions, reducer, v1};
+    // --- added by the vision/math op breadth work ---
+    simple("tfl.ATAN2", BuiltinOperator::ATAN2);
+    simple("tfl.BITWISE_XOR", BuiltinOperator::BITWISE_XOR);
+    simple("tfl.RIGHT_SHIFT", BuiltinOperator::RIGHT_SHIFT);
+    m["tfl.LOCAL_RESPONSE_NORMALIZATION"] = {
+        BuiltinOperator::LOCAL_RESPONSE_NORMALIZATION, BuiltinOptions::LocalResponseNormalizationOptions,
+        [](FlatBufferBuilder& fbb, const Node& n) {
+          return tflite::CreateLocalResponseNormalizationOptions(fbb, i32(n, "radius"), f32(n, "bias"), f32(n, "alpha"),
+                                                                 f32(n, "beta")).Union();
+        },
+        v1};
     return m;
   }();
   return t;

@@ -243,6 +243,20 @@ CASES: list[Case] = [
     Case("interpolate_bilinear_size_24x40", fn(lambda m, x: F.interpolate(x, size=(24, 40), mode="bilinear",
                                                                           align_corners=False))),
     Case("interpolate_nearest_size_24x40", fn(lambda m, x: F.interpolate(x, size=(24, 40), mode="nearest"))),
+    # ---------------------------------------------------------------- depth/space, math (issue 3)
+    # pixel_shuffle exports DepthToSpace mode=CRD (a channel GATHER + DEPTH_TO_SPACE);
+    # pixel_unshuffle exports Reshape/6-D Transpose/Reshape, fused into SpaceToDepth.
+    Case("pixel_shuffle_2", fn(lambda m, x: F.pixel_shuffle(x, 2))),
+    Case("conv_pixel_shuffle_3", fn(lambda m, x: F.pixel_shuffle(m.c(x), 3), c=nn.Conv2d(8, 18, 3, padding=1))),
+    Case("pixel_unshuffle_2", fn(lambda m, x: F.pixel_unshuffle(x, 2))),
+    Case("erf", fn(lambda m, x: torch.erf(x * 2.0))),
+    Case("tan", fn(lambda m, x: torch.tan(x * 0.5))),
+    Case("atan", fn(lambda m, x: torch.atan(x * 3.0))),
+    Case("asin_acos", fn(lambda m, x: torch.asin(torch.tanh(x)) + torch.acos(torch.tanh(x * 0.5)))),
+    # TorchScript (opset 17) cannot export the hyperbolics.
+    Case("sinh_cosh", fn(lambda m, x: torch.sinh(x) - torch.cosh(x * 0.5)), exporters=("dynamo",)),
+    Case("asinh_acosh_atanh", fn(lambda m, x: torch.asinh(x * 4.0) + torch.acosh(x.abs() + 1.0) +
+                                 torch.atanh(torch.tanh(x))), exporters=("dynamo",)),
     # ---------------------------------------------------------------- BatchNorm
     Case("conv_batchnorm", fn(lambda m, x: m.bn(m.c(x)), c=nn.Conv2d(8, 16, 3, padding=1), bn=nn.BatchNorm2d(16)),
          exporters=BN_EXPORTERS),

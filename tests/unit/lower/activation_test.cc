@@ -216,14 +216,6 @@ TEST(LowerActivation, ComposedFormsUseOnlyBuiltins) {
   }
 }
 
-TEST(LowerActivation, ErfAloneIsUnsupportedAndSaysWhy) {
-  Act t("Erf");
-  Status s = t.run();
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(s.message().find("GELU"), std::string::npos) << s.message();
-}
-
 TEST(LowerActivation, FoldsConstantInputs) {
   const std::vector<float> in{-2.0f, -0.5f, 0.0f, 1.5f};
   struct Case {
