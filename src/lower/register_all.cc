@@ -36,6 +36,7 @@ const Registry& registry() {
     register_normalization(reg);
     register_logic(reg);
     register_math(reg);
+    register_recurrent(reg);
     return reg;
   }();
   return r;

@@ -60,5 +60,6 @@ void register_resize(Registry& r);
 void register_normalization(Registry& r);
 void register_logic(Registry& r);  // logic.cc: Equal Greater Less GreaterOrEqual LessOrEqual And Or Xor Not
 void register_math(Registry& r);   // math.cc: Sin Cos Round Sign Mod IsNaN IsInf
+void register_recurrent(Registry& r);  // recurrent.cc: RNN GRU LSTM (unrolled)
 
 }  // namespace pt2tflite::lower
