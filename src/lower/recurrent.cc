@@ -142,14 +142,18 @@ class Unroller {
   Status check() {
     const Node& n = n_;
     NODE_UNSUPPORTED_IF(n, n.inputs[0]->dtype != DType::kFloat32, "only float32 recurrent ops are supported");
+    std::string live;  // weights fed at run time, all named in one message
+    const char* what[] = {"", "W", "R", "B", "", "", "", "P"};
     for (size_t i : {size_t{1}, size_t{2}, size_t{3}, size_t{7}})
-      NODE_UNSUPPORTED_IF(n, n.input(i) && !n.inputs[i]->is_const(),
-                          "weights (input " + std::to_string(i) + ") are computed at run time; they must be constant");
+      if (n.input(i) && !n.inputs[i]->is_const())
+        live += std::string(live.empty() ? "" : ", ") + what[i] + " (input '" + n.inputs[i]->name + "')";
+    NODE_UNSUPPORTED_IF(n, !live.empty(), "weights " + live + " computed at run time; they must be constant");
     NODE_UNSUPPORTED_IF(n, n.has("clip"), "the clip attribute (cell clipping) is not supported");
     NODE_UNSUPPORTED_IF(n, n.get_int("input_forget", 0) != 0, "input_forget=1 (coupled input/forget gate) is not supported");
     NODE_UNSUPPORTED_IF(n, s_.seq < 1, "the sequence is empty");
     if (const Value* lens = n.input(4)) {
-      NODE_UNSUPPORTED_IF(n, !lens->is_const(), "sequence_lens computed at run time is not supported (lengths must be constant)");
+      NODE_UNSUPPORTED_IF(n, !lens->is_const(), "sequence_lens (input '" + lens->name +
+                                                    "') computed at run time is not supported (lengths must be constant)");
       for (int64_t len : lens->data->to_int64s())
         NODE_UNSUPPORTED_IF(n, len != s_.seq,
                             "sequence_lens " + std::to_string(len) + " differs from the sequence length " +
