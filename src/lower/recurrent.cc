@@ -19,9 +19,13 @@
 // PACKed along time and reshaped to [T,B,2,H], then transposed to ONNX's [T,2,B,H]: torch
 // follows Y with the inverse transpose (to [T,B,2·H]), so the two cancel.
 //
+// Constant sequence_lens shorter than the sequence mask the steps past a row's end with
+// [B,1] constants: Y is 0 there and the state carries over unchanged, which also makes a
+// reverse direction start at each row's own last element.
+//
 // Refused (NODE_UNSUPPORTED_IF): activations other than Sigmoid/Tanh/Relu, clip,
-// input_forget, sequence_lens that differ from the sequence length or are computed at run
-// time, weights computed at run time, non-float32 data.
+// input_forget, sequence_lens computed at run time or outside 1..T, weights computed at run
+// time, non-float32 data.
 #include <algorithm>
 #include <map>
 
@@ -154,10 +158,12 @@ class Unroller {
     if (const Value* lens = n.input(4)) {
       NODE_UNSUPPORTED_IF(n, !lens->is_const(), "sequence_lens (input '" + lens->name +
                                                     "') computed at run time is not supported (lengths must be constant)");
-      for (int64_t len : lens->data->to_int64s())
-        NODE_UNSUPPORTED_IF(n, len != s_.seq,
-                            "sequence_lens " + std::to_string(len) + " differs from the sequence length " +
-                                std::to_string(s_.seq) + "; only full-length sequences are supported");
+      NODE_CHECK(n, lens->data->size() == s_.batch, "sequence_lens must hold one length per batch row");
+      lens_ = lens->data->to_int64s();
+      for (int64_t len : lens_)
+        NODE_UNSUPPORTED_IF(n, len < 1 || len > s_.seq,
+                            "sequence_lens " + std::to_string(len) + " is outside 1.." + std::to_string(s_.seq));
+      if (std::all_of(lens_.begin(), lens_.end(), [&](int64_t len) { return len == s_.seq; })) lens_.clear();
     }
     const auto defaults = default_activations(s_.cell);
     acts_.clear();
@@ -294,6 +300,7 @@ class Unroller {
     const bool backwards = s_.reverse_only || d == 1;
     for (int64_t k = 0; k < s_.seq; ++k) {
       const int64_t t = backwards ? s_.seq - 1 - k : k;
+      Value *h_prev = h, *c_prev = c;
       if (s_.cell == Cell::kRnn) {
         Value* pre = h ? binary("tfl.ADD", xw[t], fc(h, r, gh, hid, std::vector<float>(gh, 0.0f), bh(gh), tag(d, t, "rec")),
                                 tag(d, t, "pre"))
@@ -305,10 +312,32 @@ class Unroller {
         lstm_step(d, t, xw[t], &h, &c, r, peep);
       }
       hs_[d][t] = h;
+      if (Value* valid = step_mask(t, false)) {
+        // Rows past their length: Y is 0 and the state stays as it was (in reverse, the
+        // initial state until the row's last element is reached).
+        Value* invalid = step_mask(t, true);
+        hs_[d][t] = binary("tfl.MUL", h, valid, tag(d, t, "y_masked"));
+        h = keep_where(hs_[d][t], h_prev, invalid, tag(d, t, "h_masked"));
+        if (c) c = keep_where(binary("tfl.MUL", c, valid, tag(d, t, "c_valid")), c_prev, invalid, tag(d, t, "c_masked"));
+      }
     }
     last_h_.push_back(h);
     last_c_.push_back(c);
     return Status::ok();
+  }
+
+  // [B, 1] of 1 where step t is inside the row's sequence_lens (0 where not), or its
+  // complement; nullptr when every row includes step t.
+  Value* step_mask(int64_t t, bool complement) {
+    if (lens_.empty() || std::all_of(lens_.begin(), lens_.end(), [&](int64_t len) { return t < len; })) return nullptr;
+    std::vector<float> m;
+    for (int64_t len : lens_) m.push_back((t < len) != complement ? 1.0f : 0.0f);
+    return ctx_.constant(n_, complement ? "step_invalid" : "step_valid", Tensor::from_floats({s_.batch, 1}, m));
+  }
+  // masked_new + prev·invalid (prev nullptr: zero).
+  Value* keep_where(Value* masked_new, Value* prev, Value* invalid, const std::string& suffix) {
+    if (!prev) return masked_new;
+    return binary("tfl.ADD", masked_new, binary("tfl.MUL", prev, invalid, suffix + "_kept"), suffix);
   }
 
   // z = f(xz + Rz·h), r = f(xr + Rr·h), n = g(xh + Rh·(r⊙h))  or, linear_before_reset,
@@ -420,6 +449,7 @@ class Unroller {
   const Node& n_;
   const Spec& s_;
   std::vector<std::string> acts_;
+  std::vector<int64_t> lens_;  // sequence_lens when some row is shorter than the sequence
   bool lbr_ = false;
   std::vector<std::vector<Value*>> hs_;  // [direction][time index] → H after that step
   std::vector<Value*> last_h_, last_c_;

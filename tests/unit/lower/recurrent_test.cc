@@ -35,6 +35,7 @@ struct Rnn {
   bool batch_first = false, lbr = false, peepholes = false, bias = true;
   bool h0 = false, c0 = false, states_at_run_time = true;
   std::vector<std::string> acts;  // per direction; empty = ONNX's defaults
+  std::vector<int64_t> lens;      // sequence_lens; empty = absent
 
   int64_t G() const { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
   int64_t x_at(int64_t t, int64_t b, int64_t i) const { return (batch_first ? b * T + t : t * B + b) * I + i; }
@@ -75,8 +76,9 @@ struct Rnn {
       for (int64_t bi = 0; bi < B; ++bi) {
         std::vector<double> h(H), c(H);
         for (int64_t j = 0; j < H; ++j) h[j] = h_init[s_at(d, bi, j)], c[j] = c_init[s_at(d, bi, j)];
-        for (int64_t k = 0; k < T; ++k) {
-          const int64_t t = back ? T - 1 - k : k;
+        const int64_t len = lens.empty() ? T : lens[bi];  // steps past it: Y stays 0
+        for (int64_t k = 0; k < len; ++k) {
+          const int64_t t = back ? len - 1 - k : k;
           auto wx = [&](int64_t row) {
             double s = b.empty() ? 0 : b[(d * 2 * G()) * H + row];
             for (int64_t i = 0; i < I; ++i) s += w[(d * G() * H + row) * I + i] * x[x_at(t, bi, i)];
@@ -131,7 +133,8 @@ struct Rnn {
     const Shape state = batch_first ? Shape{B, D, H} : Shape{D, B, H};
     std::vector<ir::Value*> in = {c.input("X", batch_first ? Shape{B, T, I} : Shape{T, B, I}),
                                   c.f32("W", {D, G() * H, I}, w), c.f32("R", {D, G() * H, H}, r),
-                                  bias ? c.f32("B", {D, 2 * G() * H}, b) : nullptr, nullptr};
+                                  bias ? c.f32("B", {D, 2 * G() * H}, b) : nullptr,
+                                  lens.empty() ? nullptr : c.i64("sequence_lens", lens)};
     auto state_input = [&](bool given, const char* name, const std::vector<float>& v) -> ir::Value* {
       if (!given) return nullptr;
       return states_at_run_time ? c.input(name, state) : c.f32(name, state, v);
@@ -157,7 +160,7 @@ struct Rnn {
     ASSERT_TRUE(lowered.is_ok()) << lowered.message();
     std::vector<ir::Tensor> inputs = {ir::Tensor::from_floats(c.b.g.inputs[0]->shape, x)};
     if (h0 && states_at_run_time) inputs.push_back(ir::Tensor::from_floats(c.b.g.inputs[inputs.size()]->shape, h_init));
-    if (c0 && states_at_run_time) inputs.push_back(ir::Tensor::from_floats(c.b.g.inputs[inputs.size()]->shape, c_init));
+    if (c0 && states_at_run_time && op == "LSTM") inputs.push_back(ir::Tensor::from_floats(c.b.g.inputs[inputs.size()]->shape, c_init));
     auto interp = exec::Interpreter::create(c.b.g);
     ASSERT_TRUE(interp.is_ok()) << interp.status().message();
     ASSERT_TRUE(interp.value().run(inputs).is_ok());
@@ -288,17 +291,38 @@ TEST(Recurrent, RefusesWhatItCannotExpress) {
   }
 }
 
-TEST(Recurrent, SequenceLensOnlyWhenFullLength) {
-  for (const auto& [lens, ok] : std::vector<std::pair<std::vector<int64_t>, bool>>{{{3, 3}, true}, {{3, 2}, false}}) {
+TEST(Recurrent, SequenceLensMaskStepsPastEachRow) {
+  for (const std::string op : {"LSTM", "GRU", "RNN"}) {
+    Rnn r;
+    r.op = op;
+    r.T = 4;
+    r.B = 3;
+    r.lens = {4, 2, 1};
+    r.direction = "bidirectional";
+    r.h0 = r.c0 = true;
+    r.check();
+  }
+  Rnn rev;
+  rev.direction = "reverse";
+  rev.lens = {1, 3};
+  rev.batch_first = true;
+  rev.check();
+}
+
+TEST(Recurrent, SequenceLensOutsideTheSequenceRefused) {
+  for (const std::vector<int64_t>& lens : {std::vector<int64_t>{0, 3}, std::vector<int64_t>{3, 4}}) {
     Rnn r;
     r.op = "GRU";
-    OnnxCase c = r.build();
-    ir::Node* n = c.b.g.node_list()[0];
-    n->inputs[4] = c.b.g.add_const("lens", ir::Tensor::from_int64s(DType::kInt32, {2}, lens));
-    const Status s = c.run();
-    EXPECT_EQ(s.is_ok(), ok) << s.message();
-    if (!ok) EXPECT_NE(s.message().find("sequence_lens"), std::string::npos) << s.message();
+    r.lens = lens;
+    const Status s = r.build().run();
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.message().find("sequence_lens"), std::string::npos) << s.message();
   }
+  Rnn full;  // lengths equal to T need no masks
+  full.lens = {3, 3};
+  OnnxCase c = full.build();
+  ASSERT_TRUE(c.run().is_ok());
+  EXPECT_EQ(c.count("tfl.MUL"), 2 * 3 + 2);  // i·c~, o·h(c) per step, f·c on steps 2 and 3
 }
 
 TEST(Recurrent, RefusesRunTimeWeights) {
