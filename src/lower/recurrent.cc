@@ -23,8 +23,10 @@
 // [B,1] constants: Y is 0 there and the state carries over unchanged, which also makes a
 // reverse direction start at each row's own last element.
 //
-// Refused (NODE_UNSUPPORTED_IF): activations other than Sigmoid/Tanh/Relu, clip,
-// input_forget, sequence_lens computed at run time or outside 1..T, weights computed at run
+// clip bounds the inputs of the gate activations (f, g), not LSTM's output activation h(C):
+// that is what onnxruntime computes (checked in tests/e2e/test_recurrent_onnx.py).
+//
+// Refused (NODE_UNSUPPORTED_IF): activations other than Sigmoid/Tanh/Relu, input_forget, sequence_lens computed at run time or outside 1..T, weights computed at run
 // time, non-float32 data.
 #include <algorithm>
 #include <map>
@@ -152,7 +154,8 @@ class Unroller {
       if (n.input(i) && !n.inputs[i]->is_const())
         live += std::string(live.empty() ? "" : ", ") + what[i] + " (input '" + n.inputs[i]->name + "')";
     NODE_UNSUPPORTED_IF(n, !live.empty(), "weights " + live + " computed at run time; they must be constant");
-    NODE_UNSUPPORTED_IF(n, n.has("clip"), "the clip attribute (cell clipping) is not supported");
+    clip_ = static_cast<float>(n.get_float("clip", 0.0));
+    NODE_CHECK(n, !n.has("clip") || clip_ > 0, "clip must be positive");
     NODE_UNSUPPORTED_IF(n, n.get_int("input_forget", 0) != 0, "input_forget=1 (coupled input/forget gate) is not supported");
     NODE_UNSUPPORTED_IF(n, s_.seq < 1, "the sequence is empty");
     if (const Value* lens = n.input(4)) {
@@ -193,7 +196,15 @@ class Unroller {
     ctx_.emit(op, n_, {a, b}, {y});
     return y;
   }
-  Value* activation(const std::string& onnx_name, Value* x, const std::string& suffix) {
+  // f(x); with the clip attribute, f(clamp(x, -clip, clip)) for the gates (`clipped`).
+  Value* activation(const std::string& onnx_name, Value* x, const std::string& suffix, bool clipped = true) {
+    if (clip_ > 0 && clipped) {
+      if (!clip_hi_) {
+        clip_hi_ = ctx_.constant(n_, "clip_hi", Tensor::from_floats({}, {clip_}));
+        clip_lo_ = ctx_.constant(n_, "clip_lo", Tensor::from_floats({}, {-clip_}));
+      }
+      x = binary("tfl.MINIMUM", binary("tfl.MAXIMUM", x, clip_lo_, suffix + "_clip_lo"), clip_hi_, suffix + "_clipped");
+    }
     Value* y = temp(suffix, x->shape);
     ctx_.emit(tfl_activation().at(onnx_name), n_, {x}, {y});
     return y;
@@ -401,7 +412,7 @@ class Unroller {
     Value* c_new = binary("tfl.MUL", i, cand, tag(d, t, "i_cand"));
     if (*c) c_new = binary("tfl.ADD", binary("tfl.MUL", f, *c, tag(d, t, "f_c")), c_new, tag(d, t, "c"));
     Value* o = activation(act(d, 0), peephole(g[1], 1, c_new, "o"), tag(d, t, "o"));
-    *h = binary("tfl.MUL", o, activation(act(d, 2), c_new, tag(d, t, "hc")), tag(d, t, "h"));
+    *h = binary("tfl.MUL", o, activation(act(d, 2), c_new, tag(d, t, "hc"), false), tag(d, t, "h"));
     *c = c_new;
   }
 
@@ -449,6 +460,8 @@ class Unroller {
   const Node& n_;
   const Spec& s_;
   std::vector<std::string> acts_;
+  float clip_ = 0;  // the clip attribute; 0 when absent
+  Value *clip_lo_ = nullptr, *clip_hi_ = nullptr;
   std::vector<int64_t> lens_;  // sequence_lens when some row is shorter than the sequence
   bool lbr_ = false;
   std::vector<std::vector<Value*>> hs_;  // [direction][time index] → H after that step

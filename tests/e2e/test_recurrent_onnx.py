@@ -67,6 +67,11 @@ CASES = {
     "gru_linear_before_reset_reverse_lens": dict(op="GRU", linear_before_reset=1, direction="reverse", lens=[1, 5, 2]),
     "rnn_relu_opset7": dict(op="RNN", activations=["Relu"], opset=7, h0=True),
     "lstm_custom_activations": dict(op="LSTM", activations=["Sigmoid", "Relu", "Tanh"]),
+    # A clip small enough to bind on most gate inputs.
+    "lstm_clip": dict(op="LSTM", clip=0.4, direction="bidirectional", h0=True, c0=True, peepholes=True),
+    "gru_clip": dict(op="GRU", clip=0.4, linear_before_reset=1, h0=True),
+    "gru_clip_reset_before_linear": dict(op="GRU", clip=0.4, h0=True),
+    "rnn_clip": dict(op="RNN", clip=0.4, h0=True),
 }
 
 
@@ -93,7 +98,6 @@ def test_recurrent_matches_onnxruntime(case, tmp_path):
 
 
 @pytest.mark.parametrize("attrs,words", [
-    (dict(clip=1.0), "clip"),
     (dict(input_forget=1), "input_forget"),
     (dict(activations=["HardSigmoid", "Tanh", "Tanh"]), "HardSigmoid"),
     (dict(lens=[5, 0, 2]), "sequence_lens"),

@@ -36,6 +36,7 @@ struct Rnn {
   bool h0 = false, c0 = false, states_at_run_time = true;
   std::vector<std::string> acts;  // per direction; empty = ONNX's defaults
   std::vector<int64_t> lens;      // sequence_lens; empty = absent
+  double clip = 0;                // bound on the gate activations' inputs; 0 = none
 
   int64_t G() const { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
   int64_t x_at(int64_t t, int64_t b, int64_t i) const { return (batch_first ? b * T + t : t * B + b) * I + i; }
@@ -71,7 +72,11 @@ struct Rnn {
     const size_t per_dir = acts_all.size() / D;
     std::vector<float> y(T * D * B * H), yh(D * B * H), yc(D * B * H);
     for (int64_t d = 0; d < D; ++d) {
-      auto f = [&](size_t k, double v) { return activate(acts_all[d * per_dir + k], v); };
+      auto f = [&](size_t k, double v) {
+        const bool gate = !(op == "LSTM" && k == 2);  // LSTM's h(C) is not clipped
+        if (clip > 0 && gate) v = std::min(clip, std::max(-clip, v));
+        return activate(acts_all[d * per_dir + k], v);
+      };
       const bool back = direction == "reverse" || d == 1;
       for (int64_t bi = 0; bi < B; ++bi) {
         std::vector<double> h(H), c(H);
@@ -148,6 +153,7 @@ struct Rnn {
                                                   {"layout", int64_t{batch_first}}};
     if (op == "GRU") attrs["linear_before_reset"] = int64_t{lbr};
     if (!acts.empty()) attrs["activations"] = act_list();
+    if (clip > 0) attrs["clip"] = clip;
     for (auto& [k, v] : extra) attrs[k] = v;
     c.op(op, in, attrs, 14, op == "LSTM" ? 3 : 2);
     return c;
@@ -271,6 +277,16 @@ TEST(Recurrent, GruCustomActivations) {
   r.check();
 }
 
+TEST(Recurrent, ClipBoundsGateInputs) {
+  for (const std::string op : {"LSTM", "GRU", "RNN"}) {
+    Rnn r;
+    r.op = op;
+    r.clip = 0.3;
+    r.h0 = r.c0 = true;
+    r.check();
+  }
+}
+
 Status lower_with(const std::map<std::string, ir::Attribute>& attrs, const std::string& op = "LSTM") {
   Rnn r;
   r.op = op;
@@ -280,7 +296,6 @@ Status lower_with(const std::map<std::string, ir::Attribute>& attrs, const std::
 
 TEST(Recurrent, RefusesWhatItCannotExpress) {
   for (const auto& [attrs, words] : std::vector<std::pair<std::map<std::string, ir::Attribute>, std::string>>{
-           {{{"clip", 3.0}}, "clip"},
            {{{"input_forget", int64_t{1}}}, "input_forget"},
            {{{"activations", std::vector<std::string>{"HardSigmoid", "Tanh", "Tanh"}}}, "HardSigmoid"}}) {
     const Status s = lower_with(attrs);
