@@ -3,8 +3,8 @@
 //
 // Why unrolled rather than TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM/RNN builtins: there is no GRU
 // builtin anyway, and the plain ops (FULLY_CONNECTED, ADD, MUL, SUB, LOGISTIC, TANH, SPLIT,
-// PACK, CONCATENATION, RESHAPE) run everywhere — LiteRT, TFLite Micro, Vela — are quantized
-// by the generic int8 pass like any other FC/ADD/MUL, reproduce ONNX's equations exactly
+// PACK, CONCATENATION, RESHAPE) run everywhere — LiteRT, TFLite Micro, Vela — quantize like
+// any other FC/ADD/MUL/LOGISTIC/TANH (no LSTM-specific int8/int16 rules), reproduce ONNX's equations exactly
 // (peepholes, GRU's linear_before_reset, either gate order) and need no new exec kernels or
 // schema options. The price is graph size: about a dozen ops per step and direction, fine
 // for the short sequences of on-device models.
@@ -26,8 +26,9 @@
 // clip bounds the inputs of the gate activations (f, g), not LSTM's output activation h(C):
 // that is what onnxruntime computes (checked in tests/e2e/test_recurrent_onnx.py).
 //
-// Refused (NODE_UNSUPPORTED_IF): activations other than Sigmoid/Tanh/Relu, input_forget, sequence_lens computed at run time or outside 1..T, weights computed at run
-// time, non-float32 data.
+// Refused (NODE_UNSUPPORTED_IF): activations other than Sigmoid/Tanh/Relu, input_forget,
+// sequence_lens computed at run time or outside 1..T, weights computed at run time,
+// non-float32 data.
 #include <algorithm>
 #include <map>
 
@@ -115,8 +116,8 @@ Status infer_recurrent(Node& n) {
   return Status::ok();
 }
 
-// Rows [begin, begin + count) of direction d of a constant [D, rows, cols] (or [D, cols]
-// when rows_total is 1), as a float vector.
+// Rows [begin, begin + count) of direction d of a constant [D, rows, cols] (a [D, n] bias
+// or peephole vector with cols = 1), as a float vector.
 std::vector<float> rows_of(const Tensor& t, int64_t d, int64_t begin, int64_t count, int64_t cols) {
   const std::vector<float> v = t.to_floats();
   const int64_t per_dir = t.size() / t.shape[0];
