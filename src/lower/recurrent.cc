@@ -217,14 +217,18 @@ class Unroller {
         ->attrs["num_splits"] = parts;
     return outs;
   }
+  // One constant per key, shared by every step that uses it (the writer stores each
+  // constant value separately: a per-step copy of R would multiply the model size by T).
+  Value* shared(const std::string& key, Shape shape, const std::vector<float>& v) {
+    Value*& c = shared_[key];
+    if (!c) c = ctx_.constant(n_, key, Tensor::from_floats(std::move(shape), v));
+    return c;
+  }
+  Value* zeros(int64_t n) { return shared("zeros" + std::to_string(n), {n}, std::vector<float>(n, 0.0f)); }
   // FULLY_CONNECTED(x, weights [rows, cols], bias [rows]) into a new [.., rows] value.
-  Value* fc(Value* x, std::vector<float> w, int64_t rows, int64_t cols, std::vector<float> bias, Shape out_shape,
-            const std::string& suffix) {
+  Value* fc(Value* x, Value* weights, Value* bias, Shape out_shape, const std::string& suffix) {
     Value* y = temp(suffix, std::move(out_shape));
-    Node* f = ctx_.emit("tfl.FULLY_CONNECTED", n_,
-                        {x, ctx_.constant(n_, suffix + "_weights", Tensor::from_floats({rows, cols}, w)),
-                         ctx_.constant(n_, suffix + "_bias", Tensor::from_floats({rows}, bias))},
-                        {y});
+    Node* f = ctx_.emit("tfl.FULLY_CONNECTED", n_, {x, weights, bias}, {y});
     if (y->shape.size() > 2) f->attrs["keep_num_dims"] = int64_t{1};
     return y;
   }
@@ -246,13 +250,15 @@ class Unroller {
     // (it is multiplied by r) — that one stays with the recurrent product.
     const int64_t folded = s_.cell == Cell::kGru && lbr_ ? 2 * s_.hidden : gh;
     for (int64_t k = 0; k < folded; ++k) bias[k] += rb[k];
-    const std::vector<float> w = rows_of(*n_.inputs[1]->data, d, 0, gh, s_.input);
+    const std::string dn = "d" + std::to_string(d);
+    Value* w = shared(dn + "_W", {gh, s_.input}, rows_of(*n_.inputs[1]->data, d, 0, gh, s_.input));
+    Value* b = shared(dn + "_W_bias", {gh}, bias);
     Value* x = n_.inputs[0];
     std::vector<Value*> steps;
     // Time-major rows (layout 0, or one batch row / one step): the flattening FC already
     // yields [T·B, G·H] with step t in rows t·B … t·B+B-1.
     if (!s_.batch_first || s_.batch == 1 || s_.seq == 1) {
-      Value* xw = fc(x, w, gh, s_.input, bias, {s_.seq * s_.batch, gh}, "d" + std::to_string(d) + "_xw");
+      Value* xw = fc(x, w, b, {s_.seq * s_.batch, gh}, dn + "_xw");
       if (s_.seq == 1) return {xw};
       for (int64_t t = 0; t < s_.seq; ++t) steps.push_back(temp(tag(d, t, "xw"), bh(gh)));
       ctx_.emit("tfl.SPLIT", n_, {ctx_.constant(n_, "axis", Tensor::from_int64s(DType::kInt32, {}, {0})), xw}, steps)
@@ -260,7 +266,7 @@ class Unroller {
       return steps;
     }
     // Batch-major: project keeping [B, T, G·H], split along time, drop the unit axis.
-    Value* xw = fc(x, w, gh, s_.input, bias, {s_.batch, s_.seq, gh}, "d" + std::to_string(d) + "_xw");
+    Value* xw = fc(x, w, b, {s_.batch, s_.seq, gh}, dn + "_xw");
     std::vector<Value*> pieces;
     for (int64_t t = 0; t < s_.seq; ++t) pieces.push_back(temp(tag(d, t, "xw3"), {s_.batch, 1, gh}));
     ctx_.emit("tfl.SPLIT", n_, {ctx_.constant(n_, "axis", Tensor::from_int64s(DType::kInt32, {}, {1})), xw}, pieces)
@@ -300,6 +306,7 @@ class Unroller {
   }
 
   Status direction(int64_t d) {
+    const std::string dn = "d" + std::to_string(d);
     lbr_ = n_.get_int("linear_before_reset", 0) != 0;
     const std::vector<Value*> xw = project_input(d);
     const int64_t gh = s_.gates * s_.hidden, hid = s_.hidden;
@@ -314,7 +321,7 @@ class Unroller {
       const int64_t t = backwards ? s_.seq - 1 - k : k;
       Value *h_prev = h, *c_prev = c;
       if (s_.cell == Cell::kRnn) {
-        Value* pre = h ? binary("tfl.ADD", xw[t], fc(h, r, gh, hid, std::vector<float>(gh, 0.0f), bh(gh), tag(d, t, "rec")),
+        Value* pre = h ? binary("tfl.ADD", xw[t], fc(h, shared(dn + "_R", {gh, hid}, r), zeros(gh), bh(gh), tag(d, t, "rec")),
                                 tag(d, t, "pre"))
                        : xw[t];
         h = activation(act(d, 0), pre, tag(d, t, "h"));
@@ -344,7 +351,7 @@ class Unroller {
     if (lens_.empty() || std::all_of(lens_.begin(), lens_.end(), [&](int64_t len) { return t < len; })) return nullptr;
     std::vector<float> m;
     for (int64_t len : lens_) m.push_back((t < len) != complement ? 1.0f : 0.0f);
-    return ctx_.constant(n_, complement ? "step_invalid" : "step_valid", Tensor::from_floats({s_.batch, 1}, m));
+    return shared((complement ? "invalid_t" : "valid_t") + std::to_string(t), {s_.batch, 1}, m);
   }
   // masked_new + prev·invalid (prev nullptr: zero).
   Value* keep_where(Value* masked_new, Value* prev, Value* invalid, const std::string& suffix) {
@@ -355,6 +362,7 @@ class Unroller {
   // z = f(xz + Rz·h), r = f(xr + Rr·h), n = g(xh + Rh·(r⊙h))  or, linear_before_reset,
   // g(xh + r⊙(Rh·h + Rbh));  h' = n + z⊙(h − n)  (= (1−z)⊙n + z⊙h).
   Value* gru_step(int64_t d, int64_t t, Value* xw, Value* h, const std::vector<float>& r, const std::vector<float>& rb) {
+    const std::string dn = "d" + std::to_string(d);
     const int64_t hid = s_.hidden;
     const std::vector<Value*> x = split(xw, 3, tag(d, t, "x"));
     Value *z_pre = x[0], *r_pre = x[1], *n_pre = x[2];
@@ -363,12 +371,14 @@ class Unroller {
       if (h) {
         std::vector<float> bias(2 * hid, 0.0f);
         bias.insert(bias.end(), rb.begin() + 2 * hid, rb.end());
-        const std::vector<Value*> rec = split(fc(h, r, 3 * hid, hid, bias, bh(3 * hid), tag(d, t, "rec")), 3, tag(d, t, "rec"));
+        Value* rec_all = fc(h, shared(dn + "_R", {3 * hid, hid}, r), shared(dn + "_R_bias", {3 * hid}, bias), bh(3 * hid),
+                            tag(d, t, "rec"));
+        const std::vector<Value*> rec = split(rec_all, 3, tag(d, t, "rec"));
         z_pre = binary("tfl.ADD", z_pre, rec[0], tag(d, t, "zpre"));
         r_pre = binary("tfl.ADD", r_pre, rec[1], tag(d, t, "rpre"));
         rec_h = rec[2];
       } else if (!std::all_of(rb.begin() + 2 * hid, rb.end(), [](float v) { return v == 0.0f; })) {
-        rec_h = ctx_.constant(n_, tag(d, t, "rbh"), Tensor::from_floats({hid}, std::vector<float>(rb.begin() + 2 * hid, rb.end())));
+        rec_h = shared(dn + "_Rbh", {hid}, std::vector<float>(rb.begin() + 2 * hid, rb.end()));
       }
       if (rec_h) {
         Value* gate_r = activation(act(d, 0), r_pre, tag(d, t, "r"));
@@ -376,13 +386,13 @@ class Unroller {
       }
     } else if (h) {
       const std::vector<float> rzr(r.begin(), r.begin() + 2 * hid * hid), rh(r.begin() + 2 * hid * hid, r.end());
-      const std::vector<Value*> rec = split(fc(h, rzr, 2 * hid, hid, std::vector<float>(2 * hid, 0.0f), bh(2 * hid), tag(d, t, "rec")),
-                                            2, tag(d, t, "rec"));
+      Value* rec_zr = fc(h, shared(dn + "_Rzr", {2 * hid, hid}, rzr), zeros(2 * hid), bh(2 * hid), tag(d, t, "rec"));
+      const std::vector<Value*> rec = split(rec_zr, 2, tag(d, t, "rec"));
       z_pre = binary("tfl.ADD", z_pre, rec[0], tag(d, t, "zpre"));
       r_pre = binary("tfl.ADD", r_pre, rec[1], tag(d, t, "rpre"));
       Value* gate_r = activation(act(d, 0), r_pre, tag(d, t, "r"));
       Value* rh_in = binary("tfl.MUL", gate_r, h, tag(d, t, "rh_in"));
-      n_pre = binary("tfl.ADD", n_pre, fc(rh_in, rh, hid, hid, std::vector<float>(hid, 0.0f), bh(), tag(d, t, "rec_h")),
+      n_pre = binary("tfl.ADD", n_pre, fc(rh_in, shared(dn + "_Rh", {hid, hid}, rh), zeros(hid), bh(), tag(d, t, "rec_h")),
                      tag(d, t, "npre"));
     }
     Value* z = activation(act(d, 0), z_pre, tag(d, t, "z"));
@@ -396,15 +406,16 @@ class Unroller {
   // c' = f⊙c + i⊙c~, o = f(xo + Ro·h + Po⊙c'), h' = o⊙h(c').  ONNX gate order: i o f c.
   void lstm_step(int64_t d, int64_t t, Value* xw, Value** h, Value** c, const std::vector<float>& r,
                  const std::vector<float>& peep) {
+    const std::string dn = "d" + std::to_string(d);
     const int64_t hid = s_.hidden;
     Value* gates = xw;
     if (*h)
-      gates = binary("tfl.ADD", xw, fc(*h, r, 4 * hid, hid, std::vector<float>(4 * hid, 0.0f), bh(4 * hid), tag(d, t, "rec")),
+      gates = binary("tfl.ADD", xw, fc(*h, shared(dn + "_R", {4 * hid, hid}, r), zeros(4 * hid), bh(4 * hid), tag(d, t, "rec")),
                      tag(d, t, "gates"));
     std::vector<Value*> g = split(gates, 4, tag(d, t, "gate"));
     auto peephole = [&](Value* pre, int64_t k, Value* cell, const std::string& name) {
       if (peep.empty() || !cell) return pre;
-      Value* p = ctx_.constant(n_, tag(d, t, "p" + name), Tensor::from_floats({hid}, std::vector<float>(peep.begin() + k * hid, peep.begin() + (k + 1) * hid)));
+      Value* p = shared(dn + "_P" + name, {hid}, std::vector<float>(peep.begin() + k * hid, peep.begin() + (k + 1) * hid));
       return binary("tfl.ADD", pre, binary("tfl.MUL", cell, p, tag(d, t, "pc" + name)), tag(d, t, name + "pre"));
     };
     Value* i = activation(act(d, 0), peephole(g[0], 0, *c, "i"), tag(d, t, "i"));
@@ -468,6 +479,7 @@ class Unroller {
   std::vector<std::vector<Value*>> hs_;  // [direction][time index] → H after that step
   std::vector<Value*> last_h_, last_c_;
   std::map<size_t, std::vector<Value*>> state_parts_;
+  std::map<std::string, Value*> shared_;
 };
 
 Status lower_recurrent(LowerContext& ctx, Node& n) {

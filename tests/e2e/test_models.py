@@ -125,5 +125,10 @@ def test_sequence_model(name, exporter, io, export_cache, tmp_path):
     got = {op: ops.get(op, 0) for op in want["exact"]}
     assert got == want["exact"], f"op counts {got}, expected {want['exact']}; all ops: {harness.op_summary(checked.info)}"
     harness.assert_transposes(checked, want["transposes"][io], "none around the recurrence")
+    # The steps share one copy of each weight: the file is the float32 parameters plus a
+    # bounded cost per op (a copy of R per step would blow this up T-fold).
+    params = sum(p.numel() for p in models.MODELS[name][0]().parameters())
+    size, n_ops = checked.tflite_path.stat().st_size, sum(ops.values())
+    assert size <= 4 * params + 256 * n_ops, f"{size} bytes for {params} parameters and {n_ops} ops"
     print(f"\n{name} {exporter} {io}: {sum(ops.values())} ops ({harness.op_summary(checked.info)}), "
           f"rel err {max(checked.rel_errors.values()):.2e}")

@@ -2,6 +2,7 @@
 // kernels against ONNX's equations written out plainly below, plus what is refused.
 #include <cmath>
 #include <optional>
+#include <set>
 
 #include "exec/interpreter.h"
 #include "lower/shape_test_util.h"
@@ -191,6 +192,17 @@ TEST(Recurrent, LstmZeroStateSkipsFirstRecurrentProduct) {
   EXPECT_EQ(c.count("tfl.FULLY_CONNECTED"), 1 + (r.T - 1));  // input projection + steps 2..T
   EXPECT_EQ(c.count("tfl.TRANSPOSE"), 0);
   EXPECT_EQ(c.out(0)->shape, (Shape{3, 1, 2, 5}));
+}
+
+TEST(Recurrent, StepsShareOneCopyOfTheWeights) {
+  Rnn r;
+  r.T = 6;
+  OnnxCase c = r.build();
+  ASSERT_TRUE(c.run().is_ok());
+  std::set<const ir::Value*> weights;
+  for (const auto& n : c.b.g.nodes())
+    if (n->op == "tfl.FULLY_CONNECTED") weights.insert(n->inputs[1]);
+  EXPECT_EQ(weights.size(), 2u);  // W for the projection, R for every step
 }
 
 TEST(Recurrent, LstmBidirectionalBatchFirstPeepholesRunTimeStates) {
