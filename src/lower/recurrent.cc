@@ -19,16 +19,19 @@
 // PACKed along time and reshaped to [T,B,2,H], then transposed to ONNX's [T,2,B,H]: torch
 // follows Y with the inverse transpose (to [T,B,2·H]), so the two cancel.
 //
-// Constant sequence_lens shorter than the sequence mask the steps past a row's end with
-// [B,1] constants: Y is 0 there and the state carries over unchanged, which also makes a
-// reverse direction start at each row's own last element.
+// sequence_lens shorter than the sequence mask the steps past a row's end with [B,1]
+// masks (constants, or compared at run time when the lengths are an input): Y is 0 there
+// and the state carries over unchanged, which also makes a reverse direction start at each
+// row's own last element.
 //
 // clip bounds the inputs of the gate activations (f, g), not LSTM's output activation h(C):
 // that is what onnxruntime computes (checked in tests/e2e/test_recurrent_onnx.py).
 //
+// Weights fed at run time (as ONNX's node tests do) are sliced per direction by SLICE ops;
+// constant ones, the normal case, become constants shared by all steps.
+//
 // Refused (NODE_UNSUPPORTED_IF): activations other than Sigmoid/Tanh/Relu, input_forget,
-// sequence_lens computed at run time or outside 1..T, weights computed at run time,
-// non-float32 data.
+// constant sequence_lens outside 1..T, non-float32 data.
 #include <algorithm>
 #include <map>
 
@@ -149,19 +152,14 @@ class Unroller {
   Status check() {
     const Node& n = n_;
     NODE_UNSUPPORTED_IF(n, n.inputs[0]->dtype != DType::kFloat32, "only float32 recurrent ops are supported");
-    std::string live;  // weights fed at run time, all named in one message
-    const char* what[] = {"", "W", "R", "B", "", "", "", "P"};
-    for (size_t i : {size_t{1}, size_t{2}, size_t{3}, size_t{7}})
-      if (n.input(i) && !n.inputs[i]->is_const())
-        live += std::string(live.empty() ? "" : ", ") + what[i] + " (input '" + n.inputs[i]->name + "')";
-    NODE_UNSUPPORTED_IF(n, !live.empty(), "weights " + live + " computed at run time; they must be constant");
     clip_ = static_cast<float>(n.get_float("clip", 0.0));
     NODE_CHECK(n, !n.has("clip") || clip_ > 0, "clip must be positive");
     NODE_UNSUPPORTED_IF(n, n.get_int("input_forget", 0) != 0, "input_forget=1 (coupled input/forget gate) is not supported");
     NODE_UNSUPPORTED_IF(n, s_.seq < 1, "the sequence is empty");
-    if (const Value* lens = n.input(4)) {
-      NODE_UNSUPPORTED_IF(n, !lens->is_const(), "sequence_lens (input '" + lens->name +
-                                                    "') computed at run time is not supported (lengths must be constant)");
+    if (Value* lens = n.input(4); lens && !lens->is_const()) {
+      NODE_CHECK(n, lens->shape == Shape{s_.batch}, "sequence_lens must hold one length per batch row");
+      live_lens_ = lens;
+    } else if (lens) {
       NODE_CHECK(n, lens->data->size() == s_.batch, "sequence_lens must hold one length per batch row");
       lens_ = lens->data->to_int64s();
       for (int64_t len : lens_)
@@ -233,26 +231,95 @@ class Unroller {
     return y;
   }
 
-  // Bias vectors of direction d: ONNX's B is [Wb | Rb], each gates·H long.
-  std::vector<float> bias_part(int64_t d, bool recurrent) const {
-    const int64_t gh = s_.gates * s_.hidden;
-    const Value* b = n_.input(3);
-    if (!b) return std::vector<float>(gh, 0.0f);
-    return rows_of(*b->data, d, recurrent ? gh : 0, gh, 1);
+  // Rows [begin, begin + count) of direction d of a weight input (W, R: [D, rows, cols]; B, P:
+  // [D, n]) as [count, cols] or [count]: a constant shared by all steps when the input is
+  // constant, else one SLICE + RESHAPE at run time (the ONNX node tests feed weights as
+  // graph inputs). An absent B or P reads as zeros.
+  Value* param(size_t input, int64_t d, int64_t begin, int64_t count) {
+    Value* v = n_.input(input);
+    if (!v) return zeros(count);
+    const bool matrix = v->shape.size() == 3;
+    const int64_t cols = matrix ? v->shape[2] : 1;
+    const Shape shape = matrix ? Shape{count, cols} : Shape{count};
+    const std::string key = "d" + std::to_string(d) + "_in" + std::to_string(input) + "_" + std::to_string(begin) + "_" +
+                            std::to_string(count);
+    if (v->is_const()) return shared(key, shape, rows_of(*v->data, d, begin, count, cols));
+    Value*& piece = shared_[key];
+    if (!piece) {
+      const std::vector<int64_t> at = matrix ? std::vector<int64_t>{d, begin, 0} : std::vector<int64_t>{d, begin};
+      const std::vector<int64_t> size = matrix ? std::vector<int64_t>{1, count, cols} : std::vector<int64_t>{1, count};
+      Value* sliced = temp(key + "_slice", Shape(size.begin(), size.end()));
+      ctx_.emit("tfl.SLICE", n_, {v, ctx_.const_int32(n_, "begin", at), ctx_.const_int32(n_, "size", size)}, {sliced});
+      piece = ctx_.reshape(n_, sliced, shape);
+    }
+    return piece;
+  }
+  // a + b of two [n] vectors, folded when both are constant.
+  Value* sum(Value* a, Value* b, const std::string& key) {
+    if (all_zero(b)) return a;
+    if (all_zero(a)) return b;
+    if (!a->is_const() || !b->is_const()) return binary("tfl.ADD", a, b, key);
+    std::vector<float> v = a->data->to_floats();
+    const std::vector<float> w = b->data->to_floats();
+    for (size_t i = 0; i < v.size(); ++i) v[i] += w[i];
+    return shared(key, a->shape, v);
+  }
+  // [n] vectors joined, folded when all are constant.
+  Value* join(const std::vector<Value*>& parts, const std::string& key) {
+    std::vector<float> v;
+    bool all_const = true;
+    for (Value* p : parts) {
+      all_const = all_const && p->is_const();
+      if (p->is_const()) for (float f : p->data->to_floats()) v.push_back(f);
+    }
+    int64_t n = 0;
+    for (Value* p : parts) n += p->shape[0];
+    if (all_const) return shared(key, {n}, v);
+    Value* y = temp(key, {n});
+    ctx_.emit("tfl.CONCATENATION", n_, parts, {y})->attrs["axis"] = int64_t{0};
+    return y;
+  }
+
+  // Direction d's weights as the steps use them.
+  struct Weights {
+    Value* r = nullptr;         // R [G·H, H] (GRU without linear_before_reset: Rz|Rr [2H, H])
+    Value* r_bias = nullptr;    // bias of the recurrent product: 0, or [0, 0, Rbh] (GRU, lbr)
+    Value* rh = nullptr;        // GRU without linear_before_reset: Rh [H, H]
+    Value* rbh = nullptr;       // GRU, lbr: Rbh [H] (the recurrent product of a zero state)
+    Value* peep[3] = {};        // LSTM peepholes Pi Po Pf [H], nullptr when absent
+  };
+
+  Weights weights(int64_t d) {
+    const int64_t gh = s_.gates * s_.hidden, hid = s_.hidden;
+    const std::string dn = "d" + std::to_string(d);
+    Weights w;
+    if (s_.cell == Cell::kGru && !lbr_) {
+      w.r = param(2, d, 0, 2 * hid);
+      w.rh = param(2, d, 2 * hid, hid);
+    } else {
+      w.r = param(2, d, 0, gh);
+    }
+    w.r_bias = zeros(gh);
+    if (s_.cell == Cell::kGru && lbr_) {
+      w.rbh = param(3, d, gh + 2 * hid, hid);
+      w.r_bias = join({zeros(2 * hid), w.rbh}, dn + "_R_bias");
+    }
+    if (s_.cell == Cell::kLstm && n_.input(7))
+      for (int64_t k = 0; k < 3; ++k) w.peep[k] = param(7, d, k * hid, hid);
+    return w;
   }
 
   // The input projection of all steps, split into one [B, G·H] value per time index.
   std::vector<Value*> project_input(int64_t d) {
-    const int64_t gh = s_.gates * s_.hidden;
-    std::vector<float> bias = bias_part(d, false);
-    const std::vector<float> rb = bias_part(d, true);
+    const int64_t gh = s_.gates * s_.hidden, hid = s_.hidden;
+    const std::string dn = "d" + std::to_string(d);
     // Recurrent biases add unconditionally, except GRU's h-gate one with linear_before_reset
     // (it is multiplied by r) — that one stays with the recurrent product.
-    const int64_t folded = s_.cell == Cell::kGru && lbr_ ? 2 * s_.hidden : gh;
-    for (int64_t k = 0; k < folded; ++k) bias[k] += rb[k];
-    const std::string dn = "d" + std::to_string(d);
-    Value* w = shared(dn + "_W", {gh, s_.input}, rows_of(*n_.inputs[1]->data, d, 0, gh, s_.input));
-    Value* b = shared(dn + "_W_bias", {gh}, bias);
+    Value* b = s_.cell == Cell::kGru && lbr_
+                   ? join({sum(param(3, d, 0, 2 * hid), param(3, d, gh, 2 * hid), dn + "_bias_zr"), param(3, d, 2 * hid, hid)},
+                          dn + "_bias")
+                   : sum(param(3, d, 0, gh), param(3, d, gh, gh), dn + "_bias");
+    Value* w = param(1, d, 0, gh);
     Value* x = n_.inputs[0];
     std::vector<Value*> steps;
     // Time-major rows (layout 0, or one batch row / one step): the flattening FC already
@@ -306,29 +373,25 @@ class Unroller {
   }
 
   Status direction(int64_t d) {
-    const std::string dn = "d" + std::to_string(d);
     lbr_ = n_.get_int("linear_before_reset", 0) != 0;
     const std::vector<Value*> xw = project_input(d);
-    const int64_t gh = s_.gates * s_.hidden, hid = s_.hidden;
-    const std::vector<float> r = rows_of(*n_.inputs[2]->data, d, 0, gh, hid);
-    const std::vector<float> rb = bias_part(d, true);
+    const int64_t gh = s_.gates * s_.hidden;
+    const Weights w = weights(d);
     Value* h = initial_state(5, d);
     Value* c = s_.cell == Cell::kLstm ? initial_state(6, d) : nullptr;
-    std::vector<float> peep;
-    if (s_.cell == Cell::kLstm && n_.input(7)) peep = rows_of(*n_.inputs[7]->data, d, 0, 3 * hid, 1);
     const bool backwards = s_.reverse_only || d == 1;
     for (int64_t k = 0; k < s_.seq; ++k) {
       const int64_t t = backwards ? s_.seq - 1 - k : k;
       Value *h_prev = h, *c_prev = c;
       if (s_.cell == Cell::kRnn) {
-        Value* pre = h ? binary("tfl.ADD", xw[t], fc(h, shared(dn + "_R", {gh, hid}, r), zeros(gh), bh(gh), tag(d, t, "rec")),
+        Value* pre = h ? binary("tfl.ADD", xw[t], fc(h, w.r, w.r_bias, bh(gh), tag(d, t, "rec")),
                                 tag(d, t, "pre"))
                        : xw[t];
         h = activation(act(d, 0), pre, tag(d, t, "h"));
       } else if (s_.cell == Cell::kGru) {
-        h = gru_step(d, t, xw[t], h, r, rb);
+        h = gru_step(d, t, xw[t], h, w);
       } else {
-        lstm_step(d, t, xw[t], &h, &c, r, peep);
+        lstm_step(d, t, xw[t], &h, &c, w);
       }
       hs_[d][t] = h;
       if (Value* valid = step_mask(t, false)) {
@@ -348,6 +411,20 @@ class Unroller {
   // [B, 1] of 1 where step t is inside the row's sequence_lens (0 where not), or its
   // complement; nullptr when every row includes step t.
   Value* step_mask(int64_t t, bool complement) {
+    if (live_lens_) {  // compared at run time: t < lens (or lens <= t), as floats
+      Value*& m = shared_[(complement ? "invalid_t" : "valid_t") + std::to_string(t)];
+      if (!m) {
+        Value* lens = ctx_.cast(n_, live_lens_, DType::kInt32);
+        Value* at = ctx_.const_int32(n_, "t", {t});
+        Value* cmp = ctx_.temp(n_, DType::kBool, {s_.batch}, tag(2, t, "in_seq"));
+        if (complement)
+          ctx_.emit("tfl.LESS_EQUAL", n_, {lens, at}, {cmp});
+        else
+          ctx_.emit("tfl.LESS", n_, {at, lens}, {cmp});
+        m = ctx_.reshape(n_, ctx_.cast(n_, cmp, DType::kFloat32), {s_.batch, 1});
+      }
+      return m;
+    }
     if (lens_.empty() || std::all_of(lens_.begin(), lens_.end(), [&](int64_t len) { return t < len; })) return nullptr;
     std::vector<float> m;
     for (int64_t len : lens_) m.push_back((t < len) != complement ? 1.0f : 0.0f);
@@ -361,38 +438,32 @@ class Unroller {
 
   // z = f(xz + Rz·h), r = f(xr + Rr·h), n = g(xh + Rh·(r⊙h))  or, linear_before_reset,
   // g(xh + r⊙(Rh·h + Rbh));  h' = n + z⊙(h − n)  (= (1−z)⊙n + z⊙h).
-  Value* gru_step(int64_t d, int64_t t, Value* xw, Value* h, const std::vector<float>& r, const std::vector<float>& rb) {
-    const std::string dn = "d" + std::to_string(d);
+  Value* gru_step(int64_t d, int64_t t, Value* xw, Value* h, const Weights& w) {
     const int64_t hid = s_.hidden;
     const std::vector<Value*> x = split(xw, 3, tag(d, t, "x"));
     Value *z_pre = x[0], *r_pre = x[1], *n_pre = x[2];
     if (lbr_) {
       Value* rec_h = nullptr;  // Rh·h + Rbh, a constant when h is zero
       if (h) {
-        std::vector<float> bias(2 * hid, 0.0f);
-        bias.insert(bias.end(), rb.begin() + 2 * hid, rb.end());
-        Value* rec_all = fc(h, shared(dn + "_R", {3 * hid, hid}, r), shared(dn + "_R_bias", {3 * hid}, bias), bh(3 * hid),
-                            tag(d, t, "rec"));
-        const std::vector<Value*> rec = split(rec_all, 3, tag(d, t, "rec"));
+        const std::vector<Value*> rec = split(fc(h, w.r, w.r_bias, bh(3 * hid), tag(d, t, "rec")), 3, tag(d, t, "rec"));
         z_pre = binary("tfl.ADD", z_pre, rec[0], tag(d, t, "zpre"));
         r_pre = binary("tfl.ADD", r_pre, rec[1], tag(d, t, "rpre"));
         rec_h = rec[2];
-      } else if (!std::all_of(rb.begin() + 2 * hid, rb.end(), [](float v) { return v == 0.0f; })) {
-        rec_h = shared(dn + "_Rbh", {hid}, std::vector<float>(rb.begin() + 2 * hid, rb.end()));
+      } else if (!all_zero(w.rbh)) {
+        rec_h = w.rbh;
       }
       if (rec_h) {
         Value* gate_r = activation(act(d, 0), r_pre, tag(d, t, "r"));
         n_pre = binary("tfl.ADD", n_pre, binary("tfl.MUL", gate_r, rec_h, tag(d, t, "r_rec")), tag(d, t, "npre"));
       }
     } else if (h) {
-      const std::vector<float> rzr(r.begin(), r.begin() + 2 * hid * hid), rh(r.begin() + 2 * hid * hid, r.end());
-      Value* rec_zr = fc(h, shared(dn + "_Rzr", {2 * hid, hid}, rzr), zeros(2 * hid), bh(2 * hid), tag(d, t, "rec"));
+      Value* rec_zr = fc(h, w.r, zeros(2 * hid), bh(2 * hid), tag(d, t, "rec"));
       const std::vector<Value*> rec = split(rec_zr, 2, tag(d, t, "rec"));
       z_pre = binary("tfl.ADD", z_pre, rec[0], tag(d, t, "zpre"));
       r_pre = binary("tfl.ADD", r_pre, rec[1], tag(d, t, "rpre"));
       Value* gate_r = activation(act(d, 0), r_pre, tag(d, t, "r"));
       Value* rh_in = binary("tfl.MUL", gate_r, h, tag(d, t, "rh_in"));
-      n_pre = binary("tfl.ADD", n_pre, fc(rh_in, shared(dn + "_Rh", {hid, hid}, rh), zeros(hid), bh(), tag(d, t, "rec_h")),
+      n_pre = binary("tfl.ADD", n_pre, fc(rh_in, w.rh, zeros(hid), bh(), tag(d, t, "rec_h")),
                      tag(d, t, "npre"));
     }
     Value* z = activation(act(d, 0), z_pre, tag(d, t, "z"));
@@ -404,19 +475,16 @@ class Unroller {
 
   // i = f(xi + Ri·h + Pi⊙c), f = f(xf + Rf·h + Pf⊙c), c~ = g(xc + Rc·h),
   // c' = f⊙c + i⊙c~, o = f(xo + Ro·h + Po⊙c'), h' = o⊙h(c').  ONNX gate order: i o f c.
-  void lstm_step(int64_t d, int64_t t, Value* xw, Value** h, Value** c, const std::vector<float>& r,
-                 const std::vector<float>& peep) {
-    const std::string dn = "d" + std::to_string(d);
+  void lstm_step(int64_t d, int64_t t, Value* xw, Value** h, Value** c, const Weights& w) {
     const int64_t hid = s_.hidden;
     Value* gates = xw;
     if (*h)
-      gates = binary("tfl.ADD", xw, fc(*h, shared(dn + "_R", {4 * hid, hid}, r), zeros(4 * hid), bh(4 * hid), tag(d, t, "rec")),
+      gates = binary("tfl.ADD", xw, fc(*h, w.r, w.r_bias, bh(4 * hid), tag(d, t, "rec")),
                      tag(d, t, "gates"));
     std::vector<Value*> g = split(gates, 4, tag(d, t, "gate"));
     auto peephole = [&](Value* pre, int64_t k, Value* cell, const std::string& name) {
-      if (peep.empty() || !cell) return pre;
-      Value* p = shared(dn + "_P" + name, {hid}, std::vector<float>(peep.begin() + k * hid, peep.begin() + (k + 1) * hid));
-      return binary("tfl.ADD", pre, binary("tfl.MUL", cell, p, tag(d, t, "pc" + name)), tag(d, t, name + "pre"));
+      if (!w.peep[k] || all_zero(w.peep[k]) || !cell) return pre;
+      return binary("tfl.ADD", pre, binary("tfl.MUL", cell, w.peep[k], tag(d, t, "pc" + name)), tag(d, t, name + "pre"));
     };
     Value* i = activation(act(d, 0), peephole(g[0], 0, *c, "i"), tag(d, t, "i"));
     Value* f = *c ? activation(act(d, 0), peephole(g[2], 2, *c, "f"), tag(d, t, "f")) : nullptr;
@@ -475,6 +543,7 @@ class Unroller {
   float clip_ = 0;  // the clip attribute; 0 when absent
   Value *clip_lo_ = nullptr, *clip_hi_ = nullptr;
   std::vector<int64_t> lens_;  // sequence_lens when some row is shorter than the sequence
+  Value* live_lens_ = nullptr;  // sequence_lens computed at run time
   bool lbr_ = false;
   std::vector<std::vector<Value*>> hs_;  // [direction][time index] → H after that step
   std::vector<Value*> last_h_, last_c_;

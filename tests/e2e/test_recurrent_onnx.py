@@ -1,5 +1,6 @@
 """ONNX LSTM / GRU / RNN forms torch never exports, built with onnx.helper: sequence_lens,
-layout=1, GRU's linear_before_reset=0, peepholes, Relu activations, old opsets. Each is
+layout=1, GRU's linear_before_reset=0, peepholes, Relu activations, clip, old opsets,
+weights fed at run time. Each is
 converted, run in LiteRT and compared with onnxruntime (float32 rule); what the converter
 cannot express must be refused with a message naming the node and the reason.
 """
@@ -15,9 +16,10 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 
 
 def build(tmp_path, op, *, T=5, B=3, I=4, H=6, direction="forward", layout=0, lens=None, h0=False, c0=False,
-          peepholes=False, opset=14, **attrs):
-    """One recurrent node; weights are initializers, X (and h0/c0) graph inputs. Returns the
-    model path and the feeds."""
+          peepholes=False, opset=14, live=(), **attrs):
+    """One recurrent node; weights are initializers, X (and h0/c0) graph inputs, and so are
+    the initializers named in `live` (weights fed at run time). Returns the model path and
+    the feeds."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -47,6 +49,10 @@ def build(tmp_path, op, *, T=5, B=3, I=4, H=6, direction="forward", layout=0, le
         names.append("P")
     while names[-1] == "":
         names.pop()
+    for t in [t for t in inits if t.name in live]:
+        feeds[t.name] = numpy_helper.to_array(t)
+        inputs.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
+    inits = [t for t in inits if t.name not in live]
     outs = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
     if layout:
         attrs["layout"] = 1
@@ -67,6 +73,11 @@ CASES = {
     "gru_linear_before_reset_reverse_lens": dict(op="GRU", linear_before_reset=1, direction="reverse", lens=[1, 5, 2]),
     "rnn_relu_opset7": dict(op="RNN", activations=["Relu"], opset=7, h0=True),
     "lstm_custom_activations": dict(op="LSTM", activations=["Sigmoid", "Relu", "Tanh"]),
+    # (run-time sequence_lens: the harness feeds float32 only; ONNX's test_lstm_with_peepholes
+    # and the unit tests run them)
+    "lstm_weights_at_run_time": dict(op="LSTM", direction="bidirectional", lens=[5, 2, 3], peepholes=True,
+                                     live=("W", "R", "B", "P")),
+    "gru_linear_before_reset_weights_at_run_time": dict(op="GRU", linear_before_reset=1, live=("W", "R", "B")),
     # A clip small enough to bind on most gate inputs.
     "lstm_clip": dict(op="LSTM", clip=0.4, direction="bidirectional", h0=True, c0=True, peepholes=True),
     "gru_clip": dict(op="GRU", clip=0.4, linear_before_reset=1, h0=True),

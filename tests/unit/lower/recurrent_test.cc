@@ -35,8 +35,10 @@ struct Rnn {
   std::string direction = "forward";
   bool batch_first = false, lbr = false, peepholes = false, bias = true;
   bool h0 = false, c0 = false, states_at_run_time = true;
+  bool weights_at_run_time = false;  // W R B P graph inputs, as in ONNX's node tests
   std::vector<std::string> acts;  // per direction; empty = ONNX's defaults
   std::vector<int64_t> lens;      // sequence_lens; empty = absent
+  bool lens_at_run_time = false;
   double clip = 0;                // bound on the gate activations' inputs; 0 = none
 
   int64_t G() const { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
@@ -137,10 +139,15 @@ struct Rnn {
     make_data();
     OnnxCase c;
     const Shape state = batch_first ? Shape{B, D, H} : Shape{D, B, H};
+    auto weight = [&](const char* name, Shape shape, const std::vector<float>& v) {
+      return weights_at_run_time ? c.input(name, shape) : c.f32(name, shape, v);
+    };
     std::vector<ir::Value*> in = {c.input("X", batch_first ? Shape{B, T, I} : Shape{T, B, I}),
-                                  c.f32("W", {D, G() * H, I}, w), c.f32("R", {D, G() * H, H}, r),
-                                  bias ? c.f32("B", {D, 2 * G() * H}, b) : nullptr,
-                                  lens.empty() ? nullptr : c.i64("sequence_lens", lens)};
+                                  weight("W", {D, G() * H, I}, w), weight("R", {D, G() * H, H}, r),
+                                  bias ? weight("B", {D, 2 * G() * H}, b) : nullptr,
+                                  lens.empty()       ? nullptr
+                                  : lens_at_run_time ? c.input("sequence_lens", {B}, DType::kInt32)
+                                                     : c.i64("sequence_lens", lens)};
     auto state_input = [&](bool given, const char* name, const std::vector<float>& v) -> ir::Value* {
       if (!given) return nullptr;
       return states_at_run_time ? c.input(name, state) : c.f32(name, state, v);
@@ -148,7 +155,7 @@ struct Rnn {
     in.push_back(state_input(h0, "initial_h", h_init));
     if (op == "LSTM") {
       in.push_back(state_input(c0, "initial_c", c_init));
-      in.push_back(peepholes ? c.f32("P", {D, 3 * H}, p) : nullptr);
+      in.push_back(peepholes ? weight("P", {D, 3 * H}, p) : nullptr);
     }
     std::map<std::string, ir::Attribute> attrs = {{"hidden_size", H}, {"direction", direction},
                                                   {"layout", int64_t{batch_first}}};
@@ -165,9 +172,12 @@ struct Rnn {
     OnnxCase c = build();
     const Status lowered = c.run();
     ASSERT_TRUE(lowered.is_ok()) << lowered.message();
-    std::vector<ir::Tensor> inputs = {ir::Tensor::from_floats(c.b.g.inputs[0]->shape, x)};
-    if (h0 && states_at_run_time) inputs.push_back(ir::Tensor::from_floats(c.b.g.inputs[inputs.size()]->shape, h_init));
-    if (c0 && states_at_run_time && op == "LSTM") inputs.push_back(ir::Tensor::from_floats(c.b.g.inputs[inputs.size()]->shape, c_init));
+    const std::map<std::string, const std::vector<float>*> data = {
+        {"X", &x}, {"W", &w}, {"R", &r}, {"B", &b}, {"P", &p}, {"initial_h", &h_init}, {"initial_c", &c_init}};
+    std::vector<ir::Tensor> inputs;
+    for (const ir::Value* v : c.b.g.inputs)
+      inputs.push_back(v->name == "sequence_lens" ? ir::Tensor::from_int64s(DType::kInt32, v->shape, lens)
+                                                  : ir::Tensor::from_floats(v->shape, *data.at(v->name)));
     auto interp = exec::Interpreter::create(c.b.g);
     ASSERT_TRUE(interp.is_ok()) << interp.status().message();
     ASSERT_TRUE(interp.value().run(inputs).is_ok());
@@ -336,6 +346,20 @@ TEST(Recurrent, SequenceLensMaskStepsPastEachRow) {
   rev.check();
 }
 
+TEST(Recurrent, SequenceLensAtRunTime) {
+  for (const std::string op : {"LSTM", "GRU"}) {
+    Rnn r;
+    r.op = op;
+    r.T = 4;
+    r.B = 3;
+    r.lens = {2, 4, 1};
+    r.lens_at_run_time = true;
+    r.direction = "bidirectional";
+    r.h0 = true;
+    r.check();
+  }
+}
+
 TEST(Recurrent, SequenceLensOutsideTheSequenceRefused) {
   for (const std::vector<int64_t>& lens : {std::vector<int64_t>{0, 3}, std::vector<int64_t>{3, 4}}) {
     Rnn r;
@@ -352,14 +376,20 @@ TEST(Recurrent, SequenceLensOutsideTheSequenceRefused) {
   EXPECT_EQ(c.count("tfl.MUL"), 2 * 3 + 2);  // i·c~, o·h(c) per step, f·c on steps 2 and 3
 }
 
-TEST(Recurrent, RefusesRunTimeWeights) {
-  Rnn r;
-  OnnxCase c = r.build();
-  ir::Node* n = c.b.g.node_list()[0];
-  n->inputs[2] = c.input("R_live", {1, 20, 5});
-  const Status s = c.run();
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find("constant"), std::string::npos) << s.message();
+TEST(Recurrent, RunTimeWeightsAreSlicedPerDirection) {
+  for (const std::string op : {"LSTM", "GRU", "RNN"}) {
+    Rnn r;
+    r.op = op;
+    r.weights_at_run_time = true;
+    r.direction = "bidirectional";
+    r.peepholes = r.h0 = true;
+    r.check();
+  }
+  Rnn gru;  // (the loop's GRU takes R apart into Rz|Rr and Rh) linear_before_reset joins [0, 0, Rbh]
+  gru.op = "GRU";
+  gru.lbr = true;
+  gru.weights_at_run_time = true;
+  gru.check();
 }
 
 TEST(Recurrent, InfersShapesForBothLayouts) {
