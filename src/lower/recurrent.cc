@@ -30,8 +30,10 @@
 // Weights fed at run time (as ONNX's node tests do) are sliced per direction by SLICE ops;
 // constant ones, the normal case, become constants shared by all steps.
 //
-// Refused (NODE_UNSUPPORTED_IF): activations other than Sigmoid/Tanh/Relu, input_forget,
-// constant sequence_lens outside 1..T, non-float32 data.
+// input_forget=1 couples the gates as f = 1 − i (onnxruntime's reading, checked against it).
+//
+// Refused (NODE_UNSUPPORTED_IF): activations other than Sigmoid/Tanh/Relu, constant
+// sequence_lens outside 1..T, non-float32 data.
 #include <algorithm>
 #include <map>
 
@@ -154,7 +156,6 @@ class Unroller {
     NODE_UNSUPPORTED_IF(n, n.inputs[0]->dtype != DType::kFloat32, "only float32 recurrent ops are supported");
     clip_ = static_cast<float>(n.get_float("clip", 0.0));
     NODE_CHECK(n, !n.has("clip") || clip_ > 0, "clip must be positive");
-    NODE_UNSUPPORTED_IF(n, n.get_int("input_forget", 0) != 0, "input_forget=1 (coupled input/forget gate) is not supported");
     NODE_UNSUPPORTED_IF(n, s_.seq < 1, "the sequence is empty");
     if (Value* lens = n.input(4); lens && !lens->is_const()) {
       NODE_CHECK(n, lens->shape == Shape{s_.batch}, "sequence_lens must hold one length per batch row");
@@ -487,7 +488,9 @@ class Unroller {
       return binary("tfl.ADD", pre, binary("tfl.MUL", cell, w.peep[k], tag(d, t, "pc" + name)), tag(d, t, name + "pre"));
     };
     Value* i = activation(act(d, 0), peephole(g[0], 0, *c, "i"), tag(d, t, "i"));
-    Value* f = *c ? activation(act(d, 0), peephole(g[2], 2, *c, "f"), tag(d, t, "f")) : nullptr;
+    Value* f = !*c ? nullptr
+               : n_.get_int("input_forget", 0) ? binary("tfl.SUB", shared("one", {}, {1.0f}), i, tag(d, t, "f"))
+                                                : activation(act(d, 0), peephole(g[2], 2, *c, "f"), tag(d, t, "f"));
     Value* cand = activation(act(d, 1), g[3], tag(d, t, "cand"));
     Value* c_new = binary("tfl.MUL", i, cand, tag(d, t, "i_cand"));
     if (*c) c_new = binary("tfl.ADD", binary("tfl.MUL", f, *c, tag(d, t, "f_c")), c_new, tag(d, t, "c"));

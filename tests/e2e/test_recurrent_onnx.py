@@ -1,5 +1,5 @@
 """ONNX LSTM / GRU / RNN forms torch never exports, built with onnx.helper: sequence_lens,
-layout=1, GRU's linear_before_reset=0, peepholes, Relu activations, clip, old opsets,
+layout=1, GRU's linear_before_reset=0, peepholes, input_forget, Relu activations, clip, old opsets,
 weights fed at run time. Each is
 converted, run in LiteRT and compared with onnxruntime (float32 rule); what the converter
 cannot express must be refused with a message naming the node and the reason.
@@ -73,6 +73,7 @@ CASES = {
     "gru_linear_before_reset_reverse_lens": dict(op="GRU", linear_before_reset=1, direction="reverse", lens=[1, 5, 2]),
     "rnn_relu_opset7": dict(op="RNN", activations=["Relu"], opset=7, h0=True),
     "lstm_custom_activations": dict(op="LSTM", activations=["Sigmoid", "Relu", "Tanh"]),
+    "lstm_input_forget": dict(op="LSTM", input_forget=1, h0=True, c0=True, peepholes=True),
     # (run-time sequence_lens: the harness feeds float32 only; ONNX's test_lstm_with_peepholes
     # and the unit tests run them)
     "lstm_weights_at_run_time": dict(op="LSTM", direction="bidirectional", lens=[5, 2, 3], peepholes=True,
@@ -109,7 +110,6 @@ def test_recurrent_matches_onnxruntime(case, tmp_path):
 
 
 @pytest.mark.parametrize("attrs,words", [
-    (dict(input_forget=1), "input_forget"),
     (dict(activations=["HardSigmoid", "Tanh", "Tanh"]), "HardSigmoid"),
     (dict(lens=[5, 0, 2]), "sequence_lens"),
 ])

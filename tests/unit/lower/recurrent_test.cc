@@ -40,6 +40,7 @@ struct Rnn {
   std::vector<int64_t> lens;      // sequence_lens; empty = absent
   bool lens_at_run_time = false;
   double clip = 0;                // bound on the gate activations' inputs; 0 = none
+  bool input_forget = false;      // LSTM: f = 1 - i
 
   int64_t G() const { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
   int64_t x_at(int64_t t, int64_t b, int64_t i) const { return (batch_first ? b * T + t : t * B + b) * I + i; }
@@ -116,7 +117,7 @@ struct Rnn {
             } else {
               auto pe = [&](int64_t k2, double cv) { return p.empty() ? 0.0 : p[d * 3 * H + k2 * H + j] * cv; };
               const double ig = f(0, wx(j) + rh(j, h) + pe(0, c[j]));
-              const double fg = f(0, wx(2 * H + j) + rh(2 * H + j, h) + pe(2, c[j]));
+              const double fg = input_forget ? 1 - ig : f(0, wx(2 * H + j) + rh(2 * H + j, h) + pe(2, c[j]));
               const double cg = f(1, wx(3 * H + j) + rh(3 * H + j, h));
               cn[j] = fg * c[j] + ig * cg;
               const double og = f(0, wx(H + j) + rh(H + j, h) + pe(1, cn[j]));
@@ -162,6 +163,7 @@ struct Rnn {
     if (op == "GRU") attrs["linear_before_reset"] = int64_t{lbr};
     if (!acts.empty()) attrs["activations"] = act_list();
     if (clip > 0) attrs["clip"] = clip;
+    if (input_forget) attrs["input_forget"] = int64_t{1};
     for (auto& [k, v] : extra) attrs[k] = v;
     c.op(op, in, attrs, 14, op == "LSTM" ? 3 : 2);
     return c;
@@ -299,6 +301,12 @@ TEST(Recurrent, GruCustomActivations) {
   r.check();
 }
 
+TEST(Recurrent, InputForgetCouplesTheGates) {
+  Rnn r;
+  r.input_forget = r.peepholes = r.h0 = r.c0 = true;
+  r.check();
+}
+
 TEST(Recurrent, ClipBoundsGateInputs) {
   for (const std::string op : {"LSTM", "GRU", "RNN"}) {
     Rnn r;
@@ -318,7 +326,6 @@ Status lower_with(const std::map<std::string, ir::Attribute>& attrs, const std::
 
 TEST(Recurrent, RefusesWhatItCannotExpress) {
   for (const auto& [attrs, words] : std::vector<std::pair<std::map<std::string, ir::Attribute>, std::string>>{
-           {{{"input_forget", int64_t{1}}}, "input_forget"},
            {{{"activations", std::vector<std::string>{"HardSigmoid", "Tanh", "Tanh"}}}, "HardSigmoid"}}) {
     const Status s = lower_with(attrs);
     ASSERT_FALSE(s.is_ok()) << words;
