@@ -97,15 +97,19 @@ Result<Spec> spec_of(const Node& n) {
   s.reverse_only = dir == "reverse";
   s.hidden = n.get_int("hidden_size", r[2]);
   const int64_t gh = s.gates * s.hidden;
-  NODE_CHECK(n, w == (Shape{s.dirs, gh, s.input}), "W " + ir::shape_to_string(w) + " does not match X, direction and hidden_size");
+  NODE_CHECK(n, w == (Shape{s.dirs, gh, s.input}),
+             "W " + ir::shape_to_string(w) + " does not match X, direction and hidden_size");
   NODE_CHECK(n, r == (Shape{s.dirs, gh, s.hidden}), "R " + ir::shape_to_string(r) + " does not match hidden_size");
-  if (const Value* b = n.input(3)) NODE_CHECK(n, b->shape == (Shape{s.dirs, 2 * gh}), "B must be [num_directions, 2*gates*hidden]");
+  if (const Value* b = n.input(3))
+    NODE_CHECK(n, b->shape == (Shape{s.dirs, 2 * gh}), "B must be [num_directions, 2*gates*hidden]");
   const Shape state = s.batch_first ? Shape{s.batch, s.dirs, s.hidden} : Shape{s.dirs, s.batch, s.hidden};
   for (size_t i : {size_t{5}, size_t{6}})
     if (const Value* v = n.input(i); v && (i == 5 || s.cell == Cell::kLstm))
-      NODE_CHECK(n, v->shape == state, "initial state " + ir::shape_to_string(v->shape) + " should be " + ir::shape_to_string(state));
+      NODE_CHECK(n, v->shape == state,
+                 "initial state " + ir::shape_to_string(v->shape) + " should be " + ir::shape_to_string(state));
   if (s.cell == Cell::kLstm)
-    if (const Value* p = n.input(7)) NODE_CHECK(n, p->shape == (Shape{s.dirs, 3 * s.hidden}), "P must be [num_directions, 3*hidden]");
+    if (const Value* p = n.input(7))
+      NODE_CHECK(n, p->shape == (Shape{s.dirs, 3 * s.hidden}), "P must be [num_directions, 3*hidden]");
   return s;
 }
 
@@ -178,7 +182,8 @@ class Unroller {
     NODE_CHECK(n, acts_.size() == defaults.size() * static_cast<size_t>(s_.dirs),
                "needs " + std::to_string(defaults.size()) + " activations per direction");
     for (const std::string& a : acts_)
-      NODE_UNSUPPORTED_IF(n, !tfl_activation().count(a), "activation '" + a + "' is not supported (Sigmoid, Tanh, Relu are)");
+      NODE_UNSUPPORTED_IF(n, !tfl_activation().count(a),
+                          "activation '" + a + "' is not supported (Sigmoid, Tanh, Relu are)");
     return Status::ok();
   }
 
@@ -317,7 +322,8 @@ class Unroller {
     // Recurrent biases add unconditionally, except GRU's h-gate one with linear_before_reset
     // (it is multiplied by r) — that one stays with the recurrent product.
     Value* b = s_.cell == Cell::kGru && lbr_
-                   ? join({sum(param(3, d, 0, 2 * hid), param(3, d, gh, 2 * hid), dn + "_bias_zr"), param(3, d, 2 * hid, hid)},
+                   ? join({sum(param(3, d, 0, 2 * hid), param(3, d, gh, 2 * hid), dn + "_bias_zr"),
+                           param(3, d, 2 * hid, hid)},
                           dn + "_bias")
                    : sum(param(3, d, 0, gh), param(3, d, gh, gh), dn + "_bias");
     Value* w = param(1, d, 0, gh);
@@ -401,7 +407,8 @@ class Unroller {
         Value* invalid = step_mask(t, true);
         hs_[d][t] = binary("tfl.MUL", h, valid, tag(d, t, "y_masked"));
         h = keep_where(hs_[d][t], h_prev, invalid, tag(d, t, "h_masked"));
-        if (c) c = keep_where(binary("tfl.MUL", c, valid, tag(d, t, "c_valid")), c_prev, invalid, tag(d, t, "c_masked"));
+        if (c)
+          c = keep_where(binary("tfl.MUL", c, valid, tag(d, t, "c_valid")), c_prev, invalid, tag(d, t, "c_masked"));
       }
     }
     last_h_.push_back(h);

@@ -128,7 +128,10 @@ struct Rnn {
           c = cn;
           for (int64_t j = 0; j < H; ++j) y[y_at(t, d, bi, j)] = static_cast<float>(h[j]);
         }
-        for (int64_t j = 0; j < H; ++j) yh[s_at(d, bi, j)] = static_cast<float>(h[j]), yc[s_at(d, bi, j)] = static_cast<float>(c[j]);
+        for (int64_t j = 0; j < H; ++j) {
+          yh[s_at(d, bi, j)] = static_cast<float>(h[j]);
+          yc[s_at(d, bi, j)] = static_cast<float>(c[j]);
+        }
       }
     }
     if (op == "LSTM") return {y, yh, yc};
