@@ -40,6 +40,7 @@ const Registry& registry() {
     register_depth_space(reg);
     register_norm_ops(reg);
     register_bitwise(reg);
+    register_recurrent(reg);
     return reg;
   }();
   return r;

@@ -64,5 +64,6 @@ void register_depth_space(Registry& r);  // depth_space.cc: DepthToSpace SpaceTo
 void register_norm_ops(Registry& r);    // norm_ops.cc: LRN RMSNormalization LpNormalization MVN GlobalLpPool Hardmax
 void register_bitwise(Registry& r);     // bitwise.cc: BitwiseAnd/Or/Xor/Not BitShift
 void register_unary_math(Registry& r);  // unary_math.cc: Tan Asin … Atanh Erf ThresholdedRelu Shrink Swish Mean
+void register_recurrent(Registry& r);  // recurrent.cc: RNN GRU LSTM (unrolled)
 
 }  // namespace pt2tflite::lower

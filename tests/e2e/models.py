@@ -274,6 +274,45 @@ class ResNet(nn.Module):
         return x
 
 
+# --------------------------------------------------------------------------- sequence models
+
+
+class LstmClassifier(nn.Module):
+    """Token ids → embedding → 2-layer LSTM (batch_first) → linear classifier on the last step.
+
+    The harness feeds float32, so the ids are made inside: |x|·10 bucketed into the vocabulary
+    (an exact float computation, identical in every runtime).
+    """
+
+    def __init__(self, vocab: int = 40, dim: int = 24, hidden: int = 32, classes: int = 5):
+        super().__init__()
+        self.vocab = vocab
+        self.embed = nn.Embedding(vocab, dim)
+        self.lstm = nn.LSTM(dim, hidden, num_layers=2, batch_first=True)
+        self.head = nn.Linear(hidden, classes)
+
+    def forward(self, x):
+        ids = (x.abs() * 10).long().clamp(max=self.vocab - 1)
+        y, _ = self.lstm(self.embed(ids))
+        return self.head(y[:, -1])
+
+
+class ConvGruTagger(nn.Module):
+    """Audio frames [N, mels, frames] → 1-D conv front end (stride 2) → bidirectional GRU →
+    per-frame linear tagger [N, frames/2, classes]."""
+
+    def __init__(self, mels: int = 40, channels: int = 32, hidden: int = 24, classes: int = 10):
+        super().__init__()
+        self.front = nn.Sequential(nn.Conv1d(mels, channels, 5, stride=2, padding=2), nn.ReLU(),
+                                   nn.Conv1d(channels, channels, 3, padding=1), nn.ReLU())
+        self.gru = nn.GRU(channels, hidden, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(2 * hidden, classes)
+
+    def forward(self, x):
+        y, _ = self.gru(self.front(x).transpose(1, 2))
+        return self.head(y)
+
+
 # --------------------------------------------------------------------------- builders
 
 SIMPLE_INPUT = (1, 3, 32, 32)
@@ -295,9 +334,24 @@ def resnet18(seed: int = 0) -> nn.Module:
     return randomize_batchnorm(ResNet(BasicBlock, (2, 2, 2, 2)), IMAGENET_INPUT, seed=seed)
 
 
+def lstm_classifier(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return LstmClassifier().eval()
+
+
+def conv_gru_tagger(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return ConvGruTagger().eval()
+
+
+LSTM_INPUT = (1, 16)       # 16 tokens
+AUDIO_INPUT = (1, 40, 64)  # 40 mel bins, 64 frames
+
 # name -> (builder, input shape)
 MODELS = {
     "simple_network": (simple_network, SIMPLE_INPUT),
     "mobilenet_v2": (mobilenet_v2, IMAGENET_INPUT),
     "resnet18": (resnet18, IMAGENET_INPUT),
+    "lstm_classifier": (lstm_classifier, LSTM_INPUT),
+    "conv_gru_tagger": (conv_gru_tagger, AUDIO_INPUT),
 }

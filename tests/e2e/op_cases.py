@@ -78,6 +78,8 @@ def prelu(n: int) -> nn.PReLU:
 # preceding Conv, only the unfolded TorchScript export leaves the folding to the converter.
 BN_EXPORTERS = (*harness.EXPORTERS, "torchscript_nofold")
 
+SEQ_WHY = "sequences are not channels-first; batch_first adds torch's own two transposes"
+
 CASES: list[Case] = [
     # ---------------------------------------------------------------- Conv 1-D
     Case("conv1d", mod(lambda: nn.Conv1d(8, 16, 3)), shapes=((1, 8, 32),)),
@@ -257,6 +259,33 @@ CASES: list[Case] = [
     Case("sinh_cosh", fn(lambda m, x: torch.sinh(x) - torch.cosh(x * 0.5)), exporters=("dynamo",)),
     Case("asinh_acosh_atanh", fn(lambda m, x: torch.asinh(x * 4.0) + torch.acosh(x.abs() + 1.0) +
                                  torch.atanh(torch.tanh(x))), exporters=("dynamo",)),
+    # ---------------------------------------------------------------- recurrent (unrolled per step)
+    # Sequences are [T, B, F] (or [B, T, F] batch_first), not channels-first: --nhwc-io hands
+    # each rank-3 input/output in permuted, which costs one transpose per such tensor.
+    # batch_first: torch transposes the input to time-major and the result back, and those
+    # two transposes stay (next to a graph input/output, around the recurrence).
+    Case("lstm", fn(lambda m, x: m.r(x)[0], r=nn.LSTM(8, 16)), shapes=((6, 2, 8),),
+         nchw_transposes=0, nhwc_transposes=2, transposes_why=SEQ_WHY),
+    Case("lstm_2layer_bidirectional_batch_first", fn(lambda m, x: m.r(x)[0],
+                                                     r=nn.LSTM(8, 16, num_layers=2, bidirectional=True,
+                                                               batch_first=True)),
+         shapes=((2, 6, 8),), nchw_transposes=2, nhwc_transposes=2, transposes_why=SEQ_WHY),
+    Case("lstm_h0_c0_all_outputs", fn(lambda m, x, h, c: (lambda y, hc: (y, *hc))(*m.r(x, (h, c))), r=nn.LSTM(8, 16)),
+         shapes=((6, 2, 8), (1, 2, 16), (1, 2, 16)), nchw_transposes=0, nhwc_transposes=6, transposes_why=SEQ_WHY),
+    Case("lstm_bidirectional_h0_c0", fn(lambda m, x, h, c: m.r(x, (h, c))[0], r=nn.LSTM(8, 16, bidirectional=True)),
+         shapes=((6, 2, 8), (2, 2, 16), (2, 2, 16)), nchw_transposes=0, nhwc_transposes=4, transposes_why=SEQ_WHY),
+    Case("gru_with_h_n", fn(lambda m, x: m.r(x), r=nn.GRU(8, 16)), shapes=((6, 2, 8),),
+         nchw_transposes=0, nhwc_transposes=3, transposes_why=SEQ_WHY),
+    Case("gru_2layer_bidirectional_batch_first_h0", fn(lambda m, x, h: m.r(x, h)[0],
+                                                       r=nn.GRU(8, 16, num_layers=2, bidirectional=True,
+                                                                batch_first=True)),
+         shapes=((2, 6, 8), (4, 2, 16)), nchw_transposes=2, nhwc_transposes=3, transposes_why=SEQ_WHY),
+    Case("rnn_tanh", fn(lambda m, x: m.r(x)[0], r=nn.RNN(8, 16)), shapes=((6, 2, 8),),
+         nchw_transposes=0, nhwc_transposes=2, transposes_why=SEQ_WHY),
+    Case("rnn_relu_2layer_bidirectional_batch_first", fn(lambda m, x: m.r(x)[0],
+                                                         r=nn.RNN(8, 16, num_layers=2, nonlinearity="relu",
+                                                                  bidirectional=True, batch_first=True)),
+         shapes=((2, 6, 8),), nchw_transposes=2, nhwc_transposes=2, transposes_why=SEQ_WHY),
     # ---------------------------------------------------------------- BatchNorm
     Case("conv_batchnorm", fn(lambda m, x: m.bn(m.c(x)), c=nn.Conv2d(8, 16, 3, padding=1), bn=nn.BatchNorm2d(16)),
          exporters=BN_EXPORTERS),

@@ -198,6 +198,8 @@ MODEL_NAMES = [
     pytest.param("simple_network", id="simple_network"),
     pytest.param("mobilenet_v2", id="mobilenet_v2", marks=pytest.mark.slow),
     pytest.param("resnet18", id="resnet18", marks=pytest.mark.slow),
+    pytest.param("lstm_classifier", id="lstm_classifier"),
+    pytest.param("conv_gru_tagger", id="conv_gru_tagger"),
 ]
 
 

@@ -90,3 +90,45 @@ def test_io_names_shapes_dtypes(exporter, io, export_cache, tmp_path):
         assert [t["name"] for t in tfl_side] == [n for n, _ in onnx_side], f"{kind} names"
         assert [list(t["shape"]) for t in tfl_side] == [expected(d) for _, d in onnx_side], f"{kind} shapes"
         assert all(t["dtype"].upper() in ("FLOAT32", "FLOAT") for t in tfl_side), f"{kind} dtypes: {tfl_side}"
+
+
+# --------------------------------------------------------------------------- sequence models
+# Recurrent ops are unrolled per time step (src/lower/recurrent.cc). Per direction and layer:
+# one FULLY_CONNECTED projects the input of all T steps, then one per step for the recurrent
+# product except the first (the zero initial state skips it). The counts below follow from
+# that and fail if the unrolling grows. Transposes: with batch 1, torch's batch_first
+# transposes to and from time-major move only a unit axis and become reshapes; the tagger
+# keeps the 1-D conv front end's input border (before its explicit PAD).
+T_LSTM, T_GRU = models.LSTM_INPUT[1], models.AUDIO_INPUT[2] // 2
+SEQUENCE_MODELS = {
+    # 2 layers x (1 + (T-1)) + head; LSTM gates i, o, f (f skipped on step 1: zero cell state),
+    # tanh for the candidate and the output.
+    "lstm_classifier": dict(exact={"FULLY_CONNECTED": 2 * T_LSTM + 1, "LOGISTIC": 2 * (3 * T_LSTM - 1),
+                                   "TANH": 2 * 2 * T_LSTM},
+                            transposes={"nchw": 0, "nhwc": 0}),
+    # 2 directions x (1 + (T-1)) + head; GRU gates z, r (r still needed on step 1: it scales the
+    # recurrent bias under linear_before_reset) and the tanh candidate.
+    "conv_gru_tagger": dict(exact={"FULLY_CONNECTED": 2 * T_GRU + 1, "LOGISTIC": 2 * 2 * T_GRU, "TANH": 2 * T_GRU,
+                                   "CONV_2D": 2},
+                            transposes={"nchw": 1, "nhwc": 1}),
+}
+
+
+@pytest.mark.parametrize("io", ["nchw", "nhwc"])
+@pytest.mark.parametrize("exporter", harness.EXPORTERS)
+@pytest.mark.parametrize("name", list(SEQUENCE_MODELS))
+def test_sequence_model(name, exporter, io, export_cache, tmp_path):
+    exp = _export(export_cache, name, exporter)
+    checked = harness.check_conversion(exp, tmp_path, nhwc_io=io == "nhwc")
+    want = SEQUENCE_MODELS[name]
+    ops = checked.info["ops"]
+    got = {op: ops.get(op, 0) for op in want["exact"]}
+    assert got == want["exact"], f"op counts {got}, expected {want['exact']}; all ops: {harness.op_summary(checked.info)}"
+    harness.assert_transposes(checked, want["transposes"][io], "none around the recurrence")
+    # The steps share one copy of each weight: the file is the float32 parameters plus a
+    # bounded cost per op (a copy of R per step would blow this up T-fold).
+    params = sum(p.numel() for p in models.MODELS[name][0]().parameters())
+    size, n_ops = checked.tflite_path.stat().st_size, sum(ops.values())
+    assert size <= 4 * params + 256 * n_ops, f"{size} bytes for {params} parameters and {n_ops} ops"
+    print(f"\n{name} {exporter} {io}: {sum(ops.values())} ops ({harness.op_summary(checked.info)}), "
+          f"rel err {max(checked.rel_errors.values()):.2e}")
