@@ -26,6 +26,16 @@ LayoutRule layout_rule(const ir::Node& n);
 // order, so it is a reshape.
 bool moves_only_unit_axes(const ir::Shape& in, const std::vector<int64_t>& perm);
 
+// A RESHAPE of y = transpose(x, perm) that regroups axes which are not adjacent and in order
+// in x does not commute with the transpose, but a part of it does: perm = inner then outer,
+// where transpose(x, inner) makes each regrouped run of axes adjacent and in order (a real
+// data move, like ShuffleNet's channel shuffle) and outer is a layout permutation the
+// reshape commutes with, free to sink further. transpose(transpose(x, inner), outer) ==
+// transpose(x, perm). False when this does not apply or either half would only move
+// size-1 axes.
+bool split_for_reshape(const ir::Node& reshape, const std::vector<int64_t>& perm, std::vector<int64_t>* inner,
+                       std::vector<int64_t>* outer);
+
 // For a kAxes op whose data inputs are all transpose(x, perm): rewrites the node's axis
 // parameters so that it computes on the un-permuted x. Returns false (changing nothing)
 // when the op cannot absorb this permutation. On success, *out_perms holds for each output
