@@ -683,3 +683,29 @@ MODELS = {
     "shufflenet_v2": ModelSpec(shufflenet_v2, (SHUFFLENET_INPUT,)),
     "convnext": ModelSpec(convnext, (CONVNEXT_INPUT,)),
 }
+
+
+# --------------------------------------------------------------------------- layout
+# name -> (TRANSPOSE ops left with NCHW io, with --nhwc-io, why each one is there), asserted
+# exactly by test_models.py (a higher count is a layout regression, a lower one an
+# improvement to record here) and reported by bench/bench_models.py.
+_ATTENTION = ("4 per attention layer, which are data movement, not layout: the head split of q, k "
+              "and v ([B, L, H, d] -> [B, H, L, d], k to [B, H, d, L]) so that BATCH_MATMUL sees "
+              "heads as a batch axis, and the head merge of the context back to [B, L, H*d]")
+EXPECTED_TRANSPOSES = {
+    "simple_network": (1, 0, "NCHW io: the input border (the output is 2-D)"),
+    "mobilenet_v2": (1, 0, "NCHW io: the input border (the output is 2-D)"),
+    "resnet18": (1, 0, "NCHW io: the input border (the output is 2-D)"),
+    "vit": (1 + 2 * 4, 2 * 4, "NCHW io: the input border; " + _ATTENTION + " (2 layers)"),
+    "mini_bert": (2 * 4, 2 * 4, "inputs and output are 2-D, no border; " + _ATTENTION + " (2 layers)"),
+    "unet": (2, 0, "NCHW io: the input and the (4-D) output border"),
+    "deeplab_head": (2, 0, "NCHW io: the input and the (4-D) output border"),
+    "yolo_head": (1 + 2, 2 + 1, "one per scale: Detect's view/permute moves the anchor axis in front of "
+                                "the grid ([N, H, W, A, O] -> [N, A, H, W, O]), a data move; NCHW io: the "
+                                "input border; --nhwc-io: the [1, boxes, 9] output is rank 3, so it is "
+                                "made channels-last ([1, 9, boxes]) like any rank-3 output"),
+    "shufflenet_v2": (1 + 3, 3, "one per block: channel_shuffle's group swap, a data move that stays as "
+                                "a transpose of [N, H, W, g, C/g]; NCHW io: the input border"),
+    "convnext": (1, 0, "NCHW io: the input border; the blocks' permutes to NHWC and back cancel "
+                       "against the layout of the depthwise convs"),
+}

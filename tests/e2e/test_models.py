@@ -5,8 +5,8 @@ ShuffleNet v2 stage and ConvNeXt blocks (see models.py).
 
 Each is exported once per exporter (session cache) and converted with NCHW io (default) and
 with --nhwc-io; LiteRT must match onnxruntime within the float32 rule, and the layout must be
-solved: the TRANSPOSE count is exactly the one in TRANSPOSES below, where every transpose
-left is explained (an I/O border, or data movement the model asks for). MobileNetV2 /
+solved: the TRANSPOSE count is exactly the one in models.EXPECTED_TRANSPOSES, where every
+transpose left is explained (an I/O border, or data movement the model asks for). MobileNetV2 /
 ResNet-18 are marked slow (deselect with -m "not slow").
 """
 
@@ -35,30 +35,6 @@ MODEL_NAMES = [
     pytest.param("convnext", id="convnext"),
 ]
 
-# name -> (TRANSPOSE count with NCHW io, with --nhwc-io, why each one is there). Exact: a
-# higher count is a layout regression, a lower one an improvement to record here.
-_ATTENTION = ("4 per attention layer, which are data movement, not layout: the head split of q, k "
-              "and v ([B, L, H, d] -> [B, H, L, d], k to [B, H, d, L]) so that BATCH_MATMUL sees "
-              "heads as a batch axis, and the head merge of the context back to [B, L, H*d]")
-TRANSPOSES = {
-    "simple_network": (1, 0, "NCHW io: the input border (the output is 2-D)"),
-    "mobilenet_v2": (1, 0, "NCHW io: the input border (the output is 2-D)"),
-    "resnet18": (1, 0, "NCHW io: the input border (the output is 2-D)"),
-    "vit": (1 + 2 * 4, 2 * 4, "NCHW io: the input border; " + _ATTENTION + " (2 layers)"),
-    "mini_bert": (2 * 4, 2 * 4, "inputs and output are 2-D, no border; " + _ATTENTION + " (2 layers)"),
-    "unet": (2, 0, "NCHW io: the input and the (4-D) output border"),
-    "deeplab_head": (2, 0, "NCHW io: the input and the (4-D) output border"),
-    "yolo_head": (1 + 2, 2 + 1, "one per scale: Detect's view/permute moves the anchor axis in front of "
-                                "the grid ([N, H, W, A, O] -> [N, A, H, W, O]), a data move; NCHW io: the "
-                                "input border; --nhwc-io: the [1, boxes, 9] output is rank 3, so it is "
-                                "made channels-last ([1, 9, boxes]) like any rank-3 output"),
-    "shufflenet_v2": (1 + 3, 3, "one per block: channel_shuffle's group swap, a data move that stays as "
-                                "a transpose of [N, H, W, g, C/g]; NCHW io: the input border"),
-    "convnext": (1, 0, "NCHW io: the input border; the blocks' permutes to NHWC and back cancel "
-                       "against the layout of the depthwise convs"),
-}
-
-
 def _export(export_cache, name: str, exporter: str) -> harness.Exported:
     spec = models.MODELS[name]
     return export_cache.get(name, exporter, spec.build, spec.shapes, seed=1, kind=spec.input_kinds)
@@ -70,7 +46,7 @@ def _export(export_cache, name: str, exporter: str) -> harness.Exported:
 def test_model_accuracy_and_layout(name, exporter, io, export_cache, tmp_path):
     exp = _export(export_cache, name, exporter)
     checked = harness.check_conversion(exp, tmp_path, nhwc_io=io == "nhwc")
-    nchw, nhwc, why = TRANSPOSES[name]
+    nchw, nhwc, why = models.EXPECTED_TRANSPOSES[name]
     want = nchw if io == "nchw" else nhwc
     got = checked.info["transposes"]
     assert got == want, (f"{got} TRANSPOSE ops left, expected exactly {want} ({why}); "
