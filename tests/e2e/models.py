@@ -625,7 +625,13 @@ def randomize_norms(model: nn.Module, seed: int = 0) -> nn.Module:
 
 def vit(seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
-    return randomize_norms(ViT(), seed).eval()
+    model = ViT()
+    # nn.TransformerEncoder deep-copies one layer, and MultiheadAttention starts with zero
+    # biases: perturb every encoder parameter so that the layers differ and no bias is 0.
+    with torch.no_grad():
+        for p in model.encoder.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return randomize_norms(model, seed).eval()
 
 
 def mini_bert(seed: int = 0) -> nn.Module:
