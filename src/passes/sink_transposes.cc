@@ -299,7 +299,9 @@ void clone_per_reader(ir::Graph& g, Node* t) {
 }
 
 // Transposes whose only reader is a RESHAPE they cannot pass but split_for_reshape can
-// halve (ShuffleNet's channel shuffle seen through the NHWC layout).
+// halve (ShuffleNet's channel shuffle seen through the NHWC layout). Only when something
+// below the reshape could take the layout half: otherwise (attention's head merge feeding a
+// FULLY_CONNECTED) the trial could not pay, and trials are not free.
 std::vector<std::string> split_candidates(const ir::Graph& g) {
   ir::Uses uses(g);
   std::vector<std::string> out;
@@ -308,7 +310,12 @@ std::vector<std::string> split_candidates(const ir::Graph& g) {
     const auto perm = perm_of(*t);
     if (perm.empty() || uses.is_graph_output(t->outputs[0])) continue;
     const Node* r = uses.single_user(t->outputs[0]);
-    if (r && split_for_reshape(*r, perm, &inner, &outer)) out.push_back(t->name);
+    if (!r || !split_for_reshape(*r, perm, &inner, &outer)) continue;
+    const auto& below = uses.users(r->outputs[0]);
+    if (std::any_of(below.begin(), below.end(), [](const Node* u) {
+          return u->op == "tfl.TRANSPOSE" || layout_rule(*u).kind != LayoutKind::kBarrier;
+        }))
+      out.push_back(t->name);
   }
   return out;
 }
