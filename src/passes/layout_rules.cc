@@ -134,12 +134,11 @@ std::vector<int64_t> rank_among_non_unit(const ir::Shape& y, const std::vector<i
 // RESHAPE of y = transpose(x, P) commutes when it only regroups axes that stay adjacent
 // and in order in x — the "permuted axes survive" case: inserting/removing 1s, merging
 // [N,C,H,W] → [N,C,H*W] (H,W adjacent in NHWC too), splitting channels. Then
-// reshape(y) = transpose(reshape(x, w), Q), and the reshape moves above the transpose.
-bool remap_reshape(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm, std::vector<std::vector<int64_t>>* out) {
-  const ir::Shape& y = n.inputs[0]->shape;
-  const ir::Shape& z = n.outputs[0]->shape;
+// reshape(y) = transpose(reshape(x, w), q), and the reshape moves above the transpose.
+bool reshape_through(const ir::Shape& y, const ir::Shape& z, const std::vector<int64_t>& perm, ir::Shape* w_out,
+                     std::vector<int64_t>* q_out) {
   const auto blocks = reshape_blocks(y, z);
-  if (!blocks) return false;
+  if (!blocks || y.size() != perm.size()) return false;
   // y axis i is x axis perm[i]; a block's x axes must be consecutive and in the same order.
   const std::vector<int64_t> rank_in_x = rank_among_non_unit(y, perm);
   for (const ReshapeBlock& b : *blocks)
@@ -164,6 +163,15 @@ bool remap_reshape(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm, 
       w[pos] = z[za];
       q[za] = static_cast<int64_t>(pos);
     }
+  *w_out = std::move(w);
+  *q_out = std::move(q);
+  return true;
+}
+
+bool remap_reshape(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm, std::vector<std::vector<int64_t>>* out) {
+  ir::Shape w;
+  std::vector<int64_t> q;
+  if (!reshape_through(n.inputs[0]->shape, n.outputs[0]->shape, perm, &w, &q)) return false;
   n.inputs[1] = g.add_const(n.name + "/remapped",
                             ir::Tensor::from_int64s(ir::DType::kInt32, {static_cast<int64_t>(w.size())}, w));
   out->push_back(q);
@@ -175,6 +183,16 @@ int remap_mask(int mask, const std::vector<int64_t>& perm) {
   for (size_t a = 0; a < perm.size(); ++a)
     if (mask & (1 << a)) out |= 1 << perm[a];
   return out;
+}
+
+// Ops that apply the same map to every position's last-axis vector: FULLY_CONNECTED that
+// keeps the leading axes, and a 1x1, stride-1 CONV_2D (padding cannot matter for 1x1). A
+// permutation of the other axes passes through them, as through SOFTMAX.
+bool pointwise_on_last_axis(const ir::Node& n) {
+  if (n.op == "tfl.FULLY_CONNECTED") return n.get_int("keep_num_dims", 0) != 0;
+  if (n.op != "tfl.CONV_2D" || !n.input(1) || n.inputs[1]->shape.size() != 4) return false;
+  const ir::Shape& w = n.inputs[1]->shape;  // OHWI
+  return w[1] == 1 && w[2] == 1 && n.get_int("stride_h", 1) == 1 && n.get_int("stride_w", 1) == 1;
 }
 
 }  // namespace
@@ -237,18 +255,31 @@ LayoutRule layout_rule(const ir::Node& n) {
       n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX" || n.op == "tfl.STRIDED_SLICE" || n.op == "tfl.SLICE" ||
       n.op == "tfl.TILE" || n.op == "tfl.GATHER" || n.op == "tfl.BROADCAST_TO")
     return {LayoutKind::kAxes, {0}};
+  if (pointwise_on_last_axis(n)) return {LayoutKind::kAxes, {0}};
   if (n.op == "tfl.SPLIT") return {LayoutKind::kAxes, {1}};
   if (n.op == "tfl.RESHAPE") return {LayoutKind::kAxes, {0}};
   if (n.op == "tfl.SPLIT_V") return {LayoutKind::kAxes, {0}};
   return {};
 }
 
+bool reshape_output_perm(const ir::Node& n, const std::vector<int64_t>& perm, std::vector<int64_t>* q) {
+  ir::Shape w;
+  return n.op == "tfl.RESHAPE" && n.input(0) && reshape_through(n.inputs[0]->shape, n.outputs[0]->shape, perm, &w, q);
+}
+
+bool may_commute(const ir::Node& n, const std::vector<int64_t>& perm) {
+  const LayoutRule rule = layout_rule(n);
+  if (rule.kind == LayoutKind::kBarrier) return false;
+  const bool last_axis_only = n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX" || pointwise_on_last_axis(n);
+  return !last_axis_only || (!perm.empty() && perm.back() == static_cast<int64_t>(perm.size() - 1));
+}
+
 bool remap_axes(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm,
                 std::vector<std::vector<int64_t>>* out_perms) {
   const size_t r = perm.size();
   out_perms->clear();
-  if (n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX") {
-    if (perm[r - 1] != static_cast<int64_t>(r - 1)) return false;  // TFLite normalises the last axis only
+  if (n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX" || pointwise_on_last_axis(n)) {
+    if (perm[r - 1] != static_cast<int64_t>(r - 1)) return false;  // they work on the last axis only
     out_perms->push_back(perm);
     return true;
   }

@@ -300,8 +300,9 @@ void clone_per_reader(ir::Graph& g, Node* t) {
 
 // Transposes whose only reader is a RESHAPE they cannot pass but split_for_reshape can
 // halve (ShuffleNet's channel shuffle seen through the NHWC layout). Only when something
-// below the reshape could take the layout half: otherwise (attention's head merge feeding a
-// FULLY_CONNECTED) the trial could not pay, and trials are not free.
+// below the reshape could take the layout half: otherwise (attention's head merge, whose
+// layout half would move the last axis into a FULLY_CONNECTED) the trial could not pay,
+// and trials are not free.
 std::vector<std::string> split_candidates(const ir::Graph& g) {
   ir::Uses uses(g);
   std::vector<std::string> out;
@@ -310,11 +311,11 @@ std::vector<std::string> split_candidates(const ir::Graph& g) {
     const auto perm = perm_of(*t);
     if (perm.empty() || uses.is_graph_output(t->outputs[0])) continue;
     const Node* r = uses.single_user(t->outputs[0]);
-    if (!r || !split_for_reshape(*r, perm, &inner, &outer)) continue;
+    std::vector<int64_t> q;  // the layout half's permutation below the reshape
+    if (!r || !split_for_reshape(*r, perm, &inner, &outer) || !reshape_output_perm(*r, outer, &q)) continue;
     const auto& below = uses.users(r->outputs[0]);
-    if (std::any_of(below.begin(), below.end(), [](const Node* u) {
-          return u->op == "tfl.TRANSPOSE" || layout_rule(*u).kind != LayoutKind::kBarrier;
-        }))
+    if (std::any_of(below.begin(), below.end(),
+                    [&](const Node* u) { return u->op == "tfl.TRANSPOSE" || may_commute(*u, q); }))
       out.push_back(t->name);
   }
   return out;

@@ -294,3 +294,54 @@ TEST(LayoutRules, SplitForReshapeFactorsThePermutation) {
 
 }  // namespace
 }  // namespace pt2tflite::passes
+
+namespace pt2tflite::passes {
+namespace {
+
+// [1,4,3,8] → transpose (0,2,1,3) → op → transpose back: the pair cancels through ops that
+// map each last-axis vector on its own (1x1 conv, FULLY_CONNECTED keeping dims), not
+// through a 3x3 conv, whose window sees the swapped axes.
+int transposes_left_around(const std::string& op, const ir::Shape& w_shape, bool keep_num_dims = false) {
+  Builder b;
+  ir::Value* x = b.input("x", {1, 4, 3, 8});
+  ir::Value* x2 = b.input("x2", {1, 4, 3, 8});
+  ir::Value* a = b.value("a", {1, 4, 3, 8});
+  b.node("tfl.ADD", {x, x2}, {a});
+  ir::Value* t = b.transpose(a, {0, 2, 1, 3});  // [1,3,4,8]
+  const int64_t units = w_shape[0];
+  std::map<std::string, ir::Attribute> attrs;
+  if (op == "tfl.CONV_2D") attrs = {{"padding", std::string("SAME")}, {"stride_h", int64_t{1}}, {"stride_w", int64_t{1}}};
+  if (keep_num_dims) attrs["keep_num_dims"] = int64_t{1};
+  ir::Value* y = b.value("y", {1, 3, 4, units});
+  b.node(op, {t, b.floats("w", w_shape, std::vector<float>(static_cast<size_t>(ir::num_elements(w_shape)), 0.5f)),
+              b.floats("b", {units}, std::vector<float>(static_cast<size_t>(units), 1.f))},
+         {y}, attrs);
+  ir::Value* back = b.transpose(y, {0, 2, 1, 3});
+  ir::Value* z = b.value("z", {1, 4, 3, units});
+  b.node("tfl.RELU", {back}, {z});
+  b.g.outputs = {z};
+  const std::vector<float> before = run_iota(b.g);
+  EXPECT_TRUE(sink_transposes(b.g).is_ok());
+  EXPECT_TRUE(ir::verify(b.g).is_ok());
+  EXPECT_EQ(run_iota(b.g), before) << op;
+  return b.count("tfl.TRANSPOSE");
+}
+
+TEST(SinkTransposes, PassesPointwiseOpsOnTheLastAxis) {
+  EXPECT_EQ(transposes_left_around("tfl.CONV_2D", {5, 1, 1, 8}), 0);
+  EXPECT_EQ(transposes_left_around("tfl.FULLY_CONNECTED", {5, 8}, /*keep_num_dims=*/true), 0);
+  EXPECT_EQ(transposes_left_around("tfl.CONV_2D", {5, 3, 3, 8}), 2);
+}
+
+TEST(LayoutRules, MayCommuteKeepsTheLastAxis) {
+  Builder b;
+  ir::Value* x = b.input("x", {1, 3, 4, 8});
+  const ir::Node* fc = b.node("tfl.FULLY_CONNECTED", {x, b.floats("w", {5, 8}, std::vector<float>(40, 1.f)),
+                                                     b.floats("b", {5}, std::vector<float>(5, 0.f))},
+                              {b.value("y", {1, 3, 4, 5})}, {{"keep_num_dims", int64_t{1}}});
+  EXPECT_TRUE(may_commute(*fc, {0, 2, 1, 3}));
+  EXPECT_FALSE(may_commute(*fc, {0, 3, 1, 2}));
+}
+
+}  // namespace
+}  // namespace pt2tflite::passes
