@@ -480,6 +480,59 @@ class YoloHeadNet(nn.Module):
         return torch.cat(out, 1)
 
 
+# --------------------------------------------------------------------------- YOLOv8-style head
+# Ultralytics' anchor-free Detect at a toy size: per scale a box branch (4 x reg_max
+# distance bins) and a class branch, concatenated and flattened to [N, 4*reg_max + nc, cells];
+# DFL (softmax over the bins, a fixed 1x1 conv taking their expectation), distances to boxes
+# around the cell centres, sigmoid scores: output [N, 4 + nc, cells], channels first.
+
+
+class DFL(nn.Module):
+    def __init__(self, bins: int = 16):
+        super().__init__()
+        self.bins = bins
+        self.conv = nn.Conv2d(bins, 1, 1, bias=False).requires_grad_(False)
+        self.conv.weight.data[:] = torch.arange(bins, dtype=torch.float32).view(1, bins, 1, 1)
+
+    def forward(self, x):
+        b, _, a = x.shape
+        return self.conv(x.view(b, 4, self.bins, a).transpose(2, 1).softmax(1)).view(b, 4, a)
+
+
+class YoloV8HeadNet(nn.Module):
+    def __init__(self, classes: int = 4, width: int = 16, reg_max: int = 16, strides=(8, 16), image: int = 64):
+        super().__init__()
+        self.nc, self.reg_max, self.no = classes, reg_max, classes + 4 * reg_max
+        self.stem = nn.Sequential(_conv_bn_relu(3, width, stride=2), _conv_bn_relu(width, width, stride=2),
+                                  _conv_bn_relu(width, 2 * width, stride=2))                       # stride 8
+        self.down = _conv_bn_relu(2 * width, 4 * width, stride=2)                                  # stride 16
+        chans = (2 * width, 4 * width)
+        self.box = nn.ModuleList(nn.Sequential(_conv_bn_relu(c, 2 * width), nn.Conv2d(2 * width, 4 * reg_max, 1))
+                                 for c in chans)
+        self.cls = nn.ModuleList(nn.Sequential(_conv_bn_relu(c, 2 * width), nn.Conv2d(2 * width, classes, 1))
+                                 for c in chans)
+        self.dfl = DFL(reg_max)
+        points, stride_of = [], []
+        for s in strides:
+            n = image // s
+            sy, sx = torch.meshgrid(torch.arange(n) + 0.5, torch.arange(n) + 0.5, indexing="ij")
+            points.append(torch.stack((sx, sy), -1).view(-1, 2))
+            stride_of.append(torch.full((n * n, 1), float(s)))
+        self.register_buffer("anchors", torch.cat(points).transpose(0, 1).unsqueeze(0), persistent=False)
+        self.register_buffer("stride_of", torch.cat(stride_of).transpose(0, 1).unsqueeze(0), persistent=False)
+
+    def forward(self, x):
+        p8 = self.stem(x)
+        features = (p8, self.down(p8))
+        b = x.shape[0]
+        maps = [torch.cat((self.box[i](f), self.cls[i](f)), 1).view(b, self.no, -1) for i, f in enumerate(features)]
+        box, cls = torch.cat(maps, 2).split((4 * self.reg_max, self.nc), 1)
+        lt, rb = self.dfl(box).chunk(2, 1)
+        x1y1, x2y2 = self.anchors - lt, self.anchors + rb
+        boxes = torch.cat(((x1y1 + x2y2) / 2, x2y2 - x1y1), 1) * self.stride_of
+        return torch.cat((boxes, cls.sigmoid()), 1)
+
+
 # --------------------------------------------------------------------------- ShuffleNet v2 block
 # torchvision's shufflenetv2 InvertedResidual (stride 1 and stride 2) with channel_shuffle.
 
@@ -654,6 +707,11 @@ def yolo_head(seed: int = 0) -> nn.Module:
     return randomize_batchnorm(YoloHeadNet(), YOLO_INPUT, seed=seed)
 
 
+def yolov8_head(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return randomize_batchnorm(YoloV8HeadNet(), YOLO_INPUT, seed=seed)
+
+
 def shufflenet_v2(seed: int = 0) -> nn.Module:
     torch.manual_seed(seed)
     return randomize_batchnorm(ShuffleNetV2Stage(), SHUFFLENET_INPUT, seed=seed)
@@ -686,6 +744,7 @@ MODELS = {
     "unet": ModelSpec(unet, (UNET_INPUT,)),
     "deeplab_head": ModelSpec(deeplab_head, (DEEPLAB_INPUT,)),
     "yolo_head": ModelSpec(yolo_head, (YOLO_INPUT,)),
+    "yolov8_head": ModelSpec(yolov8_head, (YOLO_INPUT,)),
     "shufflenet_v2": ModelSpec(shufflenet_v2, (SHUFFLENET_INPUT,)),
     "convnext": ModelSpec(convnext, (CONVNEXT_INPUT,)),
 }
@@ -710,6 +769,9 @@ EXPECTED_TRANSPOSES = {
                                 "the grid ([N, H, W, A, O] -> [N, A, H, W, O]), a data move; NCHW io: the "
                                 "input border; --nhwc-io: the [1, boxes, 9] output is rank 3, so it is "
                                 "made channels-last ([1, 9, boxes]) like any rank-3 output"),
+    "yolov8_head": (2, 0, "NCHW io: the input border and the output's, whose [1, 4 + classes, cells] layout is "
+                          "channels-first; inside, the flatten/split/DFL softmax and 1x1 conv and the box "
+                          "arithmetic all run on the NHWC maps"),
     "shufflenet_v2": (1 + 3, 3, "one per block: channel_shuffle's group swap, a data move that stays as "
                                 "a transpose of [N, H, W, g, C/g]; NCHW io: the input border"),
     "convnext": (1, 0, "NCHW io: the input border; the blocks' permutes to NHWC and back cancel "

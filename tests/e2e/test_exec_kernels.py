@@ -192,8 +192,8 @@ MODEL_NAMES = [
     pytest.param("simple_network", id="simple_network"),
     pytest.param("mobilenet_v2", id="mobilenet_v2", marks=pytest.mark.slow),
     pytest.param("resnet18", id="resnet18", marks=pytest.mark.slow),
-    *(pytest.param(n, id=n) for n in ("vit", "mini_bert", "unet", "deeplab_head", "yolo_head", "shufflenet_v2",
-                                      "convnext")),
+    *(pytest.param(n, id=n) for n in ("vit", "mini_bert", "unet", "deeplab_head", "yolo_head", "yolov8_head",
+                                      "shufflenet_v2", "convnext")),
 ]
 
 

@@ -1,6 +1,6 @@
 """Whole models: SimpleNetwork (the seed's CIFAR net), MobileNetV2, ResNet-18, and toy-size
 versions of the architectures people convert: a ViT encoder, a BERT/MiniLM encoder (int64
-token ids, a 0/1 attention mask), a UNet, a DeepLab ASPP head, a YOLOv5 detect head, a
+token ids, a 0/1 attention mask), a UNet, a DeepLab ASPP head, YOLOv5 and YOLOv8 detect heads, a
 ShuffleNet v2 stage and ConvNeXt blocks (see models.py).
 
 Each is exported once per exporter (session cache) and converted with NCHW io (default) and
@@ -31,6 +31,7 @@ MODEL_NAMES = [
     pytest.param("unet", id="unet"),
     pytest.param("deeplab_head", id="deeplab_head"),
     pytest.param("yolo_head", id="yolo_head"),
+    pytest.param("yolov8_head", id="yolov8_head"),
     pytest.param("shufflenet_v2", id="shufflenet_v2"),
     pytest.param("convnext", id="convnext"),
 ]
@@ -69,6 +70,7 @@ EXPECTED_OPS = {
     "unet": dict(exact={"CONV_2D": 11, "TRANSPOSE_CONV": 2, "CONCATENATION": 2, "MAX_POOL_2D": 2}, absent=_BN_ACT),
     "deeplab_head": dict(exact={"CONV_2D": 9, "RESIZE_BILINEAR": 2, "CONCATENATION": 1}, absent=_BN_ACT),
     "yolo_head": dict(exact={"CONV_2D": 6, "LOGISTIC": 2}, absent=("RELU", "POW")),
+    "yolov8_head": dict(exact={"CONV_2D": 13, "SOFTMAX": 1, "LOGISTIC": 1}, absent=("RELU",)),
     "shufflenet_v2": dict(exact={"CONV_2D": 8, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 1}, absent=_BN_ACT),
     "convnext": dict(exact={"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "GELU": 2}, absent=("ERF",)),
 }
