@@ -754,9 +754,9 @@ MODELS = {
 # name -> (TRANSPOSE ops left with NCHW io, with --nhwc-io, why each one is there), asserted
 # exactly by test_models.py (a higher count is a layout regression, a lower one an
 # improvement to record here) and reported by bench/bench_models.py.
-_ATTENTION = ("4 per attention layer, which are data movement, not layout: the head split of q, k "
-              "and v ([B, L, H, d] -> [B, H, L, d], k to [B, H, d, L]) so that BATCH_MATMUL sees "
-              "heads as a batch axis, and the head merge of the context back to [B, L, H*d]")
+_ATTENTION = ("4 per attention layer, data moves rather than layout: the head splits of q, k, v "
+              "([B, L, H, d] -> [B, H, L, d]; k -> [B, H, d, L]) that let BATCH_MATMUL batch over heads, "
+              "and the head merge back to [B, L, H*d]")
 EXPECTED_TRANSPOSES = {
     "simple_network": (1, 0, "NCHW io: the input border (the output is 2-D)"),
     "mobilenet_v2": (1, 0, "NCHW io: the input border (the output is 2-D)"),
