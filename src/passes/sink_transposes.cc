@@ -11,7 +11,9 @@
 //     transpose below a chain of single-input ops starting at a graph input is hoisted up
 //     to it, so borders gather in one place (and a PAD there can later fuse into a conv);
 //   - a transpose read by several commuting ops is cloned per reader only when, after
-//     sinking, fewer transposes remain (tried on a copy of the graph).
+//     sinking, fewer transposes remain (tried on a copy of the graph);
+//   - a transpose into a RESHAPE it cannot pass is split into a data-moving half that
+//     stays and a layout half that sinks (split_for_reshape), on the same terms.
 #include <algorithm>
 #include <optional>
 
