@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Conversion speed and memory of `pt2tflite convert` on MobileNetV2 and ResNet-18.
+"""Conversion speed and memory of `pt2tflite convert` on MobileNetV2, ResNet-18 and the ViT encoder.
 
 Each model (tests/e2e/models.py) is exported once with the TorchScript exporter, opset 17;
 then `pt2tflite convert` runs once to warm the page cache and N times timed (wall clock,
@@ -8,7 +8,7 @@ getrusage(RUSAGE_CHILDREN) of a fresh wrapper process per run). Targets: median 
 peak RSS <= 2 x weights + 100 MB. Prints a table and writes the section
 "Conversion speed and memory" of bench/RESULTS.md (other sections are kept).
 
-  .venv/bin/python bench/bench_convert.py [--runs 7] [--models mobilenet_v2,resnet18] [--no-write]
+  .venv/bin/python bench/bench_convert.py [--runs 7] [--models mobilenet_v2,resnet18,vit] [--no-write]
 Binary: build/pt2tflite, or PT2TFLITE_BIN.
 """
 
@@ -66,8 +66,9 @@ def git_commit() -> str:
     try:
         head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True).stdout.strip()
+        # (The results file itself does not make the measured code dirty.)
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "--", ".",
+                                ":!bench/RESULTS.md"], capture_output=True, text=True).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "?"
@@ -107,10 +108,11 @@ def run_once(cmd: list[str], use_gnu_time: bool) -> tuple[float, float, int, sub
 def bench_model(name: str, runs: int, workdir: Path, use_gnu_time: bool) -> dict:
     import torch
 
-    build, shape = models.MODELS[name]
+    spec = models.MODELS[name]
     onnx_path = workdir / name / "model.onnx"
+    inputs = tuple(torch.from_numpy(a) for a in harness.random_inputs(spec.shapes, kind=spec.input_kinds))
     t0 = time.perf_counter()
-    harness.export_onnx(build(), (torch.randn(shape),), onnx_path, "torchscript", opset=17)
+    harness.export_onnx(spec.build(), inputs, onnx_path, "torchscript", opset=17)
     export_s = time.perf_counter() - t0
     wbytes = weights_bytes(onnx_path)
     out = workdir / name / "model.tflite"
@@ -156,11 +158,11 @@ def table(rows: list[dict]) -> list[str]:
     return lines
 
 
-def write_results(section_lines: list[str], path: Path) -> None:
-    """Replaces (or appends) our section of RESULTS.md, keeping the others."""
+def write_results(section_lines: list[str], path: Path, section: str = SECTION) -> None:
+    """Replaces (or appends) one section of RESULTS.md, keeping the others."""
     text = path.read_text() if path.exists() else "# pt2tflite benchmark results\n"
-    new = "\n".join([f"## {SECTION}", "", *section_lines, ""]) + "\n"
-    pat = re.compile(rf"^## {re.escape(SECTION)}\n.*?(?=^## |\Z)", re.S | re.M)
+    new = "\n".join([f"## {section}", "", *section_lines, ""]) + "\n"
+    pat = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pat.sub(lambda _: new, text) if pat.search(text) else text.rstrip("\n") + "\n\n" + new
     path.write_text(text)
 
@@ -168,7 +170,7 @@ def write_results(section_lines: list[str], path: Path) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=7, help="timed runs per model (>= 7 for the record)")
-    ap.add_argument("--models", default="mobilenet_v2,resnet18")
+    ap.add_argument("--models", default="mobilenet_v2,resnet18,vit")
     ap.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = ap.parse_args()

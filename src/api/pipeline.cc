@@ -39,6 +39,8 @@ const std::vector<Step>& tflite_steps() {
       {"sink_transposes_again", "the previous rewrites expose new cancellations", passes::sink_transposes},
       {"merge_reshapes_again", "and new reshape chains", passes::merge_reshapes},
       {"fuse_pad", "explicit zero PAD before conv/pool equal to SAME becomes the op's padding", passes::fuse_pad},
+      {"fuse_bias_add", "a constant per-channel ADD after FC/conv (Linear on 3-D input is MatMul + Add) joins the bias",
+       passes::fuse_bias_add},
       {"fuse_activation", "RELU/RELU6/RELU_N1_TO_1/TANH after conv/FC/add/mul/sub run inside that op",
        passes::fuse_activation},
       {"dead_code", "rewrites leave unused constants behind", passes::dead_code},

@@ -154,17 +154,22 @@ void Graph::remove_dead() {
 }
 
 void Graph::toposort() {
+  // (Runs after every rewrite of the sinking passes: no per-node allocations.)
   std::unordered_map<const Value*, size_t> producer;
+  producer.reserve(2 * nodes_.size());
   for (size_t i = 0; i < nodes_.size(); ++i)
     for (const Value* v : nodes_[i]->outputs) producer[v] = i;
   std::vector<int> pending(nodes_.size(), 0);
   std::vector<std::vector<size_t>> users(nodes_.size());
+  std::vector<size_t> deps;
   for (size_t i = 0; i < nodes_.size(); ++i) {
-    std::unordered_set<size_t> deps;
+    deps.clear();
     for (const Value* v : nodes_[i]->inputs) {
-      auto it = producer.find(v);
-      if (v && it != producer.end() && it->second != i) deps.insert(it->second);
+      auto it = v ? producer.find(v) : producer.end();
+      if (it != producer.end() && it->second != i) deps.push_back(it->second);
     }
+    std::sort(deps.begin(), deps.end());
+    deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
     pending[i] = static_cast<int>(deps.size());
     for (size_t d : deps) users[d].push_back(i);
   }
@@ -215,6 +220,8 @@ Node* Graph::find_node(const std::string& node_name) const {
 }
 
 Uses::Uses(const Graph& g) {
+  readers.reserve(3 * g.nodes().size());
+  writers.reserve(2 * g.nodes().size());
   for (const auto& n : g.nodes()) {
     for (Value* v : n->inputs) {
       if (!v) continue;

@@ -1,6 +1,7 @@
 #include "passes/layout_rules.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 namespace pt2tflite::passes {
@@ -84,70 +85,94 @@ bool remap_rows(ir::Graph& g, ir::Node& n, size_t input, const std::vector<int64
   return true;
 }
 
-// RESHAPE of y = transpose(x, P) commutes when it only regroups axes that stay adjacent
-// and in order in x — the "permuted axes survive" case: inserting/removing 1s, merging
-// [N,C,H,W] → [N,C,H*W] (H,W adjacent in NHWC too), splitting channels. Then
-// reshape(y) = transpose(reshape(x, w), Q), and the reshape moves above the transpose.
-bool remap_reshape(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm, std::vector<std::vector<int64_t>>* out) {
-  const ir::Shape& y = n.inputs[0]->shape;
-  const ir::Shape& z = n.outputs[0]->shape;
-  std::vector<int64_t> x_of_y(y.size());  // y axis i is x axis perm[i]
-  for (size_t i = 0; i < y.size(); ++i) x_of_y[i] = perm[i];
+// The axes a RESHAPE of y into z regroups: consecutive runs of y's non-unit axes whose
+// product is one run of z's non-unit axes (unit axes belong to no block). Empty when the
+// shapes do not line up that way (cannot happen for a valid reshape, but checked).
+struct ReshapeBlock {
+  std::vector<size_t> y_axes, z_axes;
+};
+
+std::optional<std::vector<ReshapeBlock>> reshape_blocks(const ir::Shape& y, const ir::Shape& z) {
   std::vector<size_t> ys, zs;  // non-unit axes
   for (size_t i = 0; i < y.size(); ++i)
     if (y[i] != 1) ys.push_back(i);
   for (size_t j = 0; j < z.size(); ++j)
     if (z[j] != 1) zs.push_back(j);
-  // x's non-unit axes in order, and each one's rank among them.
-  ir::Shape x_shape = ir::permute(y, ir::inverse_permutation(perm));
-  std::vector<int64_t> rank_in_x(x_shape.size(), -1);
-  int64_t k = 0;
-  for (size_t a = 0; a < x_shape.size(); ++a)
-    if (x_shape[a] != 1) rank_in_x[a] = k++;
-  // Blocks of y axes and z axes with equal products.
-  struct Block {
-    std::vector<size_t> y_axes, z_axes;
-  };
-  std::vector<Block> blocks;
+  std::vector<ReshapeBlock> blocks;
   size_t i = 0, j = 0;
   while (i < ys.size() || j < zs.size()) {
-    if (i >= ys.size() || j >= zs.size()) return false;
-    Block b;
+    if (i >= ys.size() || j >= zs.size()) return std::nullopt;
+    ReshapeBlock b;
     int64_t py = y[ys[i]], pz = z[zs[j]];
     b.y_axes.push_back(ys[i++]);
     b.z_axes.push_back(zs[j++]);
     while (py != pz) {
       if (py < pz) {
-        if (i >= ys.size()) return false;
+        if (i >= ys.size()) return std::nullopt;
         py *= y[ys[i]];
         b.y_axes.push_back(ys[i++]);
       } else {
-        if (j >= zs.size()) return false;
+        if (j >= zs.size()) return std::nullopt;
         pz *= z[zs[j]];
         b.z_axes.push_back(zs[j++]);
       }
     }
-    // The block's x axes must be consecutive and in the same order.
-    for (size_t t = 1; t < b.y_axes.size(); ++t)
-      if (rank_in_x[x_of_y[b.y_axes[t]]] != rank_in_x[x_of_y[b.y_axes[t - 1]]] + 1) return false;
     blocks.push_back(b);
   }
+  return blocks;
+}
+
+// Each non-unit axis of x = transpose(y, inverse(perm)) numbered in order (-1 for unit axes).
+std::vector<int64_t> rank_among_non_unit(const ir::Shape& y, const std::vector<int64_t>& perm) {
+  ir::Shape x_shape = ir::permute(y, ir::inverse_permutation(perm));
+  std::vector<int64_t> rank(x_shape.size(), -1);
+  int64_t k = 0;
+  for (size_t a = 0; a < x_shape.size(); ++a)
+    if (x_shape[a] != 1) rank[a] = k++;
+  return rank;
+}
+
+// RESHAPE of y = transpose(x, P) commutes when it only regroups axes that stay adjacent
+// and in order in x — the "permuted axes survive" case: inserting/removing 1s, merging
+// [N,C,H,W] → [N,C,H*W] (H,W adjacent in NHWC too), splitting channels. Then
+// reshape(y) = transpose(reshape(x, w), q), and the reshape moves above the transpose.
+bool reshape_through(const ir::Shape& y, const ir::Shape& z, const std::vector<int64_t>& perm, ir::Shape* w_out,
+                     std::vector<int64_t>* q_out) {
+  const auto blocks = reshape_blocks(y, z);
+  if (!blocks || y.size() != perm.size()) return false;
+  // y axis i is x axis perm[i]; a block's x axes must be consecutive and in the same order.
+  const std::vector<int64_t> rank_in_x = rank_among_non_unit(y, perm);
+  for (const ReshapeBlock& b : *blocks)
+    for (size_t t = 1; t < b.y_axes.size(); ++t)
+      if (rank_in_x[perm[b.y_axes[t]]] != rank_in_x[perm[b.y_axes[t - 1]]] + 1) return false;
   // w: z's unit axes where they are; z's other axes regrouped block by block in x order.
-  std::vector<size_t> order(blocks.size());
-  for (size_t b = 0; b < blocks.size(); ++b) order[b] = b;
+  std::vector<size_t> order(blocks->size());
+  for (size_t b = 0; b < blocks->size(); ++b) order[b] = b;
   std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return rank_in_x[x_of_y[blocks[a].y_axes[0]]] < rank_in_x[x_of_y[blocks[b].y_axes[0]]];
+    return rank_in_x[perm[(*blocks)[a].y_axes[0]]] < rank_in_x[perm[(*blocks)[b].y_axes[0]]];
   });
+  std::vector<size_t> zs;
+  for (size_t j = 0; j < z.size(); ++j)
+    if (z[j] != 1) zs.push_back(j);
   ir::Shape w(z.size(), 1);
   std::vector<int64_t> q(z.size());
   for (size_t jj = 0; jj < z.size(); ++jj) q[jj] = static_cast<int64_t>(jj);
   size_t slot = 0;
   for (size_t b : order)
-    for (size_t za : blocks[b].z_axes) {
+    for (size_t za : (*blocks)[b].z_axes) {
       const size_t pos = zs[slot++];
       w[pos] = z[za];
       q[za] = static_cast<int64_t>(pos);
     }
+  *w_out = std::move(w);
+  *q_out = std::move(q);
+  return true;
+}
+
+bool remap_reshape(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm, std::vector<std::vector<int64_t>>* out) {
+  ir::Shape w;
+  std::vector<int64_t> q;
+  if (!reshape_through(n.inputs[0]->shape, n.outputs[0]->shape, perm, &w, &q)) return false;
   n.inputs[1] = g.add_const(n.name + "/remapped",
                             ir::Tensor::from_int64s(ir::DType::kInt32, {static_cast<int64_t>(w.size())}, w));
   out->push_back(q);
@@ -161,6 +186,16 @@ int remap_mask(int mask, const std::vector<int64_t>& perm) {
   return out;
 }
 
+// Ops that apply the same map to every position's last-axis vector: FULLY_CONNECTED that
+// keeps the leading axes, and a 1x1, stride-1 CONV_2D (padding cannot matter for 1x1). A
+// permutation of the other axes passes through them, as through SOFTMAX.
+bool pointwise_on_last_axis(const ir::Node& n) {
+  if (n.op == "tfl.FULLY_CONNECTED") return n.get_int("keep_num_dims", 0) != 0;
+  if (n.op != "tfl.CONV_2D" || !n.input(1) || n.inputs[1]->shape.size() != 4) return false;
+  const ir::Shape& w = n.inputs[1]->shape;  // OHWI
+  return w[1] == 1 && w[2] == 1 && n.get_int("stride_h", 1) == 1 && n.get_int("stride_w", 1) == 1;
+}
+
 }  // namespace
 
 bool moves_only_unit_axes(const ir::Shape& in, const std::vector<int64_t>& perm) {
@@ -171,6 +206,37 @@ bool moves_only_unit_axes(const ir::Shape& in, const std::vector<int64_t>& perm)
     last = a;
   }
   return true;
+}
+
+bool split_for_reshape(const ir::Node& reshape, const std::vector<int64_t>& perm, std::vector<int64_t>* inner,
+                       std::vector<int64_t>* outer) {
+  if (reshape.op != "tfl.RESHAPE" || !reshape.input(0)) return false;
+  const ir::Shape& y = reshape.inputs[0]->shape;
+  const auto blocks = reshape_blocks(y, reshape.outputs[0]->shape);
+  if (!blocks || y.size() != perm.size()) return false;
+  // x' lists x's axes in order, except that the first axis of each block brings the whole
+  // block along, in y's order; unit axes stay where they are.
+  std::vector<int> block_of_x(perm.size(), -1);
+  for (size_t b = 0; b < blocks->size(); ++b)
+    for (size_t ya : (*blocks)[b].y_axes) block_of_x[perm[ya]] = static_cast<int>(b);
+  std::vector<bool> emitted(blocks->size(), false);
+  inner->clear();
+  for (size_t d = 0; d < perm.size(); ++d) {
+    const int b = block_of_x[d];
+    if (b < 0) {
+      inner->push_back(static_cast<int64_t>(d));
+    } else if (!emitted[b]) {
+      emitted[b] = true;
+      for (size_t ya : (*blocks)[b].y_axes) inner->push_back(perm[ya]);
+    }
+  }
+  const std::vector<int64_t> inv_inner = ir::inverse_permutation(*inner);
+  outer->assign(perm.size(), 0);
+  for (size_t j = 0; j < perm.size(); ++j) (*outer)[j] = inv_inner[perm[j]];
+  const ir::Shape x_shape = ir::permute(y, ir::inverse_permutation(perm));
+  // Worth it only if both halves move data: otherwise the reshape already commutes or
+  // nothing would be left to sink.
+  return !moves_only_unit_axes(x_shape, *inner) && !moves_only_unit_axes(ir::permute(x_shape, *inner), *outer);
 }
 
 LayoutRule layout_rule(const ir::Node& n) {
@@ -190,18 +256,31 @@ LayoutRule layout_rule(const ir::Node& n) {
       n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX" || n.op == "tfl.STRIDED_SLICE" || n.op == "tfl.SLICE" ||
       n.op == "tfl.TILE" || n.op == "tfl.GATHER" || n.op == "tfl.BROADCAST_TO")
     return {LayoutKind::kAxes, {0}};
+  if (pointwise_on_last_axis(n)) return {LayoutKind::kAxes, {0}};
   if (n.op == "tfl.SPLIT") return {LayoutKind::kAxes, {1}};
   if (n.op == "tfl.RESHAPE") return {LayoutKind::kAxes, {0}};
   if (n.op == "tfl.SPLIT_V") return {LayoutKind::kAxes, {0}};
   return {};
 }
 
+bool reshape_output_perm(const ir::Node& n, const std::vector<int64_t>& perm, std::vector<int64_t>* q) {
+  ir::Shape w;
+  return n.op == "tfl.RESHAPE" && n.input(0) && reshape_through(n.inputs[0]->shape, n.outputs[0]->shape, perm, &w, q);
+}
+
+bool may_commute(const ir::Node& n, const std::vector<int64_t>& perm) {
+  const LayoutRule rule = layout_rule(n);
+  if (rule.kind == LayoutKind::kBarrier) return false;
+  const bool last_axis_only = n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX" || pointwise_on_last_axis(n);
+  return !last_axis_only || (!perm.empty() && perm.back() == static_cast<int64_t>(perm.size() - 1));
+}
+
 bool remap_axes(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm,
                 std::vector<std::vector<int64_t>>* out_perms) {
   const size_t r = perm.size();
   out_perms->clear();
-  if (n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX") {
-    if (perm[r - 1] != static_cast<int64_t>(r - 1)) return false;  // TFLite normalises the last axis only
+  if (n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX" || pointwise_on_last_axis(n)) {
+    if (perm[r - 1] != static_cast<int64_t>(r - 1)) return false;  // they work on the last axis only
     out_perms->push_back(perm);
     return true;
   }

@@ -24,6 +24,7 @@ Status transpose_to_reshape(ir::Graph& g);  // transpose_to_reshape.cc: transpos
 Status merge_reshapes(ir::Graph& g);        // merge_reshapes.cc: RESHAPE chains, identity reshapes
 Status fold_transpose_into_fc(ir::Graph& g);  // fold_transpose_into_fc.cc: flatten-after-NHWC into FC weights
 Status fuse_pad(ir::Graph& g);              // fuse_pad.cc: explicit PAD into conv/pool when it equals SAME
+Status fuse_bias_add(ir::Graph& g);         // fuse_bias_add.cc: constant per-channel ADD/SUB into FC/conv bias
 Status fuse_activation(ir::Graph& g);       // fuse_activation.cc: RELU/RELU6/... into the producer
 
 }  // namespace pt2tflite::passes

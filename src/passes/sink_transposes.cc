@@ -11,7 +11,9 @@
 //     transpose below a chain of single-input ops starting at a graph input is hoisted up
 //     to it, so borders gather in one place (and a PAD there can later fuse into a conv);
 //   - a transpose read by several commuting ops is cloned per reader only when, after
-//     sinking, fewer transposes remain (tried on a copy of the graph).
+//     sinking, fewer transposes remain (tried on a copy of the graph);
+//   - a transpose into a RESHAPE it cannot pass is split into a data-moving half that
+//     stays and a layout half that sinks (split_for_reshape), on the same terms.
 #include <algorithm>
 #include <optional>
 
@@ -298,17 +300,59 @@ void clone_per_reader(ir::Graph& g, Node* t) {
   g.toposort();
 }
 
-}  // namespace
+// Transposes whose only reader is a RESHAPE they cannot pass but split_for_reshape can
+// halve (ShuffleNet's channel shuffle seen through the NHWC layout). Only when something
+// below the reshape could take the layout half: otherwise (attention's head merge, whose
+// layout half would move the last axis into a FULLY_CONNECTED) the trial could not pay,
+// and trials are not free.
+std::vector<std::string> split_candidates(const ir::Graph& g) {
+  ir::Uses uses(g);
+  std::vector<std::string> out;
+  std::vector<int64_t> inner, outer;
+  for (const auto& t : g.nodes()) {
+    const auto perm = perm_of(*t);
+    if (perm.empty() || uses.is_graph_output(t->outputs[0])) continue;
+    const Node* r = uses.single_user(t->outputs[0]);
+    std::vector<int64_t> q;  // the layout half's permutation below the reshape
+    if (!r || !split_for_reshape(*r, perm, &inner, &outer) || !reshape_output_perm(*r, outer, &q)) continue;
+    const auto& below = uses.users(r->outputs[0]);
+    if (std::any_of(below.begin(), below.end(),
+                    [&](const Node* u) { return u->op == "tfl.TRANSPOSE" || may_commute(*u, q); }))
+      out.push_back(t->name);
+  }
+  return out;
+}
 
-Status sink_transposes(ir::Graph& g) {
-  sink_all(g);
-  // Trials run on a copy and are kept only when fewer transposes remain, so each accepted
-  // one removes at least one transpose and the loop is bounded.
+// T(x, P) → R  becomes  T(x, inner) → R' → T(Q): the data-moving half stays above the
+// reshape, the layout half goes below it, where it may cancel. (Sunk at once: left as
+// T(T(x, inner), outer), compose would merge the halves back.)
+void split_above_reshape(ir::Graph& g, Node* t) {
+  Value* y = t->outputs[0];
+  Node* r = ir::Uses(g).single_user(y);
+  std::vector<int64_t> inner, outer;
+  split_for_reshape(*r, perm_of(*t), &inner, &outer);
+  Value* x = t->inputs[0];
+  Value* mid = g.add_value(y->name + "/inner", y->dtype, ir::permute(x->shape, inner));
+  t->inputs[1] = g.add_const(t->name + "/inner_perm", ir::Tensor::from_int64s(ir::DType::kInt32,
+                             {static_cast<int64_t>(inner.size())}, inner));
+  t->outputs[0] = mid;
+  add_transpose(g, mid, outer, y, t->name + "/outer");
+  g.toposort();
+  sink_into(g, ir::Uses(g), r, outer);
+  g.toposort();
+}
+
+// Rewrites that help only once the transposes they create have sunk and cancelled. Each
+// runs on a copy and is kept only when fewer transposes remain, so every accepted one
+// removes at least one transpose and the loop is bounded. `try_splits`: also split
+// transposes above reshapes (whose trials run the other rewrites, but not further splits).
+void improve(ir::Graph& g, bool try_splits) {
   for (bool improved = true; improved;) {
     improved = false;
     const int current = count_transposes(g);
-    auto accept_if_better = [&](ir::Graph& trial) {
+    auto accept_if_better = [&](ir::Graph& trial, bool deep) {
       sink_all(trial);
+      if (deep) improve(trial, false);
       if (count_transposes(trial) >= current) return false;
       g = std::move(trial);
       return true;
@@ -316,7 +360,7 @@ Status sink_transposes(ir::Graph& g) {
     for (const std::string& name : fan_out_candidates(g)) {
       ir::Graph trial = g.clone();
       clone_per_reader(trial, trial.find_node(name));
-      if ((improved = accept_if_better(trial))) break;
+      if ((improved = accept_if_better(trial, false))) break;
     }
     if (improved || current == 0) continue;
     // Border transposes stay put unless moving them down lets them cancel — with
@@ -328,8 +372,22 @@ Status sink_transposes(ir::Graph& g) {
       g = std::move(trial);
       sink_all(g);
       improved = true;
+      continue;
+    }
+    if (!try_splits) continue;
+    for (const std::string& name : split_candidates(g)) {
+      ir::Graph split = g.clone();
+      split_above_reshape(split, split.find_node(name));
+      if ((improved = accept_if_better(split, true))) break;
     }
   }
+}
+
+}  // namespace
+
+Status sink_transposes(ir::Graph& g) {
+  sink_all(g);
+  improve(g, /*try_splits=*/true);
   return Status::ok();
 }
 

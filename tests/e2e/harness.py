@@ -118,9 +118,17 @@ def export_onnx(model, example_inputs: tuple, path: Path, exporter: str, *, opse
         if exporter in ("torchscript", "torchscript_nofold"):
             if exporter == "torchscript_nofold":
                 kwargs.setdefault("do_constant_folding", False)
-            torch.onnx.export(model, example_inputs, str(path), dynamo=False,
-                              opset_version=opset or TORCHSCRIPT_OPSET, dynamic_axes=dynamic_axes,
-                              **common, **kwargs)
+            # Under no_grad in eval mode, nn.TransformerEncoderLayer / nn.MultiheadAttention
+            # take a fused "fast path" kernel the TorchScript exporter cannot export; users
+            # turn it off the same way (the math is the same).
+            fastpath = torch.backends.mha.get_fastpath_enabled()
+            torch.backends.mha.set_fastpath_enabled(False)
+            try:
+                torch.onnx.export(model, example_inputs, str(path), dynamo=False,
+                                  opset_version=opset or TORCHSCRIPT_OPSET, dynamic_axes=dynamic_axes,
+                                  **common, **kwargs)
+            finally:
+                torch.backends.mha.set_fastpath_enabled(fastpath)
         elif exporter == "dynamo":
             if dynamic_axes:
                 raise ValueError("use dynamic_shapes with the dynamo exporter")
@@ -156,7 +164,9 @@ def onnx_io(onnx_path: Path) -> tuple[list[tuple[str, list]], list[tuple[str, li
 
 def random_inputs(shapes: Sequence[Sequence[int]], seed: int = 0, kind: str | Sequence[str] = "normal"
                   ) -> list[np.ndarray]:
-    """Seeded float32 inputs. kind: "normal" (N(0,1)) or "positive" (uniform [0.5, 2))."""
+    """Seeded inputs. kind: "normal" (float32 N(0,1)), "positive" (float32 uniform [0.5, 2)),
+    "ids:V" (int64 token ids uniform in [0, V)) or "mask" (int64 attention mask of shape
+    [B, L]: ones, then zeros on a padded tail of 1 .. L/2 positions per row)."""
     rng = np.random.default_rng(seed)
     kinds = [kind] * len(shapes) if isinstance(kind, str) else list(kind)
     out = []
@@ -165,6 +175,14 @@ def random_inputs(shapes: Sequence[Sequence[int]], seed: int = 0, kind: str | Se
             a = rng.standard_normal(tuple(shape))
         elif k == "positive":
             a = rng.uniform(0.5, 2.0, tuple(shape))
+        elif k.startswith("ids:"):
+            out.append(rng.integers(0, int(k[4:]), tuple(shape), dtype=np.int64))
+            continue
+        elif k == "mask":
+            b, length = shape
+            pad = rng.integers(1, length // 2 + 1, b)
+            out.append((np.arange(length)[None, :] < (length - pad)[:, None]).astype(np.int64))
+            continue
         else:
             raise ValueError(k)
         out.append(np.ascontiguousarray(a, dtype=np.float32))
@@ -235,7 +253,7 @@ def run_litert(tflite_path: Path, feeds: dict[str, np.ndarray], output_names: Se
         assert tuple(d["shape"]) == x.shape, (
             f"input '{name}': the .tflite expects shape {tuple(d['shape'])}, the harness feeds {x.shape} "
             f"({'channels-last' if x is not value else 'ONNX layout'}; matched {in_how})")
-        assert d["dtype"] == np.float32, f"input '{name}' has dtype {d['dtype']}, expected float32"
+        assert d["dtype"] == value.dtype, f"input '{name}' has dtype {d['dtype']}, the ONNX model {value.dtype}"
         interp.set_tensor(d["index"], np.ascontiguousarray(x))
     interp.invoke()
     out_pos, out_how = _match([d["name"] for d in outs], list(output_names), "outputs")

@@ -72,8 +72,8 @@ def main() -> int:
         cases = [op_cases.CASES_BY_ID[c] for c in args.cases.split(",")]
     jobs = [(c.id, c.build, c.shapes, c.kind, c.exporters) for c in cases]
     if args.models:
-        for name, (build, shape) in models.MODELS.items():
-            jobs.append((name, build, (shape,), "normal", (*harness.EXPORTERS, "torchscript_nofold")))
+        for name, spec in models.MODELS.items():
+            jobs.append((name, spec.build, spec.shapes, spec.input_kinds, (*harness.EXPORTERS, "torchscript_nofold")))
 
     lines: list[str] = []
     say = lambda s="": (print(s, flush=True), lines.append(s))  # noqa: E731

@@ -200,22 +200,24 @@ MODEL_NAMES = [
     pytest.param("resnet18", id="resnet18", marks=pytest.mark.slow),
     pytest.param("lstm_classifier", id="lstm_classifier"),
     pytest.param("conv_gru_tagger", id="conv_gru_tagger"),
+    *(pytest.param(n, id=n) for n in ("vit", "mini_bert", "unet", "deeplab_head", "yolo_head", "yolov8_head",
+                                      "shufflenet_v2", "convnext")),
 ]
 
 
 @pytest.mark.parametrize("exporter", harness.EXPORTERS)
 @pytest.mark.parametrize("name", MODEL_NAMES)
 def test_exec_model(name, exporter, export_cache, tmp_path):
-    build, shape = models.MODELS[name]
-    exp = export_cache.get(name, exporter, build, [shape], seed=1)
+    spec = models.MODELS[name]
+    exp = export_cache.get(name, exporter, spec.build, spec.shapes, seed=1, kind=spec.input_kinds)
     check(exp, tmp_path)
 
 
 @pytest.mark.slow
 def test_exec_mobilenet_v2_speed(export_cache, tmp_path):
     """MobileNetV2 224² forward pass on the reference kernels: well under a second (release build)."""
-    build, shape = models.MODELS["mobilenet_v2"]
-    exp = export_cache.get("mobilenet_v2", EXPORTER, build, [shape], seed=1)
+    spec = models.MODELS["mobilenet_v2"]
+    exp = export_cache.get("mobilenet_v2", EXPORTER, spec.build, spec.shapes, seed=1)
     timing = check(exp, tmp_path, repeat=5)
     best = min(timing["run_ms"])
     print(f"\nMobileNetV2 224x224 exec forward: best {best:.1f} ms of {timing['run_ms']} ({timing['build']} build)")

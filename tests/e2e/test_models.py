@@ -1,13 +1,18 @@
-"""Whole models: SimpleNetwork (the seed's CIFAR net), MobileNetV2, ResNet-18.
+"""Whole models: SimpleNetwork (the seed's CIFAR net), MobileNetV2, ResNet-18, and toy-size
+versions of the architectures people convert: a ViT encoder, a BERT/MiniLM encoder (int64
+token ids, a 0/1 attention mask), a UNet, a DeepLab ASPP head, YOLOv5 and YOLOv8 detect heads, a
+ShuffleNet v2 stage and ConvNeXt blocks (see models.py).
 
 Each is exported once per exporter (session cache) and converted with NCHW io (default) and
 with --nhwc-io; LiteRT must match onnxruntime within the float32 rule, and the layout must be
-solved: at most one TRANSPOSE (input border; the outputs are 2-D) for NCHW io, none with
---nhwc-io. MobileNetV2 / ResNet-18 are marked slow (deselect with -m "not slow").
+solved: the TRANSPOSE count is exactly the one in models.EXPECTED_TRANSPOSES, where every
+transpose left is explained (an I/O border, or data movement the model asks for). MobileNetV2 /
+ResNet-18 are marked slow (deselect with -m "not slow").
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import harness
@@ -21,12 +26,19 @@ MODEL_NAMES = [
     pytest.param("simple_network", id="simple_network"),
     pytest.param("mobilenet_v2", id="mobilenet_v2", marks=pytest.mark.slow),
     pytest.param("resnet18", id="resnet18", marks=pytest.mark.slow),
+    pytest.param("vit", id="vit"),
+    pytest.param("mini_bert", id="mini_bert"),
+    pytest.param("unet", id="unet"),
+    pytest.param("deeplab_head", id="deeplab_head"),
+    pytest.param("yolo_head", id="yolo_head"),
+    pytest.param("yolov8_head", id="yolov8_head"),
+    pytest.param("shufflenet_v2", id="shufflenet_v2"),
+    pytest.param("convnext", id="convnext"),
 ]
 
-
 def _export(export_cache, name: str, exporter: str) -> harness.Exported:
-    build, shape = models.MODELS[name]
-    return export_cache.get(name, exporter, build, [shape], seed=1)
+    spec = models.MODELS[name]
+    return export_cache.get(name, exporter, spec.build, spec.shapes, seed=1, kind=spec.input_kinds)
 
 
 @pytest.mark.parametrize("io", ["nchw", "nhwc"])
@@ -35,16 +47,17 @@ def _export(export_cache, name: str, exporter: str) -> harness.Exported:
 def test_model_accuracy_and_layout(name, exporter, io, export_cache, tmp_path):
     exp = _export(export_cache, name, exporter)
     checked = harness.check_conversion(exp, tmp_path, nhwc_io=io == "nhwc")
-    if io == "nchw":
-        # One transpose per rank-4 border tensor at most: here the input (outputs are 2-D).
-        assert exp.border_tensors() == 1
-        harness.assert_transposes(checked, 1, "NCHW io: one at the input border, outputs are 2-D")
-    else:
-        harness.assert_transposes(checked, 0, "--nhwc-io: no layout transposes at all")
+    nchw, nhwc, why = models.EXPECTED_TRANSPOSES[name]
+    want = nchw if io == "nchw" else nhwc
+    got = checked.info["transposes"]
+    assert got == want, (f"{got} TRANSPOSE ops left, expected exactly {want} ({why}); "
+                         f"ops: {harness.op_summary(checked.info)}")
 
 
-# Op counts that show BatchNorm folded into the convolutions and activations fused into them.
+# Op counts that show BatchNorm folded into the convolutions and activations fused into them
+# (and, for the transformers, GELU recognised and one softmax per attention layer).
 # exact: op -> count that must match; absent: ops that must not appear at all.
+_BN_ACT = ("MUL", "ADD", "SUB", "RELU")
 EXPECTED_OPS = {
     "simple_network": dict(exact={"CONV_2D": 5, "MAX_POOL_2D": 2, "SOFTMAX": 1},
                            absent=("MUL", "ADD", "SUB", "RELU")),
@@ -52,6 +65,14 @@ EXPECTED_OPS = {
                          absent=("MUL", "SUB", "RELU6", "MINIMUM", "MAXIMUM")),
     "resnet18": dict(exact={"CONV_2D": 20, "ADD": 8, "MAX_POOL_2D": 1, "FULLY_CONNECTED": 1},
                      absent=("MUL", "SUB")),
+    "vit": dict(exact={"CONV_2D": 1, "BATCH_MATMUL": 4, "SOFTMAX": 2, "GELU": 2}, absent=("ERF", "DIV")),
+    "mini_bert": dict(exact={"BATCH_MATMUL": 4, "SOFTMAX": 2, "GELU": 2, "TANH": 1}, absent=("ERF",)),
+    "unet": dict(exact={"CONV_2D": 11, "TRANSPOSE_CONV": 2, "CONCATENATION": 2, "MAX_POOL_2D": 2}, absent=_BN_ACT),
+    "deeplab_head": dict(exact={"CONV_2D": 9, "RESIZE_BILINEAR": 2, "CONCATENATION": 1}, absent=_BN_ACT),
+    "yolo_head": dict(exact={"CONV_2D": 6, "LOGISTIC": 2}, absent=("RELU", "POW")),
+    "yolov8_head": dict(exact={"CONV_2D": 13, "SOFTMAX": 1, "LOGISTIC": 1}, absent=("RELU",)),
+    "shufflenet_v2": dict(exact={"CONV_2D": 8, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 1}, absent=_BN_ACT),
+    "convnext": dict(exact={"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "GELU": 2}, absent=("ERF",)),
 }
 
 
@@ -67,7 +88,24 @@ def test_model_batchnorm_folded_and_activations_fused(name, exporter, export_cac
     assert got == want["exact"], f"op counts {got}, expected {want['exact']}; all ops: {harness.op_summary(info)}"
     present = [op for op in want["absent"] if ops.get(op)]
     assert not present, (f"{present} should have been folded/fused away (BatchNorm into conv weights, "
-                         f"ReLU/ReLU6 into the conv's fused activation); ops: {harness.op_summary(info)}")
+                         f"ReLU/ReLU6 into the conv's fused activation, x*x for a square, erf into GELU); "
+                         f"ops: {harness.op_summary(info)}")
+
+
+@pytest.mark.parametrize("exporter", harness.EXPORTERS)
+def test_bert_attention_mask_is_honoured(exporter, export_cache, tmp_path):
+    """The mask input changes the result the same way in LiteRT and onnxruntime: with the
+    padding unmasked, both give another pooled output (so the mask is not folded away)."""
+    exp = _export(export_cache, "mini_bert", exporter)
+    ids, mask = exp.feeds.values()
+    assert 0 < mask.sum() < mask.size, "the test mask must have both attended and padded positions"
+    tfl = harness.convert(exp.onnx_path, tmp_path / "m.tflite")
+    feeds = dict(zip(exp.feeds, (ids, np.ones_like(mask))))
+    ref = harness.run_onnxruntime(exp.onnx_path, feeds)
+    got = harness.run_litert(tfl, feeds, exp.output_names).outputs
+    harness.assert_close(ref, got)
+    name = exp.output_names[0]
+    assert not np.allclose(ref[name], exp.reference[name], atol=1e-3), "the attention mask has no effect"
 
 
 @pytest.mark.parametrize("io", ["nchw", "nhwc"])
@@ -127,7 +165,7 @@ def test_sequence_model(name, exporter, io, export_cache, tmp_path):
     harness.assert_transposes(checked, want["transposes"][io], "none around the recurrence")
     # The steps share one copy of each weight: the file is the float32 parameters plus a
     # bounded cost per op (a copy of R per step would blow this up T-fold).
-    params = sum(p.numel() for p in models.MODELS[name][0]().parameters())
+    params = sum(p.numel() for p in models.MODELS[name].build().parameters())
     size, n_ops = checked.tflite_path.stat().st_size, sum(ops.values())
     assert size <= 4 * params + 256 * n_ops, f"{size} bytes for {params} parameters and {n_ops} ops"
     print(f"\n{name} {exporter} {io}: {sum(ops.values())} ops ({harness.op_summary(checked.info)}), "
