@@ -11,6 +11,7 @@ const KernelTable& kernels() {
     register_elementwise_kernels(t);
     register_shape_kernels(t);
     register_misc_kernels(t);
+    register_index_kernels(t);
     return t;
   }();
   return table;

@@ -36,6 +36,10 @@ const Registry& registry() {
     register_normalization(reg);
     register_logic(reg);
     register_math(reg);
+    register_select(reg);
+    register_gather_scatter(reg);
+    register_positional(reg);
+    register_einsum(reg);
     return reg;
   }();
   return r;

@@ -60,5 +60,9 @@ void register_resize(Registry& r);
 void register_normalization(Registry& r);
 void register_logic(Registry& r);  // logic.cc: Equal Greater Less GreaterOrEqual LessOrEqual And Or Xor Not
 void register_math(Registry& r);   // math.cc: Sin Cos Round Sign Mod IsNaN IsInf
+void register_select(Registry& r);          // select.cc: ArgMax ArgMin TopK
+void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements GatherND ScatterND ScatterElements Scatter
+void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
+void register_einsum(Registry& r);          // einsum.cc: Einsum
 
 }  // namespace pt2tflite::lower

@@ -153,6 +153,28 @@ bool remap_reshape(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm, 
   return true;
 }
 
+// GATHER_ND with constant full coordinates over a grid of the data's rank (GatherElements):
+// z[i] = y[c[i]] with y = transpose(x, P) is x[c'[i]], c' = c with its columns moved to x's
+// axes; with the grid itself transposed by P's inverse the result is z in x's layout, so the
+// permutation travels on past the op.
+bool remap_gather_nd(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm,
+                     std::vector<std::vector<int64_t>>* out) {
+  const size_t r = perm.size();
+  if (!const_input(n, 1)) return false;
+  const ir::Tensor& c = *n.inputs[1]->data;
+  if (c.shape.size() != r + 1 || c.shape.back() != static_cast<int64_t>(r)) return false;
+  const std::vector<int64_t> v = c.to_int64s();
+  std::vector<int64_t> moved(v.size());
+  for (size_t e = 0; e < v.size() / r; ++e)
+    for (size_t a = 0; a < r; ++a) moved[e * r + perm[a]] = v[e * r + a];
+  std::vector<int64_t> grid_perm = ir::inverse_permutation(perm);
+  grid_perm.push_back(static_cast<int64_t>(r));
+  n.inputs[1] = g.add_const(n.name + "/remapped",
+                            ir::transpose(ir::Tensor::from_int64s(ir::DType::kInt32, c.shape, moved), grid_perm));
+  out->push_back(perm);
+  return true;
+}
+
 int remap_mask(int mask, const std::vector<int64_t>& perm) {
   int out = 0;
   for (size_t a = 0; a < perm.size(); ++a)
@@ -188,6 +210,9 @@ LayoutRule layout_rule(const ir::Node& n) {
       n.op == "tfl.REDUCE_PROD" || n.op == "tfl.PAD" || n.op == "tfl.PADV2" || n.op == "tfl.MIRROR_PAD" ||
       n.op == "tfl.SOFTMAX" || n.op == "tfl.LOG_SOFTMAX" || n.op == "tfl.STRIDED_SLICE" || n.op == "tfl.SLICE" ||
       n.op == "tfl.TILE" || n.op == "tfl.GATHER" || n.op == "tfl.BROADCAST_TO")
+    return {LayoutKind::kAxes, {0}};
+  if (n.op == "tfl.ARG_MAX" || n.op == "tfl.ARG_MIN" || n.op == "tfl.CUMSUM" || n.op == "tfl.REVERSE_V2" ||
+      n.op == "tfl.TOPK_V2" || n.op == "tfl.GATHER_ND")
     return {LayoutKind::kAxes, {0}};
   if (n.op == "tfl.SPLIT") return {LayoutKind::kAxes, {1}};
   if (n.op == "tfl.RESHAPE") return {LayoutKind::kAxes, {0}};
@@ -251,6 +276,27 @@ bool remap_axes(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm,
     out_perms->push_back(n.inputs[1]->shape.empty() ? perm_without_axes(perm, {axis}) : perm);
     return true;
   }
+  if (n.op == "tfl.ARG_MAX" || n.op == "tfl.ARG_MIN") {
+    // The reduced axis disappears; the others keep their order.
+    if (!const_input(n, 1) || n.inputs[1]->data->size() != 1) return false;
+    const int64_t a = norm_axis(n.inputs[1]->data->to_int64s()[0], r);
+    set_const_input(g, n, 1, {perm[a]}, n.inputs[1]->shape);
+    out_perms->push_back(perm_without_axes(perm, {a}));
+    return true;
+  }
+  if (n.op == "tfl.CUMSUM" || n.op == "tfl.REVERSE_V2") {
+    if (!const_input(n, 1) || n.inputs[1]->data->size() != 1) return false;
+    const int64_t a = norm_axis(n.inputs[1]->data->to_int64s()[0], r);
+    set_const_input(g, n, 1, {perm[a]}, n.inputs[1]->shape);
+    out_perms->push_back(perm);
+    return true;
+  }
+  if (n.op == "tfl.TOPK_V2") {  // works on the last axis, which must stay last
+    if (perm[r - 1] != static_cast<int64_t>(r - 1)) return false;
+    out_perms->assign(2, perm);
+    return true;
+  }
+  if (n.op == "tfl.GATHER_ND") return remap_gather_nd(g, n, perm, out_perms);
   if (n.op == "tfl.SPLIT" || n.op == "tfl.SPLIT_V") {
     const size_t axis_input = n.op == "tfl.SPLIT" ? 0 : 2;
     if (!const_input(n, axis_input)) return false;
