@@ -237,28 +237,58 @@ Status infer_scatter(Node& n) {
   return Status::ok();
 }
 
-Result<std::vector<Tensor>> fold_scatter(const Node& n) {
-  PT_ASSIGN_OR_RETURN(Coords c, coords_shape(n));
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> coords, const_coords(n, c));
-  PT_ASSIGN_OR_RETURN(std::string red, reduction_of(n));
-  const Tensor& data = *n.inputs[0]->data;
-  std::vector<double> out = data.to_doubles();
-  const std::vector<double> upd = n.inputs[2]->data->to_doubles();
-  const std::vector<int64_t> st = strides_of(data.shape);
-  const int64_t inner = slice_size(data.shape, c.depth);
-  const int64_t count = ir::num_elements(c.index_shape);
+// Applies updates at coordinates (depth coordinates each, slices after) onto base.
+Tensor scatter_values(const Tensor& base, const std::vector<int64_t>& coords, int64_t depth, const Tensor& updates,
+                      const std::string& red) {
+  std::vector<double> out = base.to_doubles();
+  const std::vector<double> upd = updates.to_doubles();
+  const std::vector<int64_t> st = strides_of(base.shape);
+  const int64_t inner = slice_size(base.shape, depth);
+  const int64_t count = depth ? static_cast<int64_t>(coords.size()) / depth : 0;
   for (int64_t e = 0; e < count; ++e) {
     int64_t off = 0;
-    for (int64_t d = 0; d < c.depth; ++d) off += coords[e * c.depth + d] * st[d];
+    for (int64_t d = 0; d < depth; ++d) off += coords[e * depth + d] * st[d];
     for (int64_t j = 0; j < inner; ++j) {
       double& o = out[off + j];
       const double u = upd[e * inner + j];
       o = red == "add" ? o + u : red == "mul" ? o * u : red == "max" ? std::max(o, u) : red == "min" ? std::min(o, u) : u;
     }
   }
-  if (ir::is_float(data.dtype)) return std::vector<Tensor>{Tensor::from_doubles(data.dtype, data.shape, out)};
+  if (ir::is_float(base.dtype)) return Tensor::from_doubles(base.dtype, base.shape, out);
   std::vector<int64_t> ints(out.begin(), out.end());  // integer data: exact below 2^53
-  return std::vector<Tensor>{Tensor::from_int64s(data.dtype, data.shape, ints)};
+  return Tensor::from_int64s(base.dtype, base.shape, ints);
+}
+
+Result<std::vector<Tensor>> fold_scatter(const Node& n) {
+  PT_ASSIGN_OR_RETURN(Coords c, coords_shape(n));
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> coords, const_coords(n, c));
+  PT_ASSIGN_OR_RETURN(std::string red, reduction_of(n));
+  return std::vector<Tensor>{scatter_values(*n.inputs[0]->data, coords, c.depth, *n.inputs[2]->data, red)};
+}
+
+// Constant slice coordinates [I..., d] → one coordinate per element [I..., data[d:]..., rank]:
+// a scatter whose coordinates cover every axis commutes with layout permutations
+// (layout_rules.cc), so a channel update in an NHWC model needs no transposes. Past this
+// many updated elements the coordinate table would outweigh the transposes it saves.
+constexpr int64_t kMaxExpandedUpdates = 1 << 16;
+
+Tensor expand_coords(const Tensor& coords, const Shape& data) {
+  const int64_t d = coords.shape.back(), rank = static_cast<int64_t>(data.size());
+  const Shape slice(data.begin() + d, data.end());
+  const int64_t per = ir::num_elements(slice), count = coords.size() / d;
+  const std::vector<int64_t> c = coords.to_int64s();
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(count * per * rank));
+  for (int64_t e = 0; e < count; ++e)
+    for (int64_t j = 0; j < per; ++j) {
+      out.insert(out.end(), c.begin() + e * d, c.begin() + (e + 1) * d);
+      const std::vector<int64_t> pos = unravel(j, slice);
+      out.insert(out.end(), pos.begin(), pos.end());
+    }
+  Shape s(coords.shape.begin(), coords.shape.end() - 1);
+  s.insert(s.end(), slice.begin(), slice.end());
+  s.push_back(rank);
+  return Tensor::from_int64s(DType::kInt32, s, out);
 }
 
 Status lower_scatter(LowerContext& ctx, Node& n) {
@@ -273,10 +303,21 @@ Status lower_scatter(LowerContext& ctx, Node& n) {
                       std::string("TFLite's SCATTER_ND has no ") + ir::dtype_name(t) + " kernel");
   PT_ASSIGN_OR_RETURN(Value* coords, coords_value(ctx, n, c));
   const Shape& shape = data->shape;
+  if (coords->is_const() && c.depth < static_cast<int64_t>(shape.size()) &&
+      ir::num_elements(updates->shape) <= kMaxExpandedUpdates) {
+    coords = ctx.constant(n, "coords_full", expand_coords(*coords->data, shape));
+    c.depth = static_cast<int64_t>(shape.size());
+  }
   Value* shape_t = ctx.const_int32(n, "shape", shape);
   // SCATTER_ND's updates are [I..., slice]: the elements ops' updates already are.
-  Value* scattered = ctx.temp(n, t, shape, "scattered");
-  ctx.emit("tfl.SCATTER_ND", n, {coords, updates, shape_t}, {scattered});
+  Value* scattered;
+  if (coords->is_const() && updates->is_const()) {  // e.g. x[:, idx] = 0: a constant, summing like SCATTER_ND
+    const Tensor zeros = Tensor::from_int64s(t, shape, std::vector<int64_t>(ir::num_elements(shape), 0));
+    scattered = ctx.constant(n, "scattered", scatter_values(zeros, coords->data->to_int64s(), c.depth, *updates->data, "add"));
+  } else {
+    scattered = ctx.temp(n, t, shape, "scattered");
+    ctx.emit("tfl.SCATTER_ND", n, {coords, updates, shape_t}, {scattered});
+  }
   if (red == "add") {
     ctx.emit("tfl.ADD", n, {data, scattered}, {n.outputs[0]});
     return Status::ok();

@@ -157,11 +157,13 @@ bool remap_reshape(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm, 
 // z[i] = y[c[i]] with y = transpose(x, P) is x[c'[i]], c' = c with its columns moved to x's
 // axes; with the grid itself transposed by P's inverse the result is z in x's layout, so the
 // permutation travels on past the op.
-bool remap_gather_nd(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm,
-                     std::vector<std::vector<int64_t>>* out) {
+// SCATTER_ND(c, updates, shape) likewise, the permuted updates being the grid: the same
+// coordinate rewrite, and the output shape in x's layout.
+bool remap_full_coords(ir::Graph& g, ir::Node& n, size_t coords_input, const std::vector<int64_t>& perm,
+                       std::vector<std::vector<int64_t>>* out) {
   const size_t r = perm.size();
-  if (!const_input(n, 1)) return false;
-  const ir::Tensor& c = *n.inputs[1]->data;
+  if (!const_input(n, coords_input)) return false;
+  const ir::Tensor& c = *n.inputs[coords_input]->data;
   if (c.shape.size() != r + 1 || c.shape.back() != static_cast<int64_t>(r)) return false;
   const std::vector<int64_t> v = c.to_int64s();
   std::vector<int64_t> moved(v.size());
@@ -169,8 +171,8 @@ bool remap_gather_nd(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm
     for (size_t a = 0; a < r; ++a) moved[e * r + perm[a]] = v[e * r + a];
   std::vector<int64_t> grid_perm = ir::inverse_permutation(perm);
   grid_perm.push_back(static_cast<int64_t>(r));
-  n.inputs[1] = g.add_const(n.name + "/remapped",
-                            ir::transpose(ir::Tensor::from_int64s(ir::DType::kInt32, c.shape, moved), grid_perm));
+  n.inputs[coords_input] = g.add_const(
+      n.name + "/remapped", ir::transpose(ir::Tensor::from_int64s(ir::DType::kInt32, c.shape, moved), grid_perm));
   out->push_back(perm);
   return true;
 }
@@ -214,6 +216,7 @@ LayoutRule layout_rule(const ir::Node& n) {
   if (n.op == "tfl.ARG_MAX" || n.op == "tfl.ARG_MIN" || n.op == "tfl.CUMSUM" || n.op == "tfl.REVERSE_V2" ||
       n.op == "tfl.TOPK_V2" || n.op == "tfl.GATHER_ND")
     return {LayoutKind::kAxes, {0}};
+  if (n.op == "tfl.SCATTER_ND") return {LayoutKind::kAxes, {1}};  // (coordinates, updates, shape)
   if (n.op == "tfl.SPLIT") return {LayoutKind::kAxes, {1}};
   if (n.op == "tfl.RESHAPE") return {LayoutKind::kAxes, {0}};
   if (n.op == "tfl.SPLIT_V") return {LayoutKind::kAxes, {0}};
@@ -296,7 +299,14 @@ bool remap_axes(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm,
     out_perms->assign(2, perm);
     return true;
   }
-  if (n.op == "tfl.GATHER_ND") return remap_gather_nd(g, n, perm, out_perms);
+  if (n.op == "tfl.GATHER_ND") return remap_full_coords(g, n, 1, perm, out_perms);
+  if (n.op == "tfl.SCATTER_ND") {
+    if (!const_input(n, 0) || !const_input(n, 2) || n.inputs[2]->data->size() != static_cast<int64_t>(r)) return false;
+    const ir::Shape shape = ir::permute(n.inputs[2]->data->to_int64s(), ir::inverse_permutation(perm));
+    if (!remap_full_coords(g, n, 0, perm, out_perms)) return false;
+    set_const_input(g, n, 2, shape, n.inputs[2]->shape);
+    return true;
+  }
   if (n.op == "tfl.SPLIT" || n.op == "tfl.SPLIT_V") {
     const size_t axis_input = n.op == "tfl.SPLIT" ? 0 : 2;
     if (!const_input(n, axis_input)) return false;
