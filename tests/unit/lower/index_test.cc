@@ -180,6 +180,27 @@ TEST(GatherScatter, ScatterNdNoneSelectsWithAConstantMask) {
   EXPECT_EQ(sel->outputs[0], t.out());
 }
 
+TEST(GatherScatter, ConstantSliceIndicesBecomeOneCoordinatePerElement) {
+  OnnxCase t;  // rows 2 and 0 of [3,2]: coordinates (2,0) (2,1) (0,0) (0,1), so layout can permute them
+  t.op("ScatterND", {t.input("x", {3, 2}), t.i64("i", {2, 0}, {2, 1}), t.input("u", {2, 2})});
+  ASSERT_TRUE(t.run().is_ok());
+  const ir::Node* s = t.find("tfl.SCATTER_ND");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->inputs[0]->shape, (Shape{2, 2, 2}));
+  EXPECT_EQ(OnnxCase::ints_of(s, 0), (Ints{2, 0, 2, 1, 0, 0, 0, 1}));
+}
+
+TEST(GatherScatter, ConstantUpdatesScatterAtConversionTime) {
+  OnnxCase t;  // x[:, 1] = 0
+  t.op("ScatterND", {t.input("x", {2, 3}), t.i64("i", {0, 1, 1, 1}, {2, 2}), t.f32("u", {2}, {0, 0})});
+  ASSERT_TRUE(t.run().is_ok());
+  EXPECT_EQ(t.count("tfl.SCATTER_ND"), 0);
+  const ir::Node* sel = t.find("tfl.SELECT_V2");
+  ASSERT_NE(sel, nullptr);
+  EXPECT_EQ(OnnxCase::ints_of(sel, 0), (Ints{0, 1, 0, 0, 1, 0}));
+  EXPECT_TRUE(sel->inputs[1]->is_const());
+}
+
 TEST(GatherScatter, ScatterNdRunTimeIndicesCountWrites) {
   OnnxCase t;
   t.op("ScatterND", {t.input("x", {4, 2}), t.input("i", {2, 1}, DType::kInt64), t.input("u", {2, 2})});
