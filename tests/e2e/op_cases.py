@@ -20,6 +20,8 @@ import harness
 from models import randomize_batchnorm
 
 IMG = (1, 8, 16, 16)
+RUNTIME_INDEX_WHY = ("run-time indices: the GATHER_ND/SCATTER_ND coordinates are built in the ONNX (NCHW) "
+                     "order, so the data is transposed to it (and a scatter's result back)")
 MATMUL_NHWC_WHY = "--nhwc-io permutes both operands and the result of a batched matmul"
 
 
@@ -240,8 +242,7 @@ CASES: list[Case] = [
     Case("triu_k1", fn(lambda m, x: torch.triu(x, 1))),
     Case("tril_km1", fn(lambda m, x: torch.tril(x, -1))),
     Case("gather_elements_argmax", fn(lambda m, x: torch.gather(x, 1, x.argmax(1, keepdim=True))),
-         nhwc_transposes=1, transposes_why="run-time indices: GATHER_ND's coordinates are built in the ONNX (NCHW) "
-                                           "order, so the data is transposed to it"),
+         nhwc_transposes=1, transposes_why=RUNTIME_INDEX_WHY),
     Case("gather_elements_w_2d", fn(lambda m, x: torch.gather(x, 1, m.idx),
                                     idx=torch.tensor([[9, 0, 5], [3, 3, 2], [1, 8, 4], [0, 0, 0]])),
          shapes=((4, 10),)),
@@ -257,6 +258,9 @@ CASES: list[Case] = [
                                 idx=torch.tensor([3, 0]).reshape(1, 2, 1, 1).expand(1, 2, 16, 16).contiguous())),
     Case("scatter_add_channels", fn(lambda m, x: torch.scatter_add(x, 1, m.idx, x[:, :2]),
                                     idx=torch.randint(0, 8, (1, 2, 16, 16), generator=torch.Generator().manual_seed(0)))),
+    Case("scatter_at_argmax", fn(lambda m, x: torch.scatter(x, 1, x.argmax(1, keepdim=True),
+                                                         x.amin(1, keepdim=True) - 1.0)),
+         nhwc_transposes=2, transposes_why=RUNTIME_INDEX_WHY),
     Case("one_hot_argmax", fn(lambda m, x: F.one_hot(x.argmax(1), 8).float()),
          nhwc_transposes=1, transposes_why="the user's result is [N,H,W,classes] already; --nhwc-io hands it out "
                                            "channels-last again ([N,W,classes,H])"),
