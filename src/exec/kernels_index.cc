@@ -94,7 +94,8 @@ Status one_hot(const Node& n, KernelIO& io) {
   int64_t axis = n.get_int("axis", -1);
   if (axis < 0) axis += rank;
   if (axis < 0 || axis >= rank || y.shape[axis] != depth) return invalid_model("axis or depth does not match the output");
-  if (io.in[2]->dtype != y.dtype || io.in[3]->dtype != y.dtype) return invalid_model("on/off values differ from the output type");
+  if (io.in[2]->dtype != y.dtype || io.in[3]->dtype != y.dtype)
+    return invalid_model("on/off values differ from the output type");
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= y.shape[d];
   for (int64_t d = axis + 1; d < rank; ++d) inner *= y.shape[d];

@@ -58,7 +58,8 @@ Result<Equation> parse(const Node& n) {
   auto expand = [&](const std::string& term, int64_t rank, Labels* out) -> Status {
     const size_t dots = term.find("...");
     const std::string plain = dots == std::string::npos ? term : term.substr(0, dots) + term.substr(dots + 3);
-    for (char ch : plain) NODE_CHECK(n, std::isalpha(static_cast<unsigned char>(ch)), "bad label '" + std::string(1, ch) + "' in '" + eq + "'");
+    for (char ch : plain)
+      NODE_CHECK(n, std::isalpha(static_cast<unsigned char>(ch)), "bad label '" + std::string(1, ch) + "' in '" + eq + "'");
     const int64_t ell = dots == std::string::npos ? 0 : rank - static_cast<int64_t>(plain.size());
     NODE_CHECK(n, ell >= 0 && (dots != std::string::npos || rank == static_cast<int64_t>(plain.size())),
                "term '" + term + "' does not match an operand of rank " + std::to_string(rank));

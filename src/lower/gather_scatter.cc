@@ -313,7 +313,8 @@ Status lower_scatter(LowerContext& ctx, Node& n) {
   Value* scattered;
   if (coords->is_const() && updates->is_const()) {  // e.g. x[:, idx] = 0: a constant, summing like SCATTER_ND
     const Tensor zeros = Tensor::from_int64s(t, shape, std::vector<int64_t>(ir::num_elements(shape), 0));
-    scattered = ctx.constant(n, "scattered", scatter_values(zeros, coords->data->to_int64s(), c.depth, *updates->data, "add"));
+    scattered = ctx.constant(n, "scattered",
+                             scatter_values(zeros, coords->data->to_int64s(), c.depth, *updates->data, "add"));
   } else {
     scattered = ctx.temp(n, t, shape, "scattered");
     ctx.emit("tfl.SCATTER_ND", n, {coords, updates, shape_t}, {scattered});

@@ -29,7 +29,8 @@ using ir::Value;
 
 // A 0-d constant of `dtype` holding v.
 Tensor scalar(DType dtype, double v) {
-  return ir::is_float(dtype) ? Tensor::from_doubles(dtype, {}, {v}) : Tensor::from_int64s(dtype, {}, {static_cast<int64_t>(v)});
+  return ir::is_float(dtype) ? Tensor::from_doubles(dtype, {}, {v})
+                             : Tensor::from_int64s(dtype, {}, {static_cast<int64_t>(v)});
 }
 
 // --- Trilu ---
@@ -145,8 +146,8 @@ Status lower_cumsum(LowerContext& ctx, Node& n) {
   NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kInt32 && t != DType::kInt64,
                       std::string("TFLite's CUMSUM has no ") + ir::dtype_name(t) + " kernel");
   Value* y = t == out->dtype ? out : ctx.temp(n, t, out->shape, "wide");
-  Node* c = ctx.emit("tfl.CUMSUM", n, {ctx.cast(n, x, t), ctx.constant(n, "axis", Tensor::from_int64s(DType::kInt32, {}, {axis}))},
-                     {y});
+  Value* axis_t = ctx.constant(n, "axis", Tensor::from_int64s(DType::kInt32, {}, {axis}));  // CUMSUM: 0-d int32
+  Node* c = ctx.emit("tfl.CUMSUM", n, {ctx.cast(n, x, t), axis_t}, {y});
   c->attrs["exclusive"] = n.get_int("exclusive", 0);
   c->attrs["reverse"] = n.get_int("reverse", 0);
   if (y != out) ctx.cast(n, y, out->dtype, out);
@@ -264,7 +265,8 @@ Tensor eye(const Node& n) {
   for (int64_t i = 0; i < s[0]; ++i)
     for (int64_t j = 0; j < s[1]; ++j) v.push_back(j - i == k);
   const DType t = n.outputs[0]->dtype;
-  return ir::is_float(t) ? Tensor::from_doubles(t, s, std::vector<double>(v.begin(), v.end())) : Tensor::from_int64s(t, s, v);
+  if (ir::is_float(t)) return Tensor::from_doubles(t, s, std::vector<double>(v.begin(), v.end()));
+  return Tensor::from_int64s(t, s, v);
 }
 
 Result<std::vector<Tensor>> fold_eye_like(const Node& n) { return std::vector<Tensor>{eye(n)}; }

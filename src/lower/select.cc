@@ -86,7 +86,8 @@ Status lower_arg(LowerContext& ctx, Node& n) {
   const int64_t extent = x->shape[axis];
   const bool last = n.get_int("select_last_index", 0) != 0;
   if (x->dtype == DType::kFloat16) x = ctx.cast(n, x, DType::kFloat32);
-  if (x->dtype == DType::kInt16) x = ctx.cast(n, x, DType::kInt32);  // exact; TFLite lacks int16 here
+  // Exact widenings: TFLite's ARG_MAX/ARG_MIN lack int16 and bool.
+  if (x->dtype == DType::kInt16 || x->dtype == DType::kBool) x = ctx.cast(n, x, DType::kInt32);
   Value* axis_t = ctx.const_int32(n, "axis", {axis});
   if (last) {
     Value* rev = ctx.temp(n, x->dtype, x->shape, "reversed");
@@ -177,7 +178,8 @@ Status lower_topk(LowerContext& ctx, Node& n) {
   NODE_UNSUPPORTED_IF(n, k == 0, "K=0 (empty outputs)");
   const bool largest = n.get_int("largest", 1) != 0;
   const DType t = x->dtype;
-  NODE_UNSUPPORTED_IF(n, t == DType::kBool || t == DType::kInt16, std::string("TOPK_V2 has no ") + ir::dtype_name(t) + " kernel");
+  NODE_UNSUPPORTED_IF(n, t == DType::kBool || t == DType::kInt16,
+                      std::string("TOPK_V2 has no ") + ir::dtype_name(t) + " kernel");
   NODE_UNSUPPORTED_IF(n, !largest && (t == DType::kUInt8 || t == DType::kInt8),
                       "largest=0 on 8-bit integers (negating them can overflow)");
   const DType wt = t == DType::kFloat16 ? DType::kFloat32 : t;
