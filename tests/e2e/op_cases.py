@@ -230,6 +230,14 @@ CASES: list[Case] = [
     # ---------------------------------------------------------------- index / selection
     # Index tensors computed at run time come from ArgMax of the (float) input.
     Case("argmax_channels_keepdim", fn(lambda m, x: torch.argmax(x, dim=1, keepdim=True))),
+    # After a conv (NHWC inside): the channel-axis ops must leave only the input border transpose.
+    Case("conv_argmax_channels", fn(lambda m, x: torch.argmax(m.c(x), dim=1, keepdim=True), c=nn.Conv2d(8, 16, 3, padding=1)),
+         nchw_transposes=1, transposes_why="the NCHW input border only"),
+    Case("conv_topk_cumsum_channels", fn(lambda m, x: torch.topk(torch.cumsum(m.c(x), dim=1), 3, dim=1)[0],
+                                         c=nn.Conv2d(8, 16, 3, padding=1))),
+    Case("conv_gather_elements_channels", fn(lambda m, x: torch.gather(m.c(x), 1, m.idx), c=nn.Conv2d(8, 16, 3, padding=1),
+                                             idx=torch.randint(0, 16, (1, 4, 16, 16),
+                                                               generator=torch.Generator().manual_seed(0)))),
     Case("argmin_w_keepdim", fn(lambda m, x: torch.argmin(x, dim=3, keepdim=True))),
     Case("argmax_2d", fn(lambda m, x: torch.argmax(x, dim=-1)), shapes=((4, 10),)),
     Case("topk_channels", fn(lambda m, x: torch.topk(x, 3, dim=1))),
