@@ -56,5 +56,6 @@ void register_elementwise_kernels(KernelTable& t);
 void register_shape_kernels(KernelTable& t);
 void register_misc_kernels(KernelTable& t);
 void register_math_kernels(KernelTable& t);  // kernels_math.cc: ATAN2 LRN BITWISE_XOR RIGHT_SHIFT
+void register_index_kernels(KernelTable& t);  // kernels_index.cc: TOPK_V2 CUMSUM ONE_HOT SCATTER_ND
 
 }  // namespace pt2tflite::exec

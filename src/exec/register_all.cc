@@ -12,6 +12,7 @@ const KernelTable& kernels() {
     register_shape_kernels(t);
     register_misc_kernels(t);
     register_math_kernels(t);
+    register_index_kernels(t);
     return t;
   }();
   return table;

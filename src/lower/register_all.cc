@@ -41,6 +41,10 @@ const Registry& registry() {
     register_norm_ops(reg);
     register_bitwise(reg);
     register_recurrent(reg);
+    register_select(reg);
+    register_gather_scatter(reg);
+    register_positional(reg);
+    register_einsum(reg);
     return reg;
   }();
   return r;

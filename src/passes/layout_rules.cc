@@ -179,6 +179,30 @@ bool remap_reshape(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm, 
   return true;
 }
 
+// GATHER_ND with constant full coordinates over a grid of the data's rank (GatherElements):
+// z[i] = y[c[i]] with y = transpose(x, P) is x[c'[i]], c' = c with its columns moved to x's
+// axes; with the grid itself transposed by P's inverse the result is z in x's layout, so the
+// permutation travels on past the op.
+// SCATTER_ND(c, updates, shape) likewise, the permuted updates being the grid: the same
+// coordinate rewrite, and the output shape in x's layout.
+bool remap_full_coords(ir::Graph& g, ir::Node& n, size_t coords_input, const std::vector<int64_t>& perm,
+                       std::vector<std::vector<int64_t>>* out) {
+  const size_t r = perm.size();
+  if (!const_input(n, coords_input)) return false;
+  const ir::Tensor& c = *n.inputs[coords_input]->data;
+  if (c.shape.size() != r + 1 || c.shape.back() != static_cast<int64_t>(r)) return false;
+  const std::vector<int64_t> v = c.to_int64s();
+  std::vector<int64_t> moved(v.size());
+  for (size_t e = 0; e < v.size() / r; ++e)
+    for (size_t a = 0; a < r; ++a) moved[e * r + perm[a]] = v[e * r + a];
+  std::vector<int64_t> grid_perm = ir::inverse_permutation(perm);
+  grid_perm.push_back(static_cast<int64_t>(r));
+  n.inputs[coords_input] = g.add_const(
+      n.name + "/remapped", ir::transpose(ir::Tensor::from_int64s(ir::DType::kInt32, c.shape, moved), grid_perm));
+  out->push_back(perm);
+  return true;
+}
+
 int remap_mask(int mask, const std::vector<int64_t>& perm) {
   int out = 0;
   for (size_t a = 0; a < perm.size(); ++a)
@@ -257,6 +281,10 @@ LayoutRule layout_rule(const ir::Node& n) {
       n.op == "tfl.TILE" || n.op == "tfl.GATHER" || n.op == "tfl.BROADCAST_TO")
     return {LayoutKind::kAxes, {0}};
   if (pointwise_on_last_axis(n)) return {LayoutKind::kAxes, {0}};
+  if (n.op == "tfl.ARG_MAX" || n.op == "tfl.ARG_MIN" || n.op == "tfl.CUMSUM" || n.op == "tfl.REVERSE_V2" ||
+      n.op == "tfl.TOPK_V2" || n.op == "tfl.GATHER_ND")
+    return {LayoutKind::kAxes, {0}};
+  if (n.op == "tfl.SCATTER_ND") return {LayoutKind::kAxes, {1}};  // (coordinates, updates, shape)
   if (n.op == "tfl.SPLIT") return {LayoutKind::kAxes, {1}};
   if (n.op == "tfl.RESHAPE") return {LayoutKind::kAxes, {0}};
   if (n.op == "tfl.SPLIT_V") return {LayoutKind::kAxes, {0}};
@@ -329,6 +357,34 @@ bool remap_axes(ir::Graph& g, ir::Node& n, const std::vector<int64_t>& perm,
     const int64_t axis = norm_axis(n.get_int("axis", 0), r);
     n.attrs["axis"] = perm[axis];
     out_perms->push_back(n.inputs[1]->shape.empty() ? perm_without_axes(perm, {axis}) : perm);
+    return true;
+  }
+  if (n.op == "tfl.ARG_MAX" || n.op == "tfl.ARG_MIN") {
+    // The reduced axis disappears; the others keep their order.
+    if (!const_input(n, 1) || n.inputs[1]->data->size() != 1) return false;
+    const int64_t a = norm_axis(n.inputs[1]->data->to_int64s()[0], r);
+    set_const_input(g, n, 1, {perm[a]}, n.inputs[1]->shape);
+    out_perms->push_back(perm_without_axes(perm, {a}));
+    return true;
+  }
+  if (n.op == "tfl.CUMSUM" || n.op == "tfl.REVERSE_V2") {
+    if (!const_input(n, 1) || n.inputs[1]->data->size() != 1) return false;
+    const int64_t a = norm_axis(n.inputs[1]->data->to_int64s()[0], r);
+    set_const_input(g, n, 1, {perm[a]}, n.inputs[1]->shape);
+    out_perms->push_back(perm);
+    return true;
+  }
+  if (n.op == "tfl.TOPK_V2") {  // works on the last axis, which must stay last
+    if (perm[r - 1] != static_cast<int64_t>(r - 1)) return false;
+    out_perms->assign(2, perm);
+    return true;
+  }
+  if (n.op == "tfl.GATHER_ND") return remap_full_coords(g, n, 1, perm, out_perms);
+  if (n.op == "tfl.SCATTER_ND") {
+    if (!const_input(n, 0) || !const_input(n, 2) || n.inputs[2]->data->size() != static_cast<int64_t>(r)) return false;
+    const ir::Shape shape = ir::permute(n.inputs[2]->data->to_int64s(), ir::inverse_permutation(perm));
+    if (!remap_full_coords(g, n, 0, perm, out_perms)) return false;
+    set_const_input(g, n, 2, shape, n.inputs[2]->shape);
     return true;
   }
   if (n.op == "tfl.SPLIT" || n.op == "tfl.SPLIT_V") {

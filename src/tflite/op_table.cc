@@ -319,6 +319,21 @@ const std::map<std::string, OpInfo>& table() {
                                                                  f32(n, "beta")).Union();
         },
         v1};
+    // --- added by the index/selection ops (select.cc, gather_scatter.cc, positional.cc) ---
+    m["tfl.TOPK_V2"] = {BuiltinOperator::TOPK_V2, BuiltinOptions::TopKV2Options,
+                        empty_options<tflite::TopKV2OptionsBuilder>, v1};
+    m["tfl.SCATTER_ND"] = {BuiltinOperator::SCATTER_ND, BuiltinOptions::ScatterNdOptions,
+                           empty_options<tflite::ScatterNdOptionsBuilder>, v1};
+    m["tfl.CUMSUM"] = {BuiltinOperator::CUMSUM, BuiltinOptions::CumsumOptions,
+                       [](FlatBufferBuilder& fbb, const Node& n) {
+                         return tflite::CreateCumsumOptions(fbb, flag(n, "exclusive"), flag(n, "reverse")).Union();
+                       },
+                       v1};
+    m["tfl.ONE_HOT"] = {BuiltinOperator::ONE_HOT, BuiltinOptions::OneHotOptions,
+                        [](FlatBufferBuilder& fbb, const Node& n) {
+                          return tflite::CreateOneHotOptions(fbb, i32(n, "axis", -1)).Union();
+                        },
+                        v1};
     return m;
   }();
   return t;

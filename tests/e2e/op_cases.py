@@ -20,6 +20,9 @@ import harness
 from models import randomize_batchnorm
 
 IMG = (1, 8, 16, 16)
+RUNTIME_INDEX_WHY = ("run-time indices: the GATHER_ND/SCATTER_ND coordinates are built in the ONNX (NCHW) "
+                     "order, so the data is transposed to it (and a scatter's result back)")
+MATMUL_NHWC_WHY = "--nhwc-io permutes both operands and the result of a batched matmul"
 
 
 class Fn(nn.Module):
@@ -222,11 +225,66 @@ CASES: list[Case] = [
     Case("index_channel_scalar", fn(lambda m, x: x[:, 3]),
          nhwc_transposes=1, transposes_why="the [N,H,W] result is rank 3, so --nhwc-io hands it out as [N,W,H]"),
     Case("gather_elements_channels", fn(lambda m, x: torch.gather(x, 1, m.idx),
-                                        idx=torch.randint(0, 8, (1, 4, 16, 16), generator=torch.Generator().manual_seed(0))),
-         xfail={e: "GatherElements has no lowering yet (issue 3: op breadth)" for e in ("torchscript", "dynamo")}),
+                                        idx=torch.randint(0, 8, (1, 4, 16, 16), generator=torch.Generator().manual_seed(0)))),
     Case("pad_constant", fn(lambda m, x: F.pad(x, (1, 2, 0, 3), value=0.5))),
     Case("pad_reflect", fn(lambda m, x: F.pad(x, (2, 2, 1, 1), mode="reflect"))),
     Case("pad_replicate", fn(lambda m, x: F.pad(x, (1, 0, 2, 1), mode="replicate"))),
+    # ---------------------------------------------------------------- index / selection
+    # Index tensors computed at run time come from ArgMax of the (float) input.
+    Case("argmax_channels_keepdim", fn(lambda m, x: torch.argmax(x, dim=1, keepdim=True))),
+    # After a conv (NHWC inside): the channel-axis ops must leave only the input border transpose.
+    Case("conv_argmax_channels", fn(lambda m, x: torch.argmax(m.c(x), dim=1, keepdim=True), c=nn.Conv2d(8, 16, 3, padding=1)),
+         nchw_transposes=1, transposes_why="the NCHW input border only"),
+    Case("conv_topk_cumsum_channels", fn(lambda m, x: torch.topk(torch.cumsum(m.c(x), dim=1), 3, dim=1)[0],
+                                         c=nn.Conv2d(8, 16, 3, padding=1))),
+    Case("conv_gather_elements_channels", fn(lambda m, x: torch.gather(m.c(x), 1, m.idx), c=nn.Conv2d(8, 16, 3, padding=1),
+                                             idx=torch.randint(0, 16, (1, 4, 16, 16),
+                                                               generator=torch.Generator().manual_seed(0)))),
+    Case("argmin_w_keepdim", fn(lambda m, x: torch.argmin(x, dim=3, keepdim=True))),
+    Case("argmax_2d", fn(lambda m, x: torch.argmax(x, dim=-1)), shapes=((4, 10),)),
+    Case("topk_channels", fn(lambda m, x: torch.topk(x, 3, dim=1))),
+    Case("topk_w_smallest", fn(lambda m, x: torch.topk(x, 4, dim=-1, largest=False)),
+         nhwc_transposes=3, transposes_why="TOPK_V2 works on the innermost axis: W must be innermost, "
+                                           "and both results go back to NHWC"),
+    Case("topk_2d", fn(lambda m, x: torch.topk(x, 5)), shapes=((4, 10),)),
+    Case("cumsum_channels", fn(lambda m, x: torch.cumsum(x, dim=1))),
+    Case("cumsum_2d", fn(lambda m, x: torch.cumsum(x, dim=-1)), shapes=((4, 10),)),
+    Case("triu_k1", fn(lambda m, x: torch.triu(x, 1))),
+    Case("tril_km1", fn(lambda m, x: torch.tril(x, -1))),
+    Case("gather_elements_argmax", fn(lambda m, x: torch.gather(x, 1, x.argmax(1, keepdim=True))),
+         nhwc_transposes=1, transposes_why=RUNTIME_INDEX_WHY),
+    Case("gather_elements_w_2d", fn(lambda m, x: torch.gather(x, 1, m.idx),
+                                    idx=torch.tensor([[9, 0, 5], [3, 3, 2], [1, 8, 4], [0, 0, 0]])),
+         shapes=((4, 10),)),
+    # x[:, a, b]: GatherND (dynamo), Gather on a flattened view (TorchScript)
+    Case("index_advanced_pair", fn(lambda m, x: x[:, m.a, m.b] * 2.0, a=torch.tensor([0, 2, 5]), b=torch.tensor([1, 1, 3])),
+         nhwc_transposes=2, transposes_why="the gather picks (C, H) pairs in the ONNX layout, and its [N,3,W] result "
+                                           "is rank 3, so --nhwc-io hands it out as [N,W,3]"),
+    Case("index_put_channels", fn(lambda m, x: (lambda y: (y.__setitem__((slice(None), m.a), x[:, :2] * 2.0), y)[1])(
+        x.clone()), a=torch.tensor([5, 1]))),
+    Case("setitem_channels_zero", fn(lambda m, x: (lambda y: (y.__setitem__((slice(None), m.a), 0.0), y)[1])(x.clone()),
+                                     a=torch.tensor([1, 4]))),
+    Case("scatter_channels", fn(lambda m, x: torch.scatter(x, 1, m.idx, x[:, :2] * 3.0),
+                                idx=torch.tensor([3, 0]).reshape(1, 2, 1, 1).expand(1, 2, 16, 16).contiguous())),
+    Case("scatter_add_channels", fn(lambda m, x: torch.scatter_add(x, 1, m.idx, x[:, :2]),
+                                    idx=torch.randint(0, 8, (1, 2, 16, 16), generator=torch.Generator().manual_seed(0)))),
+    Case("scatter_at_argmax", fn(lambda m, x: torch.scatter(x, 1, x.argmax(1, keepdim=True),
+                                                         x.amin(1, keepdim=True) - 1.0)),
+         nhwc_transposes=2, transposes_why=RUNTIME_INDEX_WHY),
+    Case("one_hot_argmax", fn(lambda m, x: F.one_hot(x.argmax(1), 8).float()),
+         nhwc_transposes=1, transposes_why="the user's result is [N,H,W,classes] already; --nhwc-io hands it out "
+                                           "channels-last again ([N,W,classes,H])"),
+    Case("einsum_attention_scores", fn(lambda m, q, k: torch.einsum("bhqd,bhkd->bhqk", q, k)),
+         shapes=((1, 2, 5, 8), (1, 2, 6, 8)),
+         nhwc_transposes=3, transposes_why=MATMUL_NHWC_WHY),
+    Case("einsum_bmm", fn(lambda m, a, b: torch.einsum("bij,bjk->bik", a, b)), shapes=((2, 3, 4), (2, 4, 5)),
+         nhwc_transposes=3, transposes_why=MATMUL_NHWC_WHY),
+    Case("einsum_rowwise_dot", fn(lambda m, a, b: torch.einsum("bi,bi->b", a, b)), shapes=((4, 10), (4, 10))),
+    Case("einsum_transposed_weight", fn(lambda m, a: torch.einsum("ij,kj->ik", a, m.w), w=torch.randn(6, 10)),
+         shapes=((4, 10),)),
+    Case("einsum_ellipsis_matmul", fn(lambda m, a, b: torch.einsum("...ij,...jk->...ik", a, b)),
+         shapes=((2, 3, 4, 5), (2, 3, 5, 6)),
+         nhwc_transposes=3, transposes_why=MATMUL_NHWC_WHY),
     # ---------------------------------------------------------------- reductions
     Case("mean_hw_keepdim", fn(lambda m, x: x.mean(dim=(2, 3), keepdim=True))),
     Case("mean_hw", fn(lambda m, x: x.mean(dim=(2, 3)))),

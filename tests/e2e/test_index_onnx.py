@@ -1,0 +1,84 @@
+"""Index ops with run-time integer inputs (int64/int32 indices, integer data), built directly
+as ONNX graphs: torch models in op_cases.py only take float inputs. Each graph is converted,
+run in LiteRT and compared with onnxruntime exactly for integers, by the float32 rule for
+floats. Covers negative indices (ONNX counts them from the end, TFLite's kernels reject them)
+and int64 indices given to int32-only TFLite kernels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import harness
+
+_TYPES = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64, np.int32: TensorProto.INT32}
+_rng = np.random.default_rng(0)
+
+
+def _f(*shape):
+    return _rng.standard_normal(shape).astype(np.float32)
+
+
+def _i64(v):
+    return np.array(v, np.int64)
+
+
+# id: (op, attrs, run-time inputs, constant inputs, opset, outputs)
+CASES = {
+    "gathernd_negative": ("GatherND", {}, {"x": _f(3, 4, 5), "i": _i64([[1, -1], [0, 2], [-3, -4]])}, {}, 13, 1),
+    "gathernd_batch_dims1": ("GatherND", {"batch_dims": 1}, {"x": _f(2, 3, 4), "i": _i64([[[1], [-1]], [[0], [2]]])},
+                             {}, 13, 1),
+    "gather_elements_negative": ("GatherElements", {"axis": 1},
+                                 {"x": _f(2, 5, 3), "i": _i64([[[4, -1, 0], [1, 2, -5]], [[0, 0, 0], [3, 3, -2]]])},
+                                 {}, 13, 1),
+    "scatternd_negative": ("ScatterND", {}, {"x": _f(4, 3), "i": _i64([[3], [-4]]), "u": _f(2, 3)}, {}, 13, 1),
+    "scatternd_add_duplicates": ("ScatterND", {"reduction": "add"},
+                                 {"x": _f(4, 3), "i": _i64([[1], [1], [2]]), "u": _f(3, 3)}, {}, 16, 1),
+    "scatter_elements_axis0": ("ScatterElements", {"axis": 0},
+                               {"x": _f(3, 4), "i": _i64([[2, 0, -1, 1]]), "u": _f(1, 4)}, {}, 13, 1),
+    "scatter_elements_int32_indices": ("ScatterElements", {"axis": 1},
+                                       {"x": _f(3, 4), "i": np.array([[3], [0], [-2]], np.int32), "u": _f(3, 1)},
+                                       {}, 13, 1),
+    "onehot_negative_and_out_of_range": ("OneHot", {"axis": 0}, {"i": _i64([[0, -1, 3], [7, -8, 2]])},
+                                         {"d": np.array(5, np.int64), "v": np.array([0.5, 3], np.float32)}, 11, 1),
+    "topk_int64_ties": ("TopK", {}, {"x": _i64([[5, 1, 5, 3], [0, 0, 2, -7]])}, {"k": _i64([2])}, 11, 2),
+    "topk_smallest_axis0": ("TopK", {"axis": 0, "largest": 0}, {"x": _f(5, 3)}, {"k": _i64([2])}, 11, 2),
+    "cumsum_int32_reverse": ("CumSum", {"reverse": 1}, {"x": np.array([[5, 1, 5, 3], [0, 0, 2, -7]], np.int32)},
+                             {"a": np.array(1, np.int64)}, 14, 1),
+    "trilu_int64_lower": ("Trilu", {"upper": 0}, {"x": _i64([[5, 1, 5, 3], [0, 0, 2, -7]])}, {}, 14, 1),
+    "argmin_last_index": ("ArgMin", {"axis": 1, "select_last_index": 1},
+                          {"x": np.array([[0, 0, 1, 1, 1], [2, 2, 0, 0, 1]], np.float32)}, {}, 12, 1),
+}
+
+
+def _model(op, attrs, feeds, consts, opset, outputs) -> onnx.ModelProto:
+    inputs = [helper.make_tensor_value_info(k, _TYPES[v.dtype.type], v.shape) for k, v in feeds.items()]
+    outs = [helper.make_tensor_value_info(f"y{i}", TensorProto.UNDEFINED, None) for i in range(outputs)]
+    node = helper.make_node(op, [*feeds, *consts], [o.name for o in outs], **attrs)
+    graph = helper.make_graph([node], op, inputs, outs,
+                              initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
+    return onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]))
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_index_op_with_integer_inputs(case, tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    op, attrs, feeds, consts, opset, outputs = CASES[case]
+    path = tmp_path / f"{case}.onnx"
+    onnx.save(_model(op, attrs, feeds, consts, opset, outputs), str(path))
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / f"{case}.tflite")
+    interp = Interpreter(model_path=str(tfl), num_threads=1)
+    interp.allocate_tensors()
+    by_name = {d["name"]: d for d in interp.get_input_details()}
+    for name, value in feeds.items():
+        interp.set_tensor(by_name[name]["index"], value)
+    interp.invoke()
+    got = {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
+    for name, r in ref.items():
+        assert got[name].dtype == r.dtype, f"{name}: {got[name].dtype}, onnxruntime {r.dtype}"
+    harness.assert_close(ref, got, context=f"[{case}] ")
