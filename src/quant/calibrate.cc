@@ -18,7 +18,7 @@ Range range_of(const ir::Tensor& t) {
   Range r{std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
   const float* p = t.data<float>();
   for (int64_t i = 0, n = t.size(); i < n; ++i) {
-    if (!std::isfinite(p[i])) continue;  // inf/NaN say nothing about the scale of finite values
+    if (!counts_for_range(p[i])) continue;
     r.min = std::min(r.min, p[i]);
     r.max = std::max(r.max, p[i]);
   }
@@ -35,7 +35,7 @@ struct Histogram {
     const float* p = t.data<float>();
     const double width = static_cast<double>(range.max) - range.min;
     for (int64_t i = 0, n = t.size(); i < n; ++i) {
-      if (!std::isfinite(p[i])) continue;
+      if (!counts_for_range(p[i])) continue;
       int b = width > 0 ? static_cast<int>((p[i] - range.min) / width * kHistogramBins) : 0;
       ++bins[std::clamp(b, 0, kHistogramBins - 1)];
       ++total;

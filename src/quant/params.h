@@ -13,6 +13,11 @@
 
 namespace pt2tflite::quant {
 
+// Values at the float limits stand for ±infinity (the -FLT_MAX that pads a max pool): they
+// saturate to the integer limits and must not stretch a scale, so ranges skip them.
+constexpr float kInfinityLike = 1e30f;
+inline bool counts_for_range(float x) { return x > -kInfinityLike && x < kInfinityLike; }  // false for NaN too
+
 struct Range {
   float min = 0;
   float max = 0;

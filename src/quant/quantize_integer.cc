@@ -35,10 +35,10 @@ bool touches_float(const Node& n) {
 }
 
 Range data_range(const ir::Tensor& t) {
-  const std::vector<float> x = t.to_floats();
-  if (x.empty()) return {};
-  auto [lo, hi] = std::minmax_element(x.begin(), x.end());
-  return {*lo, *hi};
+  Range r{0, 0};
+  for (float x : t.to_floats())
+    if (counts_for_range(x)) r = Range{std::min(r.min, x), std::max(r.max, x)};
+  return r;
 }
 
 const char* mode_name(DType act) { return act == DType::kInt16 ? "int16x8" : "int8"; }
