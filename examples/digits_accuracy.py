@@ -123,6 +123,12 @@ def tensor_types(tflite: bytes) -> tuple[str, str]:
     return interp.get_input_details()[0]["dtype"].__name__, interp.get_output_details()[0]["dtype"].__name__
 
 
+def sqnr_db(ref: np.ndarray, got: np.ndarray) -> float:
+    """Signal-to-quantization-noise ratio over all test outputs (softmax probabilities), in dB."""
+    noise = float(np.sum((ref.astype(np.float64) - got) ** 2))
+    return float("inf") if noise == 0 else 10 * np.log10(float(np.sum(ref.astype(np.float64) ** 2)) / noise)
+
+
 def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.mean(np.argmax(probs, axis=1) == labels) * 100.0)
 
@@ -168,7 +174,7 @@ def _run(out_dir: Path, epochs: int, cli: list[str] | None, log) -> Experiment:
     log(f"trained SimpleNetwork on {len(data.x_train)} digits for {epochs} epochs "
         f"in {time.perf_counter() - t0:.1f} s; testing on {len(data.x_test)}")
     example = torch.from_numpy(data.x_test[:1])
-    rows = [Row("PyTorch", "float32", None, "float32", p := torch_predictions(model, data.x_test),
+    rows = [Row("PyTorch", "—", None, "float32", p := torch_predictions(model, data.x_test),
                 accuracy(p, data.y_test))]
 
     # Float32, through the Python API; the ONNX file it exports feeds the CLI below.
@@ -209,12 +215,13 @@ def _run(out_dir: Path, epochs: int, cli: list[str] | None, log) -> Experiment:
 def table(rows: list[Row]) -> str:
     """Markdown; "same class as PyTorch" counts test images whose predicted class is PyTorch's."""
     ref = np.argmax(rows[0].probs, axis=1)
-    lines = ["| model | converted by | I/O | size | test accuracy | same class as PyTorch |",
-             "|---|---|---|---:|---:|---:|"]
+    lines = ["| model | converted by | I/O | size | test accuracy | same class as PyTorch | SQNR vs PyTorch |",
+             "|---|---|---|---:|---:|---:|---:|"]
     for r in rows:
         size = "—" if r.size is None else f"{r.size / 1024:.1f} KiB"
         same = int(np.sum(np.argmax(r.probs, axis=1) == ref))
-        lines.append(f"| {r.name} | {r.how} | {r.io} | {size} | {r.accuracy:.2f} % | {same}/{len(ref)} |")
+        sqnr = "—" if r is rows[0] else f"{sqnr_db(rows[0].probs, r.probs):.1f} dB"
+        lines.append(f"| {r.name} | {r.how} | {r.io} | {size} | {r.accuracy:.2f} % | {same}/{len(ref)} | {sqnr} |")
     return "\n".join(lines)
 
 

@@ -12,9 +12,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from . import dtypes
-from .errors import NotYetImplementedError
 
-# pt2tflite's quantization modes (the CLI's --quantize values in issue 4) and what each does.
+# pt2tflite's quantization modes (the CLI's --quantize values) and what each does.
 MODES = {
     "float16": "float16 quantization (float16 weights)",
     "dynamic": "dynamic-range quantization (int8 weights, float activations)",
@@ -51,7 +50,7 @@ class QuantizationRequest:
     output_type: np.dtype = dtypes.float32
     representative_dataset: Callable[[], Iterable] | None = None
     # TF's TFLITE_BUILTINS next to TFLITE_BUILTINS_INT8: ops without an int8 kernel may stay
-    # float. pt2tflite's core decides per op (issue 4: never a silent float island).
+    # float (DEQUANTIZE/QUANTIZE around them); False: such an op fails the conversion, named.
     allow_float_fallback: bool = True
     requested_by: list[str] = field(default_factory=list)  # the user's settings, for messages
     # The CLI's finer controls (QUANTIZE_OPTIONS), passed as quantize_options={...}.
@@ -154,17 +153,6 @@ def validate(req: QuantizationRequest, api: str) -> None:
     if req.representative_dataset is not None and not callable(req.representative_dataset):
         raise TypeError(f"{api}: representative_dataset must be a function returning an iterable "
                         f"(e.g. a generator function), got {type(req.representative_dataset).__name__}")
-
-
-def require_available(req: QuantizationRequest | None, core) -> None:
-    """NotYetImplementedError when the C++ core has no quantization (a build of the core from
-    before it had any)."""
-    if req is None or core.FEATURES.get("quantization", False):
-        return
-    raise NotYetImplementedError(
-        f"{req.describe()} is not implemented in pt2tflite {core.version} yet: this build converts "
-        f"float32 models only (post-training quantization is in progress). Requested by: "
-        f"{', '.join(req.requested_by)}. For a float32 model, leave these unset.", "unsupported")
 
 
 # --------------------------------------------------------------------------- to the binding

@@ -110,7 +110,6 @@ def convert_torch(model, example_inputs, *, nhwc_io: bool, batch: int | None, in
     if not isinstance(model, accepted):
         raise TypeError(f"model is a {type(model).__name__}; expected a torch.nn.Module "
                         f"(for an ONNX file use pt2tflite.convert_onnx)")
-    _options.require_available(quantization, _core)  # before a costly export
     examples = _export.as_example_inputs(torch, example_inputs)
     names = list(input_names) if input_names else (
         _export.default_input_names(model, len(examples))
@@ -134,7 +133,6 @@ def convert_torch(model, example_inputs, *, nhwc_io: bool, batch: int | None, in
 
 def convert_onnx_model(model, *, nhwc_io: bool, batch: int | None, input_shapes,
                        quantization: QuantizationRequest | None, dump_after=None) -> bytes:
-    _options.require_available(quantization, _core)
     if isinstance(model, (str, os.PathLike)):
         source, data = os.fspath(model), None
     elif isinstance(model, (bytes, bytearray, memoryview)):
