@@ -1,11 +1,7 @@
 """Conversion options → the dict the C++ binding reads (src/python/module.cc), and the
 quantization request both front doors (convert()/convert_onnx() and lite.TFLiteConverter)
-resolve their settings into.
-
-Quantization is not in the C++ core yet (issue 4). A request is fully validated here now, then
-refused with NotYetImplementedError naming what was asked; when the core has it, the binding
-sets FEATURES["quantization"] and reads the "quantization" entry (see to_core()), and nothing
-in the front doors changes.
+resolve their settings into. A request is fully validated here, before any export; the
+representative dataset is materialised into float32 arrays only when the dict is built.
 """
 
 from __future__ import annotations
@@ -16,9 +12,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from . import dtypes
-from .errors import NotYetImplementedError
 
-# pt2tflite's quantization modes (the CLI's --quantize values in issue 4) and what each does.
+# pt2tflite's quantization modes (the CLI's --quantize values) and what each does.
 MODES = {
     "float16": "float16 quantization (float16 weights)",
     "dynamic": "dynamic-range quantization (int8 weights, float activations)",
@@ -33,6 +28,16 @@ IO_TYPES = {
     "int16x8": (dtypes.float32, dtypes.int16),
 }
 NEEDS_DATASET = ("int8", "int16x8")
+OBSERVERS = ("minmax", "moving_average", "percentile")
+# quantize_options keys (the CLI's flags of the same names) and their defaults.
+QUANTIZE_OPTIONS = {
+    "allow_float_fallback": "ops with no integer kernel stay float32 (default True, as TF's TFLITE_BUILTINS)",
+    "per_tensor": "conv/depthwise weights per tensor instead of per output channel (default False)",
+    "fallback_float": "ONNX node names or TFLite op types (\"SOFTMAX\") kept float32 in int8/int16x8",
+    "observer": "calibration range observer: 'minmax' (default), 'moving_average', 'percentile'",
+    "percentile": "percentile kept by observer='percentile' (default 99.99)",
+    "calibration_size": "use the first N representative samples only",
+}
 IO_LAYOUTS = ("nchw", "nhwc")
 
 
@@ -45,21 +50,27 @@ class QuantizationRequest:
     output_type: np.dtype = dtypes.float32
     representative_dataset: Callable[[], Iterable] | None = None
     # TF's TFLITE_BUILTINS next to TFLITE_BUILTINS_INT8: ops without an int8 kernel may stay
-    # float. pt2tflite's core decides per op (issue 4: never a silent float island).
+    # float (DEQUANTIZE/QUANTIZE around them); False: such an op fails the conversion, named.
     allow_float_fallback: bool = True
     requested_by: list[str] = field(default_factory=list)  # the user's settings, for messages
+    # The CLI's finer controls (QUANTIZE_OPTIONS), passed as quantize_options={...}.
+    per_tensor: bool = False
+    fallback_float: list[str] = field(default_factory=list)
+    observer: str = "minmax"
+    percentile: float = 99.99
+    calibration_size: int | None = None
 
     def describe(self) -> str:
         return MODES[self.mode]
 
 
-def quantization_request(quantize: str | None, representative_dataset, io_type, *,
+def quantization_request(quantize: str | None, representative_dataset, io_type, quantize_options=None, *,
                          api: str = "convert()") -> QuantizationRequest | None:
     """The request of convert()/convert_onnx(): quantize="float16"|"dynamic"|"int8"|"int16x8",
-    io_type = a dtype or (input dtype, output dtype)."""
+    io_type = a dtype or (input dtype, output dtype), quantize_options = {QUANTIZE_OPTIONS key: value}."""
     if quantize is None:
-        extra = [n for n, v in (("representative_dataset", representative_dataset), ("io_type", io_type))
-                 if v is not None]
+        extra = [n for n, v in (("representative_dataset", representative_dataset), ("io_type", io_type),
+                                ("quantize_options", quantize_options)) if v is not None]
         if extra:
             raise ValueError(f"{api}: {' and '.join(extra)} only apply with quantize=...; "
                              f"pass quantize='int8' (or 'int16x8'), or leave {' and '.join(extra)} unset")
@@ -79,9 +90,51 @@ def quantization_request(quantize: str | None, representative_dataset, io_type, 
         by.append("representative_dataset=...")
     if io_type is not None:
         by.append(f"io_type={in_t.name}" if in_t == out_t else f"io_type=({in_t.name}, {out_t.name})")
+    if quantize_options is not None:
+        by.append(f"quantize_options={quantize_options!r}")
     req = QuantizationRequest(quantize, in_t, out_t, representative_dataset, requested_by=by)
+    apply_quantize_options(req, quantize_options, api)
     validate(req, api)
     return req
+
+
+def apply_quantize_options(req: QuantizationRequest, options: Mapping[str, Any] | None, api: str,
+                           forbidden: Sequence[str] = ()) -> None:
+    """quantize_options={...} onto the request; unknown keys and bad values are errors."""
+    if options is None:
+        return
+    if not isinstance(options, Mapping):
+        raise TypeError(f"{api}: quantize_options must be a dict, got {type(options).__name__}")
+    for key, v in options.items():
+        if key not in QUANTIZE_OPTIONS or key in forbidden:
+            known = ", ".join(k for k in QUANTIZE_OPTIONS if k not in forbidden)
+            raise ValueError(f"{api}: unknown quantize_options key {key!r}; known: {known}")
+        if key in ("allow_float_fallback", "per_tensor"):
+            if not isinstance(v, (bool, np.bool_)):
+                raise TypeError(f"{api}: quantize_options[{key!r}] must be True or False, got {v!r}")
+            v = bool(v)
+        elif key == "fallback_float":
+            v = [v] if isinstance(v, str) else list(v)
+            if not v or not all(isinstance(n, str) and n for n in v):
+                raise ValueError(f"{api}: quantize_options['fallback_float'] = {options[key]!r}: expected node "
+                                 f"names or op types (non-empty strings)")
+        elif key == "observer":
+            if v not in OBSERVERS:
+                raise ValueError(f"{api}: quantize_options['observer'] = {v!r}; expected one of {', '.join(OBSERVERS)}")
+        elif key == "percentile":
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not 50 < v <= 100:
+                raise ValueError(f"{api}: quantize_options['percentile'] = {v!r}; expected a number in (50, 100]")
+            v = float(v)
+        elif key == "calibration_size":
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
+                raise ValueError(f"{api}: quantize_options['calibration_size'] = {v!r}; expected a positive integer")
+            v = int(v)
+        setattr(req, key, v)
+    # What each mode reads; anything else would be silently ignored by the core.
+    used = set(QUANTIZE_OPTIONS) if req.mode in NEEDS_DATASET else {"per_tensor"} if req.mode == "dynamic" else set()
+    unused = [k for k in options if k not in used]
+    if unused:
+        raise ValueError(f"{api}: quantize_options {unused} do not apply to {req.describe()}")
 
 
 def validate(req: QuantizationRequest, api: str) -> None:
@@ -100,16 +153,6 @@ def validate(req: QuantizationRequest, api: str) -> None:
     if req.representative_dataset is not None and not callable(req.representative_dataset):
         raise TypeError(f"{api}: representative_dataset must be a function returning an iterable "
                         f"(e.g. a generator function), got {type(req.representative_dataset).__name__}")
-
-
-def require_available(req: QuantizationRequest | None, core) -> None:
-    """NotYetImplementedError when the C++ core has no quantization."""
-    if req is None or core.FEATURES.get("quantization", False):
-        return
-    raise NotYetImplementedError(
-        f"{req.describe()} is not implemented in pt2tflite {core.version} yet: this build converts "
-        f"float32 models only (post-training quantization is in progress). Requested by: "
-        f"{', '.join(req.requested_by)}. For a float32 model, leave these unset.", "unsupported")
 
 
 # --------------------------------------------------------------------------- to the binding
@@ -169,8 +212,14 @@ def to_core(*, nhwc_io: bool, batch: int | None, input_shapes: dict[str, list[in
             "input_type": quantization.input_type.name,
             "output_type": quantization.output_type.name,
             "allow_float_fallback": quantization.allow_float_fallback,
-            # Materialised only when the core can use it: the user's generator is consumed once.
-            "calibration": (calibration_samples(quantization.representative_dataset, input_names)
+            "per_tensor": quantization.per_tensor,
+            "fallback_float": list(quantization.fallback_float),
+            "observer": quantization.observer,
+            "percentile": quantization.percentile,
+            "calibration_size": quantization.calibration_size,
+            # Materialised here, after the export: the user's generator is consumed once.
+            "calibration": (calibration_samples(quantization.representative_dataset, input_names,
+                                                quantization.calibration_size)
                             if quantization.representative_dataset is not None else None),
         }
     return opts

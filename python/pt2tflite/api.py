@@ -19,7 +19,8 @@ def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None
             opset: int | None = None, exporter: str = "auto",
             input_names: Sequence[str] | None = None, output_names: Sequence[str] | None = None,
             quantize: str | None = None, representative_dataset: Callable[[], Iterable] | None = None,
-            io_type=None, save_onnx: str | os.PathLike | None = None,
+            io_type=None, quantize_options: Mapping[str, Any] | None = None,
+            save_onnx: str | os.PathLike | None = None,
             export_options: dict[str, Any] | None = None, dump_after: str | None = None) -> bytes:
     """Converts a torch.nn.Module to a .tflite flatbuffer (bytes).
 
@@ -40,12 +41,18 @@ def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None
     input_names, output_names
                            names in the ONNX model and the .tflite signature; inputs default to
                            forward()'s parameter names
-    quantize, representative_dataset, io_type
-                           post-training quantization: "float16", "dynamic", "int8", "int16x8";
-                           representative_dataset: a function yielding lists of input arrays (for
-                           int8/int16x8); io_type: the .tflite's input/output dtype (pt2tflite.int8,
-                           …), or an (input, output) pair. Not in this build yet: raises
-                           NotYetImplementedError
+    quantize, representative_dataset, io_type, quantize_options
+                           post-training quantization: "float16" (float16 weights), "dynamic"
+                           (int8 weights), "int8" (full integer), "int16x8" (int16 activations).
+                           representative_dataset (int8/int16x8): a function yielding samples, each
+                           a list of input arrays in the PyTorch model's layout (~100 samples);
+                           io_type: the .tflite's input/output dtype (pt2tflite.int8, uint8 for
+                           int8; int16 for int16x8; float32 by default), or an (input, output) pair;
+                           quantize_options: the CLI's finer controls, as a dict:
+                           allow_float_fallback (default True: an op with no integer kernel stays
+                           float; False fails instead), per_tensor, fallback_float (node names or
+                           op types kept float), observer ("minmax", "moving_average",
+                           "percentile"), percentile, calibration_size
     save_onnx              also keep the exported ONNX model here (e.g. for pt2tflite.verify)
     export_options         extra keyword arguments for torch.onnx.export
     dump_after             print the graph after this converter pass to stderr ("all", "list")
@@ -55,7 +62,8 @@ def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None
     """
     nhwc = _options.check_layout(io_layout)
     batch = _options.check_batch(batch)
-    q = _options.quantization_request(quantize, representative_dataset, io_type, api="pt2tflite.convert()")
+    q = _options.quantization_request(quantize, representative_dataset, io_type, quantize_options,
+                                      api="pt2tflite.convert()")
     return convert_torch(model, example_inputs, nhwc_io=nhwc, batch=batch, input_shapes=input_shapes,
                          quantization=q, opset=opset, exporter=exporter, input_names=input_names,
                          output_names=output_names, save_onnx=save_onnx, export_options=export_options,
@@ -65,7 +73,8 @@ def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None
 def convert_onnx(model, *, io_layout: str = "nchw", batch: int | None = None,
                  input_shapes: Mapping[str, Sequence[int]] | Sequence[Sequence[int]] | None = None,
                  quantize: str | None = None, representative_dataset: Callable[[], Iterable] | None = None,
-                 io_type=None, dump_after: str | None = None) -> bytes:
+                 io_type=None, quantize_options: Mapping[str, Any] | None = None,
+                 dump_after: str | None = None) -> bytes:
     """Converts an ONNX model to a .tflite flatbuffer (bytes).
 
     model: a path (external data is read from its folder), the serialized model as bytes (no
@@ -73,7 +82,8 @@ def convert_onnx(model, *, io_layout: str = "nchw", batch: int | None = None,
     """
     nhwc = _options.check_layout(io_layout)
     batch = _options.check_batch(batch)
-    q = _options.quantization_request(quantize, representative_dataset, io_type, api="pt2tflite.convert_onnx()")
+    q = _options.quantization_request(quantize, representative_dataset, io_type, quantize_options,
+                                      api="pt2tflite.convert_onnx()")
     return convert_onnx_model(model, nhwc_io=nhwc, batch=batch, input_shapes=input_shapes, quantization=q,
                               dump_after=dump_after)
 
@@ -100,7 +110,6 @@ def convert_torch(model, example_inputs, *, nhwc_io: bool, batch: int | None, in
     if not isinstance(model, accepted):
         raise TypeError(f"model is a {type(model).__name__}; expected a torch.nn.Module "
                         f"(for an ONNX file use pt2tflite.convert_onnx)")
-    _options.require_available(quantization, _core)  # before a costly export
     examples = _export.as_example_inputs(torch, example_inputs)
     names = list(input_names) if input_names else (
         _export.default_input_names(model, len(examples))
@@ -124,7 +133,6 @@ def convert_torch(model, example_inputs, *, nhwc_io: bool, batch: int | None, in
 
 def convert_onnx_model(model, *, nhwc_io: bool, batch: int | None, input_shapes,
                        quantization: QuantizationRequest | None, dump_after=None) -> bytes:
-    _options.require_available(quantization, _core)
     if isinstance(model, (str, os.PathLike)):
         source, data = os.fspath(model), None
     elif isinstance(model, (bytes, bytearray, memoryview)):

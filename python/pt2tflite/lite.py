@@ -19,7 +19,9 @@ The settings mean what they mean in TensorFlow's converter:
 with two differences, both loud: settings TensorFlow silently ignores (a representative_dataset
 without optimizations, …) raise ValueError, and OpsSet.SELECT_TF_OPS raises UnsupportedError
 (pt2tflite writes builtin ops only). Unknown converter attributes raise AttributeError.
-Quantization is not in this build yet: asking for it raises NotYetImplementedError.
+pt2tflite's own settings: io_layout, batch, input_shapes (as in pt2tflite.convert()) and
+quantize_options (per_tensor, fallback_float, observer, percentile, calibration_size; the float
+fallback itself follows supported_ops, as in TF).
 """
 
 from __future__ import annotations
@@ -103,7 +105,7 @@ class TFLiteConverter(_Strict):
         "optimizations": "", "representative_dataset": "", "target_spec": "",
         "inference_input_type": "", "inference_output_type": "",
         # pt2tflite's own, with the meaning they have in pt2tflite.convert():
-        "io_layout": "", "batch": "", "input_shapes": "",
+        "io_layout": "", "batch": "", "input_shapes": "", "quantize_options": "",
         **{k: "" for k in _NO_OP_SETTINGS},
         "_source": "", "_model": "", "_args": "",
     }
@@ -120,6 +122,7 @@ class TFLiteConverter(_Strict):
         self.io_layout = "nchw"
         self.batch = None
         self.input_shapes = None
+        self.quantize_options = None
         self.allow_custom_ops = False
         self.experimental_new_converter = True
         self.experimental_new_quantizer = True
@@ -209,6 +212,8 @@ class TFLiteConverter(_Strict):
             asked.append(f"inference_input_type={in_t.name}")
         if out_t != dtypes.float32:
             asked.append(f"inference_output_type={out_t.name}")
+        if self.quantize_options is not None:
+            asked.append("quantize_options=...")
 
         if not opts:
             if asked:
@@ -229,6 +234,7 @@ class TFLiteConverter(_Strict):
         req = _options.QuantizationRequest(mode, in_t, out_t, rd,
                                            allow_float_fallback=OpsSet.TFLITE_BUILTINS in ops,
                                            requested_by=asked)
+        _options.apply_quantize_options(req, self.quantize_options, api_name, forbidden=("allow_float_fallback",))
         _options.validate(req, api_name)
         return req
 

@@ -2,9 +2,11 @@
 // Thin on purpose: options arrive as a dict built by python/pt2tflite/_options.py, errors
 // leave as the exception classes of python/pt2tflite/errors.py, and conversion runs with the
 // GIL released. Everything Python-specific (PyTorch export, TFLiteConverter, verify) is Python.
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <initializer_list>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -38,20 +40,83 @@ const char* kind_id(ErrorKind kind) {
 
 [[noreturn]] void fail(ErrorKind kind, std::string message) { throw ConversionFailure{kind, std::move(message)}; }
 
-// Quantization is not in ConvertOptions yet (issue 4). When it lands, this is the one place to
-// change: read the "quantization" dict into the new ConvertOptions fields and set
-// FEATURES["quantization"] to true below. Its keys (built by _options.to_core):
+// The "quantization" dict (built by _options.to_core) → ConvertOptions::quantize. Its keys:
 //   mode                  "float16" | "dynamic" | "int8" | "int16x8"   (the CLI's --quantize)
-//   input_type, output_type  "float32" | "int8" | "uint8" | "int16"  (--io-type; may differ)
+//   input_type, output_type  "float32" | "int8" | "uint8" | "int16"  (--input-type/--output-type)
 //   allow_float_fallback  bool: TF's TFLITE_BUILTINS next to TFLITE_BUILTINS_INT8
-//   calibration           None, or a list of samples, each a list of float32 numpy arrays in
-//                         ONNX input order and layout (the representative_dataset, materialised)
-// Until then a request is refused, so a caller that skips the Python-side check still cannot
-// lose it silently.
-void apply_quantization(const py::dict& q, ConvertOptions* /*options*/) {
-  std::string mode = q.contains("mode") ? py::str(q["mode"]).cast<std::string>() : "?";
-  fail(ErrorKind::kUnsupported,
-       "quantization (" + mode + ") is not implemented in this build of pt2tflite: the C++ core converts float32 only");
+//   calibration           None, or a list of samples, each a list of float32 arrays in ONNX
+//                         input order (the representative_dataset, materialised)
+//   per_tensor, fallback_float, observer, percentile, calibration_size   as the CLI's flags
+// Unknown keys and values are errors, like everywhere in this dict. Runs with the GIL held:
+// the arrays are copied here, so the conversion itself needs no Python object.
+template <typename E>
+E pick(const std::string& what, const std::string& v, std::initializer_list<std::pair<const char*, E>> table) {
+  std::string names;
+  for (const auto& [name, e] : table) {
+    if (v == name) return e;
+    names += names.empty() ? name : std::string(", ") + name;
+  }
+  fail(ErrorKind::kInvalidArgument, "quantization " + what + " '" + v + "'; expected one of " + names);
+}
+
+pt2tflite::IoType io_type(const std::string& what, py::handle v) {
+  using pt2tflite::IoType;
+  return pick<IoType>(what, py::str(v).cast<std::string>(), {{"float32", IoType::kFloat32}, {"int8", IoType::kInt8},
+                                                              {"uint8", IoType::kUInt8}, {"int16", IoType::kInt16}});
+}
+
+// One sample: a list of arrays, each copied into float32 C order.
+std::vector<pt2tflite::FloatArray> calibration_sample(py::handle sample) {
+  std::vector<pt2tflite::FloatArray> out;
+  for (py::handle a : sample) {
+    auto arr = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(a);
+    if (!arr) fail(ErrorKind::kInvalidArgument, "calibration: a sample holds something that is not a float array");
+    pt2tflite::FloatArray f;
+    f.shape.assign(arr.shape(), arr.shape() + arr.ndim());
+    f.data.assign(arr.data(), arr.data() + arr.size());
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+void apply_quantization(const py::dict& q, ConvertOptions* options) {
+  using pt2tflite::CalibrationObserver;
+  using pt2tflite::QuantizeMode;
+  pt2tflite::QuantizeOptions& o = options->quantize;
+  for (auto item : q) {
+    std::string key = py::str(item.first).cast<std::string>();
+    py::handle v = item.second;
+    if (key == "mode") {
+      o.mode = pick<QuantizeMode>("mode", v.cast<std::string>(),
+                                  {{"float16", QuantizeMode::kFloat16}, {"dynamic", QuantizeMode::kDynamic},
+                                   {"int8", QuantizeMode::kInt8}, {"int16x8", QuantizeMode::kInt16x8}});
+    } else if (key == "input_type") {
+      o.input_type = io_type("input_type", v);
+    } else if (key == "output_type") {
+      o.output_type = io_type("output_type", v);
+    } else if (key == "allow_float_fallback") {
+      o.allow_float_fallback = v.cast<bool>();
+    } else if (key == "per_tensor") {
+      o.per_tensor = v.cast<bool>();
+    } else if (key == "fallback_float") {
+      if (!v.is_none()) o.fallback_float = v.cast<std::vector<std::string>>();
+    } else if (key == "observer") {
+      o.observer = pick<CalibrationObserver>("observer", v.cast<std::string>(),
+                                             {{"minmax", CalibrationObserver::kMinMax},
+                                              {"moving_average", CalibrationObserver::kMovingAverage},
+                                              {"percentile", CalibrationObserver::kPercentile}});
+    } else if (key == "percentile") {
+      o.percentile = v.cast<double>();
+    } else if (key == "calibration_size") {
+      if (!v.is_none()) o.calibration_size = v.cast<int64_t>();
+    } else if (key == "calibration") {
+      if (v.is_none()) continue;
+      for (py::handle sample : v) o.calibration_samples.push_back(calibration_sample(sample));
+    } else {
+      fail(ErrorKind::kInvalidArgument, "unknown quantization option '" + key + "'");
+    }
+  }
+  if (o.mode == QuantizeMode::kNone) fail(ErrorKind::kInvalidArgument, "quantization options without a mode");
 }
 
 // Options dict → ConvertOptions. Unknown keys are an error: nothing is dropped silently.
@@ -126,7 +191,7 @@ PYBIND11_MODULE(_core, m) {
   m.doc() = "pt2tflite C++ core (ONNX → TFLite). Use the pt2tflite package, not this module.";
   m.attr("version") = PT2TFLITE_VERSION;
   py::dict features;
-  features["quantization"] = false;  // ConvertOptions has no quantization fields yet (issue 4)
+  features["quantization"] = true;  // float16, dynamic, int8, int16x8 (ConvertOptions::quantize)
   m.attr("FEATURES") = features;
 
   py::register_exception_translator([](std::exception_ptr p) {

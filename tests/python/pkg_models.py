@@ -93,6 +93,29 @@ def tiny_mobilenet(seed: int = 0) -> nn.Module:
     return TinyMobileNet().eval()
 
 
+class WideCNN(nn.Module):
+    """Three wide 3x3 convs on an 8x8 image: ~0.9 M weights, so the weights are ~99 % of the
+    .tflite and its size follows their type (float16 ≈ ½, int8 ≈ ¼ of float32)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 128, 3, padding=1)
+        self.conv2 = nn.Conv2d(128, 256, 3, padding=1)
+        self.conv3 = nn.Conv2d(256, 256, 3, padding=1)
+        self.fc = nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.relu(self.conv3(x))
+        return self.fc(x.mean((2, 3)))
+
+
+def wide_cnn(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return WideCNN().eval()
+
+
 def export(model: nn.Module, example: torch.Tensor, path: Path, exporter: str = "torchscript") -> Path:
     """torch.onnx.export with the named exporter (TorchScript: opset 17, names like /conv2/Conv)."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -127,6 +150,26 @@ def tflite_ops(tflite: bytes | Path) -> list[str]:
     kw = {"model_content": bytes(tflite)} if isinstance(tflite, (bytes, bytearray)) else {"model_path": str(tflite)}
     interp = Interpreter(**kw)
     return [op["op_name"] for op in interp._get_ops_details()]  # noqa: SLF001 — LiteRT's only op listing
+
+
+def weight_dtypes(tflite: bytes, op_name: str) -> list[np.dtype]:
+    """The dtype of the weights (input 1) of every op_name op in the .tflite, as stored: for
+    weights computed by a DEQUANTIZE (float16 mode), the type of that DEQUANTIZE's constant."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_content=bytes(tflite))
+    tensors = {t["index"]: t for t in interp.get_tensor_details()}
+    ops = interp._get_ops_details()  # noqa: SLF001 — LiteRT's only op listing
+    dequantized = {int(op["outputs"][0]): int(op["inputs"][0]) for op in ops if op["op_name"] == "DEQUANTIZE"}
+    weights = [int(op["inputs"][1]) for op in ops if op["op_name"] == op_name]
+    return [np.dtype(tensors[dequantized.get(w, w)]["dtype"]) for w in weights]
+
+
+def sqnr_db(ref: np.ndarray, got: np.ndarray) -> float:
+    """Signal-to-quantization-noise ratio of got against ref, in dB."""
+    ref = np.asarray(ref, np.float64)
+    noise = np.sum((ref - np.asarray(got, np.float64)) ** 2)
+    return float("inf") if noise == 0 else float(10 * np.log10(np.sum(ref ** 2) / noise))
 
 
 def torch_out(model: nn.Module, x: torch.Tensor) -> np.ndarray:

@@ -104,9 +104,14 @@ def test_binding_refuses_unknown_options():
     """Nothing is dropped silently, even past the Python layer."""
     with pytest.raises(pt2tflite.InvalidArgumentError, match="unknown conversion option 'nhwc'"):
         pt2tflite._core.convert_bytes(b"", "", {"nhwc": True})
-    if not pt2tflite._core.FEATURES["quantization"]:
-        with pytest.raises(pt2tflite.UnsupportedError, match="quantization \\(int8\\) is not implemented"):
-            pt2tflite._core.convert_bytes(b"", "", {"quantization": {"mode": "int8"}})
+    with pytest.raises(pt2tflite.InvalidArgumentError, match="unknown quantization option 'per_channel'"):
+        pt2tflite._core.convert_bytes(b"", "", {"quantization": {"mode": "int8", "per_channel": True}})
+    with pytest.raises(pt2tflite.InvalidArgumentError, match="quantization mode 'int4'; expected one of float16"):
+        pt2tflite._core.convert_bytes(b"", "", {"quantization": {"mode": "int4"}})
+    with pytest.raises(pt2tflite.InvalidArgumentError, match="quantization input_type 'int32'"):
+        pt2tflite._core.convert_bytes(b"", "", {"quantization": {"mode": "int8", "input_type": "int32"}})
+    with pytest.raises(pt2tflite.InvalidArgumentError, match="without a mode"):
+        pt2tflite._core.convert_bytes(b"", "", {"quantization": {"per_tensor": True}})
 
 
 def test_missing_torch_names_the_extra(monkeypatch):

@@ -1,7 +1,7 @@
 """How quantization settings resolve, through both front doors, before any conversion: TF's
-rules for TFLiteConverter, pt2tflite's quantize=/io_type= for convert(). Valid requests end in
-NotYetImplementedError naming the mode while the core has no quantization (issue 4); invalid
-ones are ValueErrors now and will stay so."""
+rules for TFLiteConverter, pt2tflite's quantize=/io_type=/quantize_options= for convert().
+Invalid requests are ValueErrors/TypeErrors raised before any export. What the resolved
+requests produce is tested in test_quantize_convert.py."""
 
 from __future__ import annotations
 
@@ -47,9 +47,6 @@ def converter(**settings) -> lite.TFLiteConverter:
 def test_tf_rules_resolve_to_a_mode(settings, mode, io):
     req = converter(**settings)._quantization_request()
     assert req.mode == mode and (req.input_type.name, req.output_type.name) == io
-    if not pt2tflite._core.FEATURES["quantization"]:
-        with pytest.raises(pt2tflite.NotYetImplementedError, match=_options.MODES[mode].split(" (")[0]):
-            converter(**settings).convert()
 
 
 def test_int8_only_means_no_float_fallback():
@@ -102,20 +99,66 @@ def test_convert_quantize_argument():
         _options.quantization_request("float16", None, "int8")
 
 
-def test_convert_quantize_is_pending_before_any_export():
-    """convert(quantize=...) refuses before exporting: the model is never even run."""
-    class Explodes(torch.nn.Module):
-        def forward(self, x):
-            raise AssertionError("export should not have started")
+class Explodes(torch.nn.Module):
+    def forward(self, x):
+        raise AssertionError("export should not have started")
 
-    if pt2tflite._core.FEATURES["quantization"]:
-        pytest.skip("quantization is implemented")
-    with pytest.raises(pt2tflite.NotYetImplementedError, match="dynamic-range quantization.*quantize='dynamic'"):
-        pt2tflite.convert(Explodes(), torch.zeros(1, 4), quantize="dynamic")
+
+@pytest.mark.parametrize("kwargs, exc, match", [
+    (dict(quantize="int8"), ValueError, "needs a representative_dataset"),
+    (dict(quantize="dynamic", io_type=pt2tflite.int8), ValueError, "takes input type float32"),
+    (dict(quantize="int8", representative_dataset=rep, quantize_options={"per_channel": False}), ValueError,
+     "unknown quantize_options key 'per_channel'"),
+    (dict(quantize="int8", representative_dataset=rep, quantize_options={"observer": "max"}), ValueError,
+     "\\['observer'\\] = 'max'"),
+    (dict(quantize="int8", representative_dataset=rep, quantize_options={"percentile": 40}), ValueError,
+     "expected a number in \\(50, 100\\]"),
+    (dict(quantize="int8", representative_dataset=rep, quantize_options={"per_tensor": 1}), TypeError,
+     "True or False"),
+    (dict(quantize="int8", representative_dataset=rep, quantize_options={"calibration_size": 0}), ValueError,
+     "positive integer"),
+    (dict(quantize="int8", representative_dataset=rep, quantize_options={"fallback_float": []}), ValueError,
+     "node names or op types"),
+    (dict(quantize="dynamic", quantize_options={"observer": "percentile"}), ValueError,
+     "\\['observer'\\] do not apply to dynamic-range"),
+    (dict(quantize="float16", quantize_options={"per_tensor": True}), ValueError, "do not apply to float16"),
+    (dict(quantize_options={"per_tensor": True}), ValueError, "quantize_options only apply with quantize"),
+])
+def test_convert_refuses_bad_requests_before_any_export(kwargs, exc, match):
+    """convert() checks the whole request before exporting: the model is never even run."""
+    with pytest.raises(exc, match=match):
+        pt2tflite.convert(Explodes(), torch.zeros(1, 4), **kwargs)
+
+
+def test_converter_quantize_options():
+    c = converter(optimizations=[Optimize.DEFAULT], representative_dataset=rep,
+                  quantize_options={"per_tensor": True, "fallback_float": "SOFTMAX", "observer": "percentile",
+                                    "percentile": 99.9, "calibration_size": 2})
+    req = c._quantization_request()
+    assert (req.per_tensor, req.fallback_float, req.observer, req.percentile, req.calibration_size) == (
+        True, ["SOFTMAX"], "percentile", 99.9, 2)
+    assert req.allow_float_fallback  # from supported_ops, as in TF
+    # The float fallback is TF's supported_ops setting on the converter; not a second switch.
+    with pytest.raises(ValueError, match="unknown quantize_options key 'allow_float_fallback'"):
+        converter(optimizations=[Optimize.DEFAULT], representative_dataset=rep,
+                  quantize_options={"allow_float_fallback": False})._quantization_request()
+    with pytest.raises(ValueError, match="only with optimizations"):
+        converter(quantize_options={"per_tensor": True}).convert()
+
+
+def test_to_core_dict_and_calibration_size():
+    req = _options.quantization_request("int8", rep, pt2tflite.int8, {"calibration_size": 2, "observer": "moving_average"})
+    d = _options.to_core(nhwc_io=False, batch=None, input_shapes={}, dump_after=None, quantization=req,
+                         input_names=["x"])["quantization"]
+    assert {k: v for k, v in d.items() if k != "calibration"} == {
+        "mode": "int8", "input_type": "int8", "output_type": "int8", "allow_float_fallback": True,
+        "per_tensor": False, "fallback_float": [], "observer": "moving_average", "percentile": 99.99,
+        "calibration_size": 2}
+    assert len(d["calibration"]) == 2  # the generator (3 samples) is read no further than needed
 
 
 def test_calibration_samples_take_the_seeds_forms():
-    """What the binding will receive once the core calibrates: lists of float32 arrays in input order."""
+    """What the binding receives: lists of float32 arrays in input order."""
     names = ["a", "b"]
 
     def lists():

@@ -172,7 +172,7 @@ def test_integer_and_multiple_io(tmp_path):
 
 def _int8_relu_tflite(path, shape, in_q=(0.05, 3), out_q=(0.03, -128)):
     """int8 in → DEQUANTIZE → RELU → QUANTIZE → int8 out, written from JSON by flatc with the
-    project's schema (pt2tflite cannot quantize yet, and TensorFlow is never used)."""
+    project's schema: an exact, minimal model whose errors are known (TensorFlow is never used)."""
     import shutil
 
     flatc = shutil.which("flatc")
@@ -220,4 +220,31 @@ def test_quantized_io(tmp_path, onnx_shape, tflite_shape, layout):
     # Output quantization step 0.03 over max ~3.2: a relative error of ~1%, as quantization gives.
     assert 1e-4 < good.outputs[0].metrics.rel < 0.02 and good.outputs[0].metrics.sqnr_db > 30
     bad = pt2tflite.verify(_onnx_unary(tmp_path / "sigmoid.onnx", "Sigmoid", onnx_shape), tfl)
+    assert not bad.passed, str(bad)
+
+
+def test_pt2tflite_int8_model_with_int8_io(small_cnn_onnx, tmp_path):
+    """A real full-int8 conversion with int8 inputs and outputs: verify quantizes its inputs and
+    dequantizes its outputs, in both layouts, and a wrong model still fails."""
+    rng = np.random.default_rng(3)
+    calib = rng.standard_normal((32, 1, 3, 16, 16)).astype(np.float32)  # N(0,1), as verify's inputs
+
+    def rep():
+        for x in calib:
+            yield [x]
+
+    for layout in ("nchw", "nhwc"):
+        tfl = tmp_path / f"int8_{layout}.tflite"
+        tfl.write_bytes(pt2tflite.convert_onnx(small_cnn_onnx, io_layout=layout, quantize="int8",
+                                               representative_dataset=rep, io_type=pt2tflite.int8))
+        r = pt2tflite.verify(small_cnn_onnx, tfl)
+        assert r.passed, str(r)
+        assert r.model_kind == "quantized" and r.io_layout == layout and r.tolerance == 0.1
+        assert any("quantized inputs" in n for n in r.notes)
+        (o,) = r.outputs
+        assert o.metrics.sqnr_db > 25 and o.metrics.rel > 1e-4, str(r)  # int8 noise, but small
+        given = pt2tflite.verify(small_cnn_onnx, tfl, inputs=[calib[0]])
+        assert given.passed and given.inputs == "given arrays", str(given)
+    other = pkg_models.export(pkg_models.small_cnn(seed=1), pkg_models.image(16), tmp_path / "other.onnx")
+    bad = pt2tflite.verify(other, tmp_path / "int8_nchw.tflite")
     assert not bad.passed, str(bad)
