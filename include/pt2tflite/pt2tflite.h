@@ -51,6 +51,11 @@ struct QuantizeOptions {
   std::vector<std::string> fallback_float;
   // Ops with no integer kernel stay float32 instead of failing the conversion.
   bool allow_float_fallback = false;
+  // > 0: keep the fewest layers float32 that bring the output SQNR against the float model to
+  // this many dB, measured by simulating the integer model on the first auto_fallback_samples
+  // calibration samples (greedy, worst layer first).
+  double auto_fallback_db = 0;
+  int64_t auto_fallback_samples = 8;
   // Called while calibrating: (samples done, samples to do).
   std::function<void(size_t, size_t)> progress;
 };

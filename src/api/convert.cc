@@ -31,7 +31,7 @@ Result<std::vector<uint8_t>> convert_impl(std::string model_bytes, const std::st
   PT_ASSIGN_OR_RETURN(ir::Graph g, onnx_import::import_model(model_bytes, io));
   std::string().swap(model_bytes);  // peak memory: the file's bytes are not needed past import
   Status s = api::run_pipeline(g, options);
-  if (s.is_ok()) s = quant::quantize(g, options.quantize, options.nhwc_io);
+  if (s.is_ok()) s = quant::quantize(g, options.quantize, options.nhwc_io, options.log);
   if (s.is_ok() && options.quantize.mode != QuantizeMode::kNone) s = ir::verify(g);
   // Errors from the stages name the node; the file name is added once, here.
   if (!s.is_ok()) return Status::error(s.kind(), (model_path.empty() ? std::string() : model_path + ": ") + s.message());

@@ -57,6 +57,11 @@ quantization (post-training; see the README's quantization section):
   --fallback-float LIST    comma-separated node names (ONNX names) or op types (SOFTMAX) that
                            stay float32 in int8/int16x8 mode, DEQUANTIZE/QUANTIZE around them
   --allow-float-fallback   ops with no integer kernel stay float32 instead of failing
+  --auto-fallback DB       keep the fewest layers float32 that bring the output SQNR (vs the
+                           float model, simulated on the calibration data) to DB decibels;
+                           what it measured and kept is printed to stderr
+  --auto-fallback-samples N
+                           calibration samples the simulation uses (default 8)
 
 inspect: ops by type, transposes, tensors, bytes, inputs/outputs with shapes and dtypes.
 ops:     the ONNX op types this build can convert.
@@ -171,6 +176,15 @@ int parse_quantize_option(const std::string& a, Next next, pt2tflite::QuantizeOp
     for (auto& s : split_list(v)) q->fallback_float.push_back(s);
   } else if (a == "--allow-float-fallback") {
     q->allow_float_fallback = true;
+  } else if (a == "--auto-fallback") {
+    const char* v = next("dB");
+    char* end = nullptr;
+    const double db = v ? std::strtod(v, &end) : 0;
+    if (!v || *end != '\0' || !(db > 0)) return usage_error("--auto-fallback needs a target SQNR in dB, e.g. 30");
+    q->auto_fallback_db = db;
+  } else if (a == "--auto-fallback-samples") {
+    const char* v = next("N");
+    if (!v || !parse_int(v, &q->auto_fallback_samples)) return usage_error("--auto-fallback-samples needs a positive integer");
   } else {
     return -1;
   }
@@ -229,6 +243,7 @@ int run_convert(int argc, char** argv) {
     opt.log = &std::cerr;
   }
   if (isatty(STDERR_FILENO)) opt.quantize.progress = show_progress;
+  if (opt.quantize.auto_fallback_db > 0 && !opt.log) opt.log = &std::cerr;
   auto result = pt2tflite::convert_file(input, opt);
   if (!result.is_ok()) {
     std::cerr << "pt2tflite: error: " << result.status().to_string() << "\n";

@@ -24,8 +24,10 @@ namespace pt2tflite::exec {
 class Interpreter {
  public:
   // Called once for every graph input and for every output of every node, in execution
-  // order, while the tensor is alive (copy what must outlive the call).
-  using Observer = std::function<void(const ir::Value&, const ir::Tensor&)>;
+  // order, while the tensor is alive (copy what must outlive the call). An observer may change
+  // the tensor in place (same dtype and shape): later nodes read what it leaves, which is how
+  // quantization is simulated.
+  using Observer = std::function<void(const ir::Value&, ir::Tensor&)>;
 
   struct Options {
     // Keep every intermediate tensor after run() (bisecting, debugging); costs memory.

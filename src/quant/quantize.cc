@@ -1,5 +1,8 @@
 #include "quant/quantize.h"
 
+#include <algorithm>
+
+#include "quant/auto_fallback.h"
 #include "quant/calibrate.h"
 #include "quant/calibration_data.h"
 #include "quant/quantize_integer.h"
@@ -37,7 +40,7 @@ Result<std::vector<Sample>> samples(const ir::Graph& g, const QuantizeOptions& o
 
 }  // namespace
 
-Status quantize(ir::Graph& g, const QuantizeOptions& o, bool nhwc_io) {
+Status quantize(ir::Graph& g, const QuantizeOptions& o, bool nhwc_io, std::ostream* log) {
   const bool integer = o.mode == QuantizeMode::kInt8 || o.mode == QuantizeMode::kInt16x8;
   if (!integer && (o.input_type != IoType::kFloat32 || o.output_type != IoType::kFloat32))
     return invalid_argument("--io-type other than float32 needs --quantize int8 or int16x8");
@@ -64,6 +67,15 @@ Status quantize(ir::Graph& g, const QuantizeOptions& o, bool nhwc_io) {
   io.per_tensor = o.per_tensor;
   io.keep_float = o.fallback_float;
   io.allow_float_fallback = o.allow_float_fallback;
+  if (o.auto_fallback_db > 0) {
+    std::vector<Sample> few(data.begin(), data.begin() + static_cast<long>(std::min<size_t>(
+                                                           data.size(), static_cast<size_t>(std::max<int64_t>(1, o.auto_fallback_samples)))));
+    PT_ASSIGN_OR_RETURN(FallbackChoice c, choose_float_layers(g, ranges, io, few, o.auto_fallback_db, log));
+    if (!c.reached && log)
+      *log << "auto-fallback: the target " << o.auto_fallback_db << " dB is not reachable; best simulated "
+           << c.output_db << " dB with " << c.keep_float.size() << " layer(s) float\n";
+    io.keep_float = c.keep_float;
+  }
   PT_ASSIGN_OR_RETURN(Plan plan, plan_integer(g, ranges, io));
   return apply_plan(g, plan, io);
 }

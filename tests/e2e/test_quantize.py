@@ -252,3 +252,22 @@ def test_quantized_output_is_deterministic(export_cache, tmp_path):
     (tmp_path / "again").mkdir()
     b = Quantized(exp, tmp_path / "again", "int8").path.read_bytes()
     assert a == b
+
+
+def test_auto_fallback_reaches_the_target(export_cache, tmp_path):
+    """--auto-fallback keeps layers float until the simulated output SQNR reaches the target;
+    LiteRT running the written file must agree with the simulation."""
+    exp = _export(export_cache, "simple_network")
+    plain = Quantized(exp, tmp_path, "int8")
+    base, _ = plain.accuracy()
+    target = base + 2.0
+    (tmp_path / "auto").mkdir()
+    q = Quantized(exp, tmp_path / "auto", "int8", "--auto-fallback", f"{target:.2f}", "--auto-fallback-samples", "8")
+    got, agree = q.accuracy()
+    print(f"\nsimple_network int8 {base:.1f} dB; --auto-fallback {target:.1f}: {got:.1f} dB")
+    float_convs = [op for op in q.ops_of("CONV_2D") if q.tensor(op["inputs"][0])["dtype"] == np.float32]
+    assert float_convs, "some layer must have been kept float"
+    assert q.ops_of("MAX_POOL_2D") and any(q.tensor(op["inputs"][0])["dtype"] == np.int8
+                                           for op in q.ops_of("MAX_POOL_2D")), "the rest stays int8"
+    assert got >= target - 1.0, f"LiteRT gives {got:.1f} dB, the target was {target:.1f}"
+    assert agree == TEST_SAMPLES
