@@ -37,6 +37,8 @@ QUANTIZE_OPTIONS = {
     "observer": "calibration range observer: 'minmax' (default), 'moving_average', 'percentile'",
     "percentile": "percentile kept by observer='percentile' (default 99.99)",
     "calibration_size": "use the first N representative samples only",
+    "auto_fallback_db": "keep the fewest layers float32 that reach this output SQNR (dB) vs the float model",
+    "auto_fallback_samples": "representative samples the auto-fallback simulation uses (default 8)",
 }
 IO_LAYOUTS = ("nchw", "nhwc")
 
@@ -59,6 +61,8 @@ class QuantizationRequest:
     observer: str = "minmax"
     percentile: float = 99.99
     calibration_size: int | None = None
+    auto_fallback_db: float | None = None
+    auto_fallback_samples: int = 8
 
     def describe(self) -> str:
         return MODES[self.mode]
@@ -125,10 +129,14 @@ def apply_quantize_options(req: QuantizationRequest, options: Mapping[str, Any] 
             if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not 50 < v <= 100:
                 raise ValueError(f"{api}: quantize_options['percentile'] = {v!r}; expected a number in (50, 100]")
             v = float(v)
-        elif key == "calibration_size":
+        elif key in ("calibration_size", "auto_fallback_samples"):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v <= 0:
-                raise ValueError(f"{api}: quantize_options['calibration_size'] = {v!r}; expected a positive integer")
+                raise ValueError(f"{api}: quantize_options[{key!r}] = {v!r}; expected a positive integer")
             v = int(v)
+        elif key == "auto_fallback_db":
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)) or not v > 0:
+                raise ValueError(f"{api}: quantize_options['auto_fallback_db'] = {v!r}; expected a target SQNR in dB > 0")
+            v = float(v)
         setattr(req, key, v)
     # What each mode reads; anything else would be silently ignored by the core.
     used = set(QUANTIZE_OPTIONS) if req.mode in NEEDS_DATASET else {"per_tensor"} if req.mode == "dynamic" else set()
@@ -217,6 +225,8 @@ def to_core(*, nhwc_io: bool, batch: int | None, input_shapes: dict[str, list[in
             "observer": quantization.observer,
             "percentile": quantization.percentile,
             "calibration_size": quantization.calibration_size,
+            "auto_fallback_db": quantization.auto_fallback_db,
+            "auto_fallback_samples": quantization.auto_fallback_samples,
             # Materialised here, after the export: the user's generator is consumed once.
             "calibration": (calibration_samples(quantization.representative_dataset, input_names,
                                                 quantization.calibration_size)

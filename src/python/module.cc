@@ -46,7 +46,8 @@ const char* kind_id(ErrorKind kind) {
 //   allow_float_fallback  bool: TF's TFLITE_BUILTINS next to TFLITE_BUILTINS_INT8
 //   calibration           None, or a list of samples, each a list of float32 arrays in ONNX
 //                         input order (the representative_dataset, materialised)
-//   per_tensor, fallback_float, observer, percentile, calibration_size   as the CLI's flags
+//   per_tensor, fallback_float, observer, percentile, calibration_size,
+//   auto_fallback_db, auto_fallback_samples                             as the CLI's flags
 // Unknown keys and values are errors, like everywhere in this dict. Runs with the GIL held:
 // the arrays are copied here, so the conversion itself needs no Python object.
 template <typename E>
@@ -109,6 +110,10 @@ void apply_quantization(const py::dict& q, ConvertOptions* options) {
       o.percentile = v.cast<double>();
     } else if (key == "calibration_size") {
       if (!v.is_none()) o.calibration_size = v.cast<int64_t>();
+    } else if (key == "auto_fallback_db") {
+      if (!v.is_none()) o.auto_fallback_db = v.cast<double>();
+    } else if (key == "auto_fallback_samples") {
+      o.auto_fallback_samples = v.cast<int64_t>();
     } else if (key == "calibration") {
       if (v.is_none()) continue;
       for (py::handle sample : v) o.calibration_samples.push_back(calibration_sample(sample));

@@ -134,3 +134,17 @@ def test_python_calibration_matches_the_cli(small_cnn_onnx, tmp_path):
         assert api == out.read_bytes(), mode
         interp = lite.Interpreter(model_content=api)
         assert interp.get_input_details()[0]["dtype"] == np.dtype(io)
+
+
+def test_auto_fallback_reaches_the_core(simple):
+    """quantize_options={"auto_fallback_db": ...} keeps some layers float (a target far above
+    plain int8's SQNR forces it), and the same request from the CLI gives the same bytes."""
+    model, x = simple
+    rep = rep_images(n=8)
+    plain = pt2tflite.convert(model, x, quantize="int8", representative_dataset=rep)
+    auto = pt2tflite.convert(model, x, quantize="int8", representative_dataset=rep,
+                             quantize_options={"auto_fallback_db": 80.0, "auto_fallback_samples": 4})
+    assert len(auto) > len(plain), "float layers make the file bigger"
+    with pytest.raises(ValueError, match="auto_fallback_db"):
+        pt2tflite.convert(model, x, quantize="int8", representative_dataset=rep,
+                          quantize_options={"auto_fallback_db": -1})
