@@ -114,20 +114,33 @@ void keep_first(std::vector<Sample>& s, int64_t limit) {
 
 Result<std::vector<Sample>> load_samples(const ir::Graph& g, const std::string& path, const SampleSource& src) {
   std::error_code ec;
-  std::vector<std::string> files;
+  std::vector<std::string> files, images;
   if (fs::is_directory(path, ec)) {
     for (const auto& e : fs::directory_iterator(path, ec)) {
+      if (!e.is_regular_file()) continue;
       const std::string ext = e.path().extension().string();
-      if (e.is_regular_file() && (ext == ".npy" || ext == ".npz")) files.push_back(e.path().string());
+      if (ext == ".npy" || ext == ".npz") files.push_back(e.path().string());
+      else if (is_image_path(e.path().string())) images.push_back(e.path().string());
     }
     std::sort(files.begin(), files.end());
-    if (files.empty()) return invalid_argument(path + ": the calibration folder holds no .npy or .npz file");
+    std::sort(images.begin(), images.end());
+    if (!files.empty() && !images.empty())
+      return invalid_argument(path + ": the calibration folder holds both .npy/.npz files and images; keep one kind");
+    if (files.empty() && images.empty())
+      return invalid_argument(path + ": the calibration folder holds no .npy, .npz or image (.png .jpg .jpeg .bmp "
+                              ".ppm .pgm) file");
   } else if (fs::exists(path, ec)) {
-    files.push_back(path);
+    (is_image_path(path) ? images : files).push_back(path);
   } else {
     return io_error(path + ": no such calibration file or folder");
   }
   std::vector<Sample> out;
+  if (!images.empty()) {
+    PT_ASSIGN_OR_RETURN(out, samples_from_images(g, images, src.nhwc_io, src.limit, src.image));
+  } else if (src.image.given()) {
+    return invalid_argument(path + ": --mean, --std and --channel-order apply to image files only; preprocess "
+                            ".npy/.npz arrays before saving them");
+  }
   for (const std::string& f : files) {
     PT_ASSIGN_OR_RETURN(std::vector<Sample> s, samples_from_file(g, f, src.nhwc_io));
     out.insert(out.end(), std::make_move_iterator(s.begin()), std::make_move_iterator(s.end()));
@@ -140,6 +153,8 @@ Result<std::vector<Sample>> load_samples(const ir::Graph& g, const std::string& 
 
 Result<std::vector<Sample>> samples_from_arrays(const ir::Graph& g, const std::vector<std::vector<ir::Tensor>>& arrays,
                                                 const SampleSource& src) {
+  if (src.image.given())
+    return invalid_argument("mean, std and channel order apply to calibration images only, not to arrays");
   std::vector<Sample> out;
   for (size_t k = 0; k < arrays.size(); ++k) {
     const std::string what = "calibration sample " + std::to_string(k);

@@ -20,7 +20,7 @@ ir::DType io_dtype(IoType t) {
 }
 
 Result<std::vector<Sample>> samples(const ir::Graph& g, const QuantizeOptions& o, bool nhwc_io) {
-  SampleSource src{nhwc_io, o.calibration_size};
+  SampleSource src{nhwc_io, o.calibration_size, ImageOptions{o.mean, o.std, o.channel_order == ChannelOrder::kBgr}};
   if (!o.calibration_samples.empty()) {
     std::vector<std::vector<ir::Tensor>> arrays;
     for (const auto& sample : o.calibration_samples) {
@@ -32,7 +32,7 @@ Result<std::vector<Sample>> samples(const ir::Graph& g, const QuantizeOptions& o
   if (!o.calibration_path.empty()) return load_samples(g, o.calibration_path, src);
   return invalid_argument(
       "full-integer quantization needs representative data to calibrate activation ranges: "
-      "--calibration FILE_OR_DIR (.npy/.npz), or representative_dataset in Python");
+      "--calibration FILE_OR_DIR (.npy/.npz or images), or representative_dataset in Python");
 }
 
 }  // namespace
