@@ -36,18 +36,24 @@ Result<std::vector<ir::Tensor>> samples_for_input(const ir::Value& v, const ir::
   if (ir::is_float(t.dtype) && !ir::is_float(v.dtype))  // integer data (uint8 images) may feed a float input
     return invalid_argument(what + ": a " + ir::dtype_name(t.dtype) + " array cannot feed the " +
                             ir::dtype_name(v.dtype) + " input '" + v.name + "'");
-  auto one = [&](const ir::Tensor& s) -> ir::Tensor {
-    if (s.shape == v.shape) return to_dtype(s, v.dtype);
-    if (has_nchw_twin(v, nhwc_io) && s.shape == nchw_shape(v))
-      return to_dtype(ir::transpose(s, nchw_to_nhwc_perm(v.shape.size())), v.dtype);
-    ir::Tensor r = to_dtype(s, v.dtype);  // the input's shape without its batch axis of 1
-    r.shape = v.shape;
-    return r;
+  // The input's shape (or its NCHW twin) without its batch axis of 1.
+  auto unbatched = [&](const ir::Shape& s, const ir::Shape& full) {
+    return !full.empty() && full[0] == 1 && s == ir::Shape(full.begin() + 1, full.end());
+  };
+  // Called on shapes that fit; the input's own layout wins when both could (e.g. [3,3,3]).
+  auto one = [&](ir::Tensor s) -> ir::Tensor {
+    if (s.shape == v.shape || unbatched(s.shape, v.shape)) {
+      ir::Tensor r = to_dtype(s, v.dtype);
+      r.shape = v.shape;
+      return r;
+    }
+    s.shape = nchw_shape(v);  // NCHW, with or without its batch axis of 1
+    return to_dtype(ir::transpose(s, nchw_to_nhwc_perm(v.shape.size())), v.dtype);
   };
   auto fits = [&](const ir::Shape& s) {
     if (s == v.shape) return true;
-    if (has_nchw_twin(v, nhwc_io) && s == nchw_shape(v)) return true;
-    return !v.shape.empty() && v.shape[0] == 1 && s == ir::Shape(v.shape.begin() + 1, v.shape.end());
+    if (has_nchw_twin(v, nhwc_io) && (s == nchw_shape(v) || unbatched(s, nchw_shape(v)))) return true;
+    return unbatched(s, v.shape);
   };
   if (fits(t.shape)) return std::vector<ir::Tensor>{one(t)};
   if (!t.shape.empty() && fits(ir::Shape(t.shape.begin() + 1, t.shape.end()))) {

@@ -167,5 +167,18 @@ TEST_F(ImagesTest, FolderErrors) {
   EXPECT_NE(arrays.status().message().find("apply to image files only"), std::string::npos);
 }
 
+// Under --nhwc-io an NCHW stack [N,C,H,W] (no per-sample batch axis) feeds the NHWC input.
+TEST(SamplesFromArrays, NchwStackWithoutBatchAxisUnderNhwcIo) {
+  testing::Builder b;
+  b.input("x", {1, 1, 2, 2});  // NHWC [1,H=1,W=2,C=2]
+  SampleSource src;
+  src.nhwc_io = true;
+  auto s = samples_from_arrays(b.g, {{ir::Tensor::from_floats({3, 2, 1, 2}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})}}, src);
+  ASSERT_TRUE(s.is_ok()) << s.status().message();
+  ASSERT_EQ(s->size(), 3u);
+  EXPECT_EQ((*s)[1][0].shape, (ir::Shape{1, 1, 2, 2}));
+  EXPECT_EQ(floats((*s)[1][0]), (std::vector<float>{4, 6, 5, 7}));  // CHW [[4,5],[6,7]] → HWC
+}
+
 }  // namespace
 }  // namespace pt2tflite::quant
