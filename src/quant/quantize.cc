@@ -41,6 +41,9 @@ Status quantize(ir::Graph& g, const QuantizeOptions& o, bool nhwc_io) {
   const bool integer = o.mode == QuantizeMode::kInt8 || o.mode == QuantizeMode::kInt16x8;
   if (!integer && (o.input_type != IoType::kFloat32 || o.output_type != IoType::kFloat32))
     return invalid_argument("--io-type other than float32 needs --quantize int8 or int16x8");
+  if (!integer && (!o.mean.empty() || !o.std.empty() || o.channel_order != ChannelOrder::kRgb))
+    return invalid_argument("--mean, --std and --channel-order preprocess calibration images: they need --quantize "
+                            "int8 or int16x8");
   switch (o.mode) {
     case QuantizeMode::kNone: return Status::ok();
     case QuantizeMode::kFloat16: return quantize_float16(g);

@@ -125,3 +125,10 @@ def test_mean_with_arrays_is_refused(simple_network, tmp_path):
                         "--calibration", tmp_path / "x.npy", "--mean", "0.5")
     assert r.returncode == 1
     assert "apply to image files only" in r.stderr, r.stderr
+
+
+def test_mean_without_integer_quantization_is_refused(simple_network, tmp_path):
+    r = harness.run_cli("convert", simple_network.onnx_path, "-o", tmp_path / "o.tflite", "--quantize", "float16",
+                        "--channel-order", "bgr")
+    assert r.returncode == 1
+    assert "need --quantize int8 or int16x8" in r.stderr, r.stderr
