@@ -55,6 +55,24 @@ TEST_F(ImagesTest, DecodesPpmAndPgm) {
   EXPECT_EQ(gray->pixels, (std::vector<uint8_t>{0, 255}));
 }
 
+// BMP stores rows bottom-up in BGR order: decoding must still give top-down RGB.
+TEST_F(ImagesTest, DecodesBmpAsRgb) {
+  const std::string path = (dir_ / "a.bmp").string();
+  auto u32 = [](uint32_t v) { return std::string{char(v), char(v >> 8), char(v >> 16), char(v >> 24)}; };
+  auto u16 = [](uint16_t v) { return std::string{char(v), char(v >> 8)}; };
+  // 1×2 image, 24 bits; each row padded to 4 bytes. Bottom row first: blue pixel, then the top: red.
+  const std::string rows = std::string("\xff\x00\x00\x00", 4) + std::string("\x00\x00\xff\x00", 4);
+  std::ofstream f(path, std::ios::binary);
+  f << "BM" << u32(54 + rows.size()) << u32(0) << u32(54)                        // file header
+    << u32(40) << u32(1) << u32(2) << u16(1) << u16(24) << u32(0) << u32(rows.size())  // info header
+    << u32(2835) << u32(2835) << u32(0) << u32(0) << rows;
+  f.close();
+  auto im = decode_image(path);
+  ASSERT_TRUE(im.is_ok()) << im.status().message();
+  EXPECT_EQ(im->channels, 3);
+  EXPECT_EQ(im->pixels, (std::vector<uint8_t>{255, 0, 0, 0, 0, 255}));  // top red, bottom blue
+}
+
 TEST_F(ImagesTest, UndecodableFileNamesTheFile) {
   const std::string path = (dir_ / "broken.png").string();
   std::ofstream(path) << "not a png";
