@@ -21,7 +21,7 @@ import models
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-SQNR_MIN_DB = 25.0  # the bar; measured 36.0 dB on this code (4 held-out images)
+SQNR_MIN_DB = 25.0  # the bar; measured 40.1 dB (NCHW, rgb, 16 images) and 36.8 dB (NHWC, bgr, 8)
 
 
 def write_png(path: Path, pixels: np.ndarray) -> None:
