@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 apt_pkgs=(g++ cmake ninja-build pkg-config
           libprotobuf-dev protobuf-compiler libonnx-dev
           libflatbuffers-dev flatbuffers-compiler flatbuffers-compiler-dev
-          libeigen3-dev libgtest-dev)
+          libeigen3-dev libgtest-dev libstb-dev)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -22,6 +22,7 @@ struct InputShape {
 enum class QuantizeMode { kNone, kFloat16, kDynamic, kInt8, kInt16x8 };
 enum class IoType { kFloat32, kInt8, kUInt8, kInt16 };
 enum class CalibrationObserver { kMinMax, kMovingAverage, kPercentile };
+enum class ChannelOrder { kRgb, kBgr };
 
 // One array of a calibration sample, in the model's input layout (NCHW arrays are accepted
 // for NHWC inputs under --nhwc-io and transposed).
@@ -41,7 +42,14 @@ struct QuantizeOptions {
   // Representative data (int8 / int16x8): a .npy or .npz file, or a folder of them. Each array
   // is one sample (the input's shape) or a stack of samples (one more leading axis). An .npz
   // names its arrays after the model's inputs (or holds one array for a one-input model).
+  // Or a folder of images (.png .jpg .jpeg .bmp .ppm .pgm) for a one-input image model: each is
+  // resized (bilinear) to the input's H×W, scaled to [0, 1] and normalised with the fields below.
   std::string calibration_path;
+  // Image preprocessing: (x - mean) / std per input channel (one value: every channel);
+  // empty: mean 0, std 1. Channel order of colour images as the model expects them.
+  std::vector<float> mean;
+  std::vector<float> std;
+  ChannelOrder channel_order = ChannelOrder::kRgb;
   // Or in memory: samples × (one array per model input, in input order).
   std::vector<std::vector<FloatArray>> calibration_samples;
   int64_t calibration_size = 0;  // use the first N samples only; 0 = all

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -45,8 +46,15 @@ quantization (post-training; see the README's quantization section):
                                     --calibration
   --calibration PATH       representative inputs: a .npy/.npz file or a folder of them; each
                            array is one sample or a stack [N, ...]; an .npz names arrays after
-                           the model's inputs. NCHW arrays are accepted with --nhwc-io
-  --calibration-size N     use the first N samples only
+                           the model's inputs. NCHW arrays are accepted with --nhwc-io.
+                           Or a folder of images (.png .jpg .jpeg .bmp .ppm .pgm; one-input
+                           models with 1 or 3 channels): each is resized (bilinear) to the
+                           input's HxW, scaled to [0,1], then (x - mean) / std per channel
+  --calibration-size N     use the first N samples (files in name order) only
+  --mean LIST, --std LIST  image normalisation per channel, comma-separated, or one value for
+                           all (default mean 0, std 1); e.g. ImageNet: --mean 0.485,0.456,0.406
+                           --std 0.229,0.224,0.225
+  --channel-order ORDER    rgb (default) or bgr: channel order of the model's colour input
   --observer KIND          range observer: minmax (default), moving_average, percentile
   --percentile P           percentile kept by --observer percentile (default 99.99)
   --io-type TYPE           type of the model's inputs and outputs in int8/int16x8 mode:
@@ -117,6 +125,17 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+bool parse_floats(const std::string& s, std::vector<float>* out) {
+  out->clear();
+  for (const std::string& item : split_list(s)) {
+    char* end = nullptr;
+    const float v = std::strtof(item.c_str(), &end);
+    if (*end != '\0' || !std::isfinite(v)) return false;
+    out->push_back(v);
+  }
+  return !out->empty();
+}
+
 // Calibration progress on a terminal: samples done, rate, time left (one line, redrawn).
 void show_progress(size_t done, size_t total) {
   using clock = std::chrono::steady_clock;
@@ -144,11 +163,23 @@ int parse_quantize_option(const std::string& a, Next next, pt2tflite::QuantizeOp
     q->mode = modes.at(v);
   } else if (a == "--calibration") {
     const char* v = next("path");
-    if (!v) return usage_error("--calibration needs a .npy/.npz file or a folder");
+    if (!v) return usage_error("--calibration needs a .npy/.npz file or a folder (of arrays or images)");
     q->calibration_path = v;
   } else if (a == "--calibration-size") {
     const char* v = next("N");
     if (!v || !parse_int(v, &q->calibration_size)) return usage_error("--calibration-size needs a positive integer");
+  } else if (a == "--mean" || a == "--std") {
+    const char* v = next("list");
+    std::vector<float>* dst = a == "--mean" ? &q->mean : &q->std;
+    if (!v || !parse_floats(v, dst)) return usage_error(a + " needs numbers, comma-separated (one per channel)");
+    if (a == "--std" && std::any_of(dst->begin(), dst->end(), [](float x) { return !(x > 0); }))
+      return usage_error("--std values must be positive");
+  } else if (a == "--channel-order") {
+    const char* v = next("order");
+    const std::string k = v ? v : "";
+    if (k == "rgb") q->channel_order = pt2tflite::ChannelOrder::kRgb;
+    else if (k == "bgr") q->channel_order = pt2tflite::ChannelOrder::kBgr;
+    else return usage_error("--channel-order needs rgb or bgr");
   } else if (a == "--observer") {
     const char* v = next("kind");
     const std::string k = v ? v : "";

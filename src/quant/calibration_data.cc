@@ -36,18 +36,24 @@ Result<std::vector<ir::Tensor>> samples_for_input(const ir::Value& v, const ir::
   if (ir::is_float(t.dtype) && !ir::is_float(v.dtype))  // integer data (uint8 images) may feed a float input
     return invalid_argument(what + ": a " + ir::dtype_name(t.dtype) + " array cannot feed the " +
                             ir::dtype_name(v.dtype) + " input '" + v.name + "'");
-  auto one = [&](const ir::Tensor& s) -> ir::Tensor {
-    if (s.shape == v.shape) return to_dtype(s, v.dtype);
-    if (has_nchw_twin(v, nhwc_io) && s.shape == nchw_shape(v))
-      return to_dtype(ir::transpose(s, nchw_to_nhwc_perm(v.shape.size())), v.dtype);
-    ir::Tensor r = to_dtype(s, v.dtype);  // the input's shape without its batch axis of 1
-    r.shape = v.shape;
-    return r;
+  // The input's shape (or its NCHW twin) without its batch axis of 1.
+  auto unbatched = [&](const ir::Shape& s, const ir::Shape& full) {
+    return !full.empty() && full[0] == 1 && s == ir::Shape(full.begin() + 1, full.end());
+  };
+  // Called on shapes that fit; the input's own layout wins when both could (e.g. [3,3,3]).
+  auto one = [&](ir::Tensor s) -> ir::Tensor {
+    if (s.shape == v.shape || unbatched(s.shape, v.shape)) {
+      ir::Tensor r = to_dtype(s, v.dtype);
+      r.shape = v.shape;
+      return r;
+    }
+    s.shape = nchw_shape(v);  // NCHW, with or without its batch axis of 1
+    return to_dtype(ir::transpose(s, nchw_to_nhwc_perm(v.shape.size())), v.dtype);
   };
   auto fits = [&](const ir::Shape& s) {
     if (s == v.shape) return true;
-    if (has_nchw_twin(v, nhwc_io) && s == nchw_shape(v)) return true;
-    return !v.shape.empty() && v.shape[0] == 1 && s == ir::Shape(v.shape.begin() + 1, v.shape.end());
+    if (has_nchw_twin(v, nhwc_io) && (s == nchw_shape(v) || unbatched(s, nchw_shape(v)))) return true;
+    return unbatched(s, v.shape);
   };
   if (fits(t.shape)) return std::vector<ir::Tensor>{one(t)};
   if (!t.shape.empty() && fits(ir::Shape(t.shape.begin() + 1, t.shape.end()))) {
@@ -114,20 +120,33 @@ void keep_first(std::vector<Sample>& s, int64_t limit) {
 
 Result<std::vector<Sample>> load_samples(const ir::Graph& g, const std::string& path, const SampleSource& src) {
   std::error_code ec;
-  std::vector<std::string> files;
+  std::vector<std::string> files, images;
   if (fs::is_directory(path, ec)) {
     for (const auto& e : fs::directory_iterator(path, ec)) {
+      if (!e.is_regular_file()) continue;
       const std::string ext = e.path().extension().string();
-      if (e.is_regular_file() && (ext == ".npy" || ext == ".npz")) files.push_back(e.path().string());
+      if (ext == ".npy" || ext == ".npz") files.push_back(e.path().string());
+      else if (is_image_path(e.path().string())) images.push_back(e.path().string());
     }
     std::sort(files.begin(), files.end());
-    if (files.empty()) return invalid_argument(path + ": the calibration folder holds no .npy or .npz file");
+    std::sort(images.begin(), images.end());
+    if (!files.empty() && !images.empty())
+      return invalid_argument(path + ": the calibration folder holds both .npy/.npz files and images; keep one kind");
+    if (files.empty() && images.empty())
+      return invalid_argument(path + ": the calibration folder holds no .npy, .npz or image (.png .jpg .jpeg .bmp "
+                              ".ppm .pgm) file");
   } else if (fs::exists(path, ec)) {
-    files.push_back(path);
+    (is_image_path(path) ? images : files).push_back(path);
   } else {
     return io_error(path + ": no such calibration file or folder");
   }
   std::vector<Sample> out;
+  if (!images.empty()) {
+    PT_ASSIGN_OR_RETURN(out, samples_from_images(g, images, src.nhwc_io, src.limit, src.image));
+  } else if (src.image.given()) {
+    return invalid_argument(path + ": --mean, --std and --channel-order apply to image files only; preprocess "
+                            ".npy/.npz arrays before saving them");
+  }
   for (const std::string& f : files) {
     PT_ASSIGN_OR_RETURN(std::vector<Sample> s, samples_from_file(g, f, src.nhwc_io));
     out.insert(out.end(), std::make_move_iterator(s.begin()), std::make_move_iterator(s.end()));
@@ -140,6 +159,8 @@ Result<std::vector<Sample>> load_samples(const ir::Graph& g, const std::string& 
 
 Result<std::vector<Sample>> samples_from_arrays(const ir::Graph& g, const std::vector<std::vector<ir::Tensor>>& arrays,
                                                 const SampleSource& src) {
+  if (src.image.given())
+    return invalid_argument("mean, std and channel order apply to calibration images only, not to arrays");
   std::vector<Sample> out;
   for (size_t k = 0; k < arrays.size(); ++k) {
     const std::string what = "calibration sample " + std::to_string(k);

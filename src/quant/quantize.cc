@@ -23,7 +23,7 @@ ir::DType io_dtype(IoType t) {
 }
 
 Result<std::vector<Sample>> samples(const ir::Graph& g, const QuantizeOptions& o, bool nhwc_io) {
-  SampleSource src{nhwc_io, o.calibration_size};
+  SampleSource src{nhwc_io, o.calibration_size, ImageOptions{o.mean, o.std, o.channel_order == ChannelOrder::kBgr}};
   if (!o.calibration_samples.empty()) {
     std::vector<std::vector<ir::Tensor>> arrays;
     for (const auto& sample : o.calibration_samples) {
@@ -35,7 +35,7 @@ Result<std::vector<Sample>> samples(const ir::Graph& g, const QuantizeOptions& o
   if (!o.calibration_path.empty()) return load_samples(g, o.calibration_path, src);
   return invalid_argument(
       "full-integer quantization needs representative data to calibrate activation ranges: "
-      "--calibration FILE_OR_DIR (.npy/.npz), or representative_dataset in Python");
+      "--calibration FILE_OR_DIR (.npy/.npz or images), or representative_dataset in Python");
 }
 
 }  // namespace
@@ -44,6 +44,9 @@ Status quantize(ir::Graph& g, const QuantizeOptions& o, bool nhwc_io, std::ostre
   const bool integer = o.mode == QuantizeMode::kInt8 || o.mode == QuantizeMode::kInt16x8;
   if (!integer && (o.input_type != IoType::kFloat32 || o.output_type != IoType::kFloat32))
     return invalid_argument("--io-type other than float32 needs --quantize int8 or int16x8");
+  if (!integer && (!o.mean.empty() || !o.std.empty() || o.channel_order != ChannelOrder::kRgb))
+    return invalid_argument("--mean, --std and --channel-order preprocess calibration images: they need --quantize "
+                            "int8 or int16x8");
   switch (o.mode) {
     case QuantizeMode::kNone: return Status::ok();
     case QuantizeMode::kFloat16: return quantize_float16(g);
