@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cfloat>
+#include <cmath>
 
 #include "graph_builder.h"
 
@@ -84,6 +85,39 @@ TEST(Calibrate, FloatLimitsDoNotCountForTheRange) {
   const RangeMap p = run(m.b.g, {sample({-FLT_MAX, -2, 4}), sample({1, FLT_MAX, 0})}, ObserverKind::kPercentile, 100);
   EXPECT_FLOAT_EQ(p.at("x").min, -2);
   EXPECT_FLOAT_EQ(p.at("x").max, 4);
+}
+
+TEST(Calibrate, ThreadCountDoesNotChangeTheRanges) {
+  // Samples run in parallel; moving average and percentile depend on the order of merging.
+  ReluGraph m(64);
+  std::vector<Sample> samples;
+  for (int s = 0; s < 23; ++s) {
+    std::vector<float> v(64);
+    for (int i = 0; i < 64; ++i) v[i] = std::sin(0.37f * static_cast<float>(s * 64 + i)) * static_cast<float>(1 + s % 5);
+    samples.push_back(sample(v));
+  }
+  for (ObserverKind kind : {ObserverKind::kMinMax, ObserverKind::kMovingAverage, ObserverKind::kPercentile}) {
+    CalibrationOptions one, many;
+    one.observer = many.observer = kind;
+    one.percentile = many.percentile = 95;
+    one.threads = 1;
+    many.threads = 4;
+    size_t calls = 0, last = 0;
+    many.progress = [&](size_t done, size_t total) {
+      ++calls;
+      last = done;
+      EXPECT_LE(done, total);
+    };
+    Result<RangeMap> a = calibrate(m.b.g, samples, one), b = calibrate(m.b.g, samples, many);
+    ASSERT_TRUE(a.is_ok() && b.is_ok());
+    for (const char* v : {"x", "y"}) {
+      EXPECT_EQ(a.value().at(v).min, b.value().at(v).min) << v;
+      EXPECT_EQ(a.value().at(v).max, b.value().at(v).max) << v;
+    }
+    const size_t passes = kind == ObserverKind::kPercentile ? 2 : 1;
+    EXPECT_EQ(calls, 23 * passes);
+    EXPECT_EQ(last, 23 * passes);
+  }
 }
 
 TEST(Calibrate, NeedsASample) {
