@@ -17,14 +17,31 @@ namespace {
 constexpr double kMovingAverageWeight = 0.01;
 constexpr int kHistogramBins = 2048;
 
+// Min and max over the values that count for a range. Runs on every tensor of every sample,
+// so it is written to vectorize: independent lanes with branchless selects (a `continue` on
+// the filtered values kept the compiler scalar, a fifth of the calibration time).
 Range range_of(const ir::Tensor& t) {
-  Range r{std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity()};
+  constexpr int kLanes = 16;
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  float lo[kLanes], hi[kLanes];
+  std::fill(lo, lo + kLanes, inf);
+  std::fill(hi, hi + kLanes, -inf);
   const float* p = t.data<float>();
-  for (int64_t i = 0, n = t.size(); i < n; ++i) {
-    if (!counts_for_range(p[i])) continue;
-    r.min = std::min(r.min, p[i]);
-    r.max = std::max(r.max, p[i]);
-  }
+  const int64_t n = t.size(), body = n - n % kLanes;
+  for (int64_t i = 0; i < body; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) {
+      const float x = p[i + j];
+      const bool ok = (x > -kInfinityLike) & (x < kInfinityLike);  // counts_for_range, without a branch
+      const float a = ok ? x : inf, b = ok ? x : -inf;
+      lo[j] = a < lo[j] ? a : lo[j];
+      hi[j] = b > hi[j] ? b : hi[j];
+    }
+  for (int64_t i = body; i < n; ++i)
+    if (counts_for_range(p[i])) {
+      lo[0] = std::min(lo[0], p[i]);
+      hi[0] = std::max(hi[0], p[i]);
+    }
+  Range r{*std::min_element(lo, lo + kLanes), *std::max_element(hi, hi + kLanes)};
   if (r.min > r.max) r = Range{0, 0};
   return r;
 }

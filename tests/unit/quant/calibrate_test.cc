@@ -120,6 +120,22 @@ TEST(Calibrate, ThreadCountDoesNotChangeTheRanges) {
   }
 }
 
+TEST(Calibrate, FloatLimitsAndNaNAreSkippedInLongTensorsToo) {
+  // Long enough for the vectorized body (lanes of 16) and a tail.
+  std::vector<float> v(53);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i % 7) - 2.5f;  // [-2.5, 3.5]
+  v[3] = -FLT_MAX;
+  v[17] = FLT_MAX;
+  v[31] = NAN;
+  v[50] = -FLT_MAX;
+  v[40] = -7;  // the true minimum, inside a lane
+  v[52] = 9;   // the true maximum, in the tail
+  ReluGraph m(static_cast<int64_t>(v.size()));
+  const RangeMap r = run(m.b.g, {sample(v)}, ObserverKind::kMinMax);
+  EXPECT_FLOAT_EQ(r.at("x").min, -7);
+  EXPECT_FLOAT_EQ(r.at("x").max, 9);
+}
+
 TEST(Calibrate, NeedsASample) {
   ReluGraph m(1);
   Result<RangeMap> r = calibrate(m.b.g, {}, CalibrationOptions());
