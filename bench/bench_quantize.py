@@ -261,7 +261,8 @@ def main() -> int:
             f"Conversion time on {SPEED_MODEL} (`pt2tflite convert --quantize MODE`, int8/int16x8 with "
             f"`--calibration` of {args.calibration_samples} samples, default minmax observer): wall time and CPU time "
             f"(user + system, steadier on a busy machine), median of {args.runs} runs after one warm-up; peak RSS "
-            f"from getrusage(RUSAGE_CHILDREN) of a fresh wrapper per run, the largest of the runs.",
+            f"from getrusage(RUSAGE_CHILDREN) of a fresh wrapper per run, the largest of the runs. Calibration runs "
+            f"the samples on one interpreter per CPU thread: wall < CPU only when a core is free.",
             "",
             *speed_table(speed, args.calibration_samples),
             "",
