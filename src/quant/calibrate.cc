@@ -103,8 +103,13 @@ Status for_each_sample(const std::vector<exec::Interpreter*>& interps, size_t n,
   return Status::ok();
 }
 
+// Each thread holds an interpreter with its own intermediates: cap the default so a many-core
+// machine does not multiply the memory for little gain.
+constexpr size_t kMaxDefaultThreads = 8;
+
 size_t thread_count(const CalibrationOptions& o, size_t samples) {
-  size_t t = o.threads > 0 ? static_cast<size_t>(o.threads) : std::max(1u, std::thread::hardware_concurrency());
+  size_t t = o.threads > 0 ? static_cast<size_t>(o.threads)
+                           : std::min<size_t>(kMaxDefaultThreads, std::max(1u, std::thread::hardware_concurrency()));
   return std::max<size_t>(1, std::min(t, samples));
 }
 

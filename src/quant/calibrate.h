@@ -28,7 +28,7 @@ enum class ObserverKind { kMinMax, kMovingAverage, kPercentile };
 struct CalibrationOptions {
   ObserverKind observer = ObserverKind::kMinMax;
   double percentile = 99.99;
-  // Samples run on this many threads (0: one per hardware thread). The ranges do not depend
+  // Samples run on this many threads (0: one per hardware thread, at most 8). The ranges do not depend
   // on it: per-sample results are merged in sample order.
   int threads = 0;
   // Called after every sample of every pass: (samples done, samples in all passes).
