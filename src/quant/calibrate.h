@@ -1,6 +1,7 @@
 // Calibration: runs the lowered float graph on the reference kernels (src/exec) over the
 // representative samples and records a range for every float tensor the graph computes
-// (graph inputs and node outputs), keyed by value name.
+// (graph inputs and node outputs), keyed by value name. Samples run in parallel, one
+// interpreter per thread.
 //
 // Observers (--observer):
 //   minmax          the min and max seen over all samples (TFLite's default)
@@ -27,6 +28,9 @@ enum class ObserverKind { kMinMax, kMovingAverage, kPercentile };
 struct CalibrationOptions {
   ObserverKind observer = ObserverKind::kMinMax;
   double percentile = 99.99;
+  // Samples run on this many threads (0: one per hardware thread, at most 8). The ranges do not depend
+  // on it: per-sample results are merged in sample order.
+  int threads = 0;
   // Called after every sample of every pass: (samples done, samples in all passes).
   std::function<void(size_t, size_t)> progress;
 };
