@@ -153,7 +153,7 @@ def test_to_core_dict_and_calibration_size():
     assert {k: v for k, v in d.items() if k != "calibration"} == {
         "mode": "int8", "input_type": "int8", "output_type": "int8", "allow_float_fallback": True,
         "per_tensor": False, "fallback_float": [], "observer": "moving_average", "percentile": 99.99,
-        "calibration_size": 2}
+        "calibration_size": 2, "auto_fallback_db": None, "auto_fallback_samples": 8}
     assert len(d["calibration"]) == 2  # the generator (3 samples) is read no further than needed
 
 
