@@ -80,6 +80,13 @@ int64_t normalize_axis(int64_t axis, size_t rank) {
   return axis < 0 ? axis + r : axis;
 }
 
+Result<int64_t> axis_attr(const Node& n, size_t rank, int64_t def) {
+  const int64_t a = n.get_int("axis", def);
+  const int64_t axis = normalize_axis(a, rank);
+  NODE_CHECK(n, axis >= 0, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+  return axis;
+}
+
 Result<std::vector<int64_t>> const_ints(const Node& n, size_t input_index, const std::string& what) {
   const Value* v = n.input(input_index);
   if (!v) return invalid_model(n.describe() + ": missing input " + std::to_string(input_index) + " (" + what + ")");

@@ -63,6 +63,8 @@ class LowerContext {
 // Helpers shared by lowering and inference code.
 // Normalises a possibly negative axis for a tensor of `rank`; -1 when out of range.
 int64_t normalize_axis(int64_t axis, size_t rank);
+// The node's "axis" attribute (default `def`) normalised for `rank`; an error when out of range.
+Result<int64_t> axis_attr(const ir::Node& n, size_t rank, int64_t def);
 // An input that must be constant (e.g. Reshape's shape), read as int64.
 Result<std::vector<int64_t>> const_ints(const ir::Node& n, size_t input_index, const std::string& what);
 // Integer parameter given as attribute (old opsets) or constant input (new opsets);

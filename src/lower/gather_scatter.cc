@@ -63,13 +63,6 @@ struct Coords {
   int64_t depth = 0;  // coordinates per position
 };
 
-Result<int64_t> axis_of(const Node& n, size_t rank) {
-  const int64_t a = n.get_int("axis", 0);
-  const int64_t axis = normalize_axis(a, rank);
-  NODE_CHECK(n, axis >= 0, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
-  return axis;
-}
-
 // Checks shapes and returns the shape of the index grid and the coordinate depth.
 Result<Coords> coords_shape(const Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1), "needs data and indices");
@@ -78,7 +71,7 @@ Result<Coords> coords_shape(const Node& n) {
   NODE_CHECK(n, n.inputs[1]->dtype == DType::kInt32 || n.inputs[1]->dtype == DType::kInt64,
              "indices must be int32 or int64");
   if (is_elements_op(n)) {
-    PT_ASSIGN_OR_RETURN(int64_t axis, axis_of(n, data.size()));
+    PT_ASSIGN_OR_RETURN(int64_t axis, axis_attr(n, data.size(), 0));
     (void)axis;
     NODE_CHECK(n, idx.size() == data.size(), "indices and data differ in rank");
     return Coords{idx, static_cast<int64_t>(data.size())};

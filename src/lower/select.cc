@@ -28,13 +28,6 @@ using ir::Node;
 using ir::Shape;
 using ir::Value;
 
-Result<int64_t> axis_of(const Node& n, size_t rank, int64_t def) {
-  const int64_t a = n.get_int("axis", def);
-  const int64_t axis = normalize_axis(a, rank);
-  NODE_CHECK(n, axis >= 0, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
-  return axis;
-}
-
 // Element (outer, k, inner) of a tensor viewed as [outer, extent, inner] around `axis`.
 struct AxisView {
   int64_t outer = 1, extent = 1, inner = 1;
@@ -51,7 +44,7 @@ struct AxisView {
 Status infer_arg(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
   const Shape& x = n.inputs[0]->shape;
-  PT_ASSIGN_OR_RETURN(int64_t axis, axis_of(n, x.size(), 0));
+  PT_ASSIGN_OR_RETURN(int64_t axis, axis_attr(n, x.size(), 0));
   NODE_CHECK(n, x[axis] > 0, "reduces an empty axis");
   Shape out = x;
   if (n.get_int("keepdims", 1)) out[axis] = 1;
@@ -127,7 +120,7 @@ Result<int64_t> topk_k(const Node& n) {
 Status infer_topk(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
   const Shape& x = n.inputs[0]->shape;
-  PT_ASSIGN_OR_RETURN(int64_t axis, axis_of(n, x.size(), -1));
+  PT_ASSIGN_OR_RETURN(int64_t axis, axis_attr(n, x.size(), -1));
   PT_ASSIGN_OR_RETURN(int64_t k, topk_k(n));
   NODE_CHECK(n, k <= x[axis], "K=" + std::to_string(k) + " exceeds the axis extent " + std::to_string(x[axis]));
   Shape out = x;

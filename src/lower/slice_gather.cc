@@ -19,13 +19,6 @@ using ir::Node;
 using ir::Shape;
 using ir::Value;
 
-Result<int64_t> axis_attr(const Node& n, size_t rank, int64_t def) {
-  const int64_t a = n.get_int("axis", def);
-  const int64_t axis = normalize_axis(a, rank);
-  NODE_CHECK(n, axis >= 0, "axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
-  return axis;
-}
-
 // A 0-d INT32 constant (TFLite's axis operands are scalars).
 Value* scalar_int32(LowerContext& ctx, const Node& n, const std::string& suffix, int64_t v) {
   return ctx.constant(n, suffix, ir::Tensor::from_int64s(DType::kInt32, {}, {v}));
