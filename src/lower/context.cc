@@ -80,6 +80,24 @@ int64_t normalize_axis(int64_t axis, size_t rank) {
   return axis < 0 ? axis + r : axis;
 }
 
+Result<DType> dtype_attr(const Node& n, const std::string& attr) {
+  const int64_t t = n.get_int(attr, 0);
+  switch (t) {
+    case 1: return DType::kFloat32;
+    case 2: return DType::kUInt8;
+    case 3: return DType::kInt8;
+    case 5: return DType::kInt16;
+    case 6: return DType::kInt32;
+    case 7: return DType::kInt64;
+    case 9: return DType::kBool;
+    case 10: return DType::kFloat16;
+    case 11: return DType::kFloat64;
+    default:
+      return unsupported(n.describe() + ": " + attr + " = ONNX element type " + std::to_string(t) +
+                         " (only float32/16/64, int8/16/32/64, uint8 and bool are supported)");
+  }
+}
+
 Result<int64_t> axis_attr(const Node& n, size_t rank, int64_t def) {
   const int64_t a = n.get_int("axis", def);
   const int64_t axis = normalize_axis(a, rank);

@@ -65,6 +65,9 @@ class LowerContext {
 int64_t normalize_axis(int64_t axis, size_t rank);
 // The node's "axis" attribute (default `def`) normalised for `rank`; an error when out of range.
 Result<int64_t> axis_attr(const ir::Node& n, size_t rank, int64_t def);
+// An attribute holding an ONNX element type (TensorProto.DataType: Cast's "to", EyeLike's
+// "dtype") as a DType; unsupported, naming the node, the attribute and the value, for others.
+Result<ir::DType> dtype_attr(const ir::Node& n, const std::string& attr);
 // An input that must be constant (e.g. Reshape's shape), read as int64.
 Result<std::vector<int64_t>> const_ints(const ir::Node& n, size_t input_index, const std::string& what);
 // Integer parameter given as attribute (old opsets) or constant input (new opsets);

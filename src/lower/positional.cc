@@ -236,18 +236,7 @@ Status lower_one_hot(LowerContext& ctx, Node& n) {
 
 Result<DType> eye_dtype(const Node& n) {
   if (!n.has("dtype")) return n.inputs[0]->dtype;
-  switch (n.get_int("dtype", 0)) {  // TensorProto.DataType
-    case 1: return DType::kFloat32;
-    case 2: return DType::kUInt8;
-    case 3: return DType::kInt8;
-    case 5: return DType::kInt16;
-    case 6: return DType::kInt32;
-    case 7: return DType::kInt64;
-    case 9: return DType::kBool;
-    case 10: return DType::kFloat16;
-    case 11: return DType::kFloat64;
-    default: return unsupported(n.describe() + ": dtype " + std::to_string(n.get_int("dtype", 0)));
-  }
+  return dtype_attr(n, "dtype");
 }
 
 Status infer_eye_like(Node& n) {

@@ -217,27 +217,9 @@ Status lower_transpose(LowerContext& ctx, Node& n) {
 
 // --- Cast: 'to' is an ONNX TensorProto element type ---
 
-Result<DType> cast_target(const Node& n) {
-  const int64_t to = n.get_int("to", 0);
-  switch (to) {
-    case 1: return DType::kFloat32;
-    case 2: return DType::kUInt8;
-    case 3: return DType::kInt8;
-    case 5: return DType::kInt16;
-    case 6: return DType::kInt32;
-    case 7: return DType::kInt64;
-    case 9: return DType::kBool;
-    case 10: return DType::kFloat16;
-    case 11: return DType::kFloat64;
-    default:
-      return unsupported(n.describe() + ": cast to ONNX element type " + std::to_string(to) +
-                         " (only float32/16/64, int8/16/32/64, uint8 and bool are supported)");
-  }
-}
-
 Status infer_cast(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
-  PT_ASSIGN_OR_RETURN(DType to, cast_target(n));
+  PT_ASSIGN_OR_RETURN(DType to, dtype_attr(n, "to"));
   set_output(n, 0, to, n.inputs[0]->shape);
   return Status::ok();
 }
