@@ -99,7 +99,10 @@ Status write_file_atomic(const std::string& path, const std::vector<uint8_t>& by
 // Names of the passes in pipeline order, for --dump-after.
 std::vector<std::string> pass_names();
 
-// ONNX op types the converter lowers, sorted.
+// ONNX op types the converter converts, sorted.
 std::vector<std::string> supported_onnx_ops();
+// The subset of supported_onnx_ops() evaluated at conversion time only (NonZero, window
+// functions …): their output shape depends on input values, so their inputs must be constant.
+std::vector<std::string> constant_input_onnx_ops();
 
 }  // namespace pt2tflite

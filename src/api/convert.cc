@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +95,13 @@ std::vector<std::string> pass_names() {
   return out;
 }
 
-std::vector<std::string> supported_onnx_ops() { return lower::registry().lowered_op_types(); }
+std::vector<std::string> supported_onnx_ops() {
+  std::vector<std::string> ops = lower::registry().op_types();
+  ops.push_back("Constant");  // read by the importer as constant data, never lowered
+  std::sort(ops.begin(), ops.end());
+  return ops;
+}
+
+std::vector<std::string> constant_input_onnx_ops() { return lower::registry().fold_only_op_types(); }
 
 }  // namespace pt2tflite

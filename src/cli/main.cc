@@ -22,7 +22,7 @@ constexpr const char* kUsage = R"(pt2tflite — convert ONNX models (e.g. export
 Usage:
   pt2tflite convert MODEL.onnx -o OUT.tflite [options]
   pt2tflite inspect FILE.tflite [--json]
-  pt2tflite ops
+  pt2tflite ops [--constant-input]
   pt2tflite --help | --version
 
 convert options:
@@ -72,7 +72,9 @@ quantization (post-training; see the README's quantization section):
                            calibration samples the simulation uses (default 8)
 
 inspect: ops by type, transposes, tensors, bytes, inputs/outputs with shapes and dtypes.
-ops:     the ONNX op types this build can convert.
+ops:     the ONNX op types this build can convert, one per line. --constant-input: only
+         those evaluated at conversion time, whose inputs must be constant (their output
+         shape depends on input values: NonZero, window functions ...).
 
 Exit status: 0 success, 1 conversion error (message names file, node and reason), 2 usage.
 )";
@@ -305,7 +307,10 @@ int main(int argc, char** argv) {
   if (cmd == "convert") return run_convert(argc - 2, argv + 2);
   if (cmd == "inspect") return pt2tflite::cli::run_inspect(argc - 2, argv + 2);
   if (cmd == "ops") {
-    for (const auto& op : pt2tflite::supported_onnx_ops()) std::cout << op << "\n";
+    bool constant_input = argc == 3 && std::string(argv[2]) == "--constant-input";
+    if (argc > 3 || (argc == 3 && !constant_input)) return usage_error("ops takes only --constant-input");
+    auto ops = constant_input ? pt2tflite::constant_input_onnx_ops() : pt2tflite::supported_onnx_ops();
+    for (const auto& op : ops) std::cout << op << "\n";
     return 0;
   }
   return usage_error("unknown command '" + cmd + "'");

@@ -11,10 +11,17 @@ const OpRule* Registry::find(const std::string& op) const {
   return it == rules_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> Registry::lowered_op_types() const {
+std::vector<std::string> Registry::op_types() const {
   std::vector<std::string> out;
   for (const auto& [name, rule] : rules_)
-    if (rule.lower) out.push_back(name);
+    if (rule.lower || rule.fold) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> Registry::fold_only_op_types() const {
+  std::vector<std::string> out;
+  for (const auto& [name, rule] : rules_)
+    if (!rule.lower && rule.fold) out.push_back(name);
   return out;
 }
 

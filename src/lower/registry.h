@@ -35,7 +35,10 @@ class Registry {
   void add(const std::string& onnx_op_type, OpRule rule) { rules_[onnx_op_type] = rule; }
   // `op` is the IR op name ("onnx.Conv"); nullptr when unknown.
   const OpRule* find(const std::string& op) const;
-  std::vector<std::string> lowered_op_types() const;
+  // Op types with a lowering, or with only a fold (converted when their inputs are constant).
+  std::vector<std::string> op_types() const;
+  // The subset of op_types() that has only a fold: their output shapes depend on input values.
+  std::vector<std::string> fold_only_op_types() const;
 
  private:
   std::map<std::string, OpRule> rules_;

@@ -295,6 +295,23 @@ def assert_close(ref: dict[str, np.ndarray], got: dict[str, np.ndarray], tol: fl
     return rel
 
 
+def check_onnx_model(model, feeds: dict[str, np.ndarray], tmp_path: Path, name: str, *,
+                     tol: float = FLOAT_TOL) -> dict[str, float]:
+    """Saves an ONNX ModelProto built in a test, converts it with the CLI, runs it in LiteRT and
+    onnxruntime on `feeds` (ONNX-named, any dtype) and asserts the outputs agree (same dtype,
+    integers exactly, floats by assert_close). Returns the relative errors by output name."""
+    import onnx
+
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    ref = run_onnxruntime(path, feeds)
+    tfl = convert(path, tmp_path / f"{name}.tflite")
+    got = run_litert(tfl, feeds, list(ref)).outputs
+    for out, r in ref.items():
+        assert got[out].dtype == r.dtype, f"[{name}] {out}: dtype {got[out].dtype}, onnxruntime {r.dtype}"
+    return assert_close(ref, got, tol, context=f"[{name}] ")
+
+
 # --------------------------------------------------------------------------- exports, cached
 
 
