@@ -278,7 +278,6 @@ Status apply_basis(LowerContext& ctx, const Node& n, Value* x, const Basis& b, V
 
 Status check_signal(const Node& n, const Value* x) {
   NODE_CHECK(n, x->shape.size() >= 2, "input must have rank >= 2 (the last axis holds 1 real or 2 real/imag values)");
-  NODE_CHECK(n, x->shape.back() == 1 || x->shape.back() == 2, "the last axis must have size 1 (real) or 2 (complex)");
   NODE_UNSUPPORTED_IF(n, x->dtype != DType::kFloat32,
                       std::string("only float32 signals are lowered, not ") + ir::dtype_name(x->dtype));
   return Status::ok();
@@ -295,6 +294,7 @@ Result<Dft> dft_params(const Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
   const Value* x = n.inputs[0];
   PT_RETURN_IF_ERROR(check_signal(n, x));
+  NODE_CHECK(n, x->shape.back() == 1 || x->shape.back() == 2, "the last axis must have size 1 (real) or 2 (complex)");
   const size_t r = x->shape.size();
   int64_t axis = n.opset >= 20 ? -2 : n.get_int("axis", 1);
   if (n.opset >= 20 && n.input(2)) {
@@ -377,7 +377,10 @@ Result<Stft> stft_params(const Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1), "needs signal and frame_step");
   const Value* x = n.inputs[0];
   PT_RETURN_IF_ERROR(check_signal(n, x));
-  NODE_CHECK(n, x->shape.size() == 3, "signal must be [batch, signal_length, 1 or 2]");
+  // [batch, signal_length] is read as real, as onnxruntime does (torch.onnx's TorchScript
+  // exporter writes it so).
+  NODE_CHECK(n, x->shape.size() == 2 || (x->shape.size() == 3 && (x->shape[2] == 1 || x->shape[2] == 2)),
+             "signal must be [batch, signal_length, 1 or 2] (or [batch, signal_length], real)");
   Stft s;
   PT_ASSIGN_OR_RETURN(s.step, const_int(n, 1, "frame_step"));
   NODE_CHECK(n, s.step > 0, "frame_step must be positive");
@@ -407,20 +410,24 @@ Status infer_stft(Node& n) {
 Status lower_stft(LowerContext& ctx, Node& n) {
   PT_ASSIGN_OR_RETURN(Stft s, stft_params(n));
   Value* x = n.inputs[0];
-  const int64_t batch = x->shape[0], c_in = x->shape[2];
+  const int64_t batch = x->shape[0], c_in = x->shape.size() == 3 ? x->shape[2] : 1;
   Value* w = n.input(2);
   std::vector<double> win;  // empty: a rectangular window
   if (w && w->is_const()) win = w->data->to_doubles();
   std::vector<int64_t> idx;
   for (int64_t f = 0; f < s.frames; ++f)
     for (int64_t t = 0; t < s.frame; ++t) idx.push_back(f * s.step + t);
-  Value* framed = ctx.temp(n, x->dtype, {batch, s.frames, s.frame, c_in}, "frames");
+  Shape framed_shape{batch, s.frames, s.frame};
+  if (x->shape.size() == 3) framed_shape.push_back(c_in);
+  Value* framed = ctx.temp(n, x->dtype, framed_shape, "frames");
   ctx.emit("tfl.GATHER", n, {x, ctx.const_int32(n, "frame_indices", idx, {s.frames, s.frame})}, {framed})
       ->attrs["axis"] = int64_t{1};
   if (w && !w->is_const()) {
     NODE_UNSUPPORTED_IF(n, w->dtype != DType::kFloat32, "only a float32 window is lowered");
     Value* weighted = ctx.temp(n, x->dtype, framed->shape, "windowed");
-    ctx.emit("tfl.MUL", n, {framed, ctx.reshape(n, w, {1, 1, s.frame, 1})}, {weighted});
+    Shape ws{1, 1, s.frame};
+    if (x->shape.size() == 3) ws.push_back(1);
+    ctx.emit("tfl.MUL", n, {framed, ctx.reshape(n, w, ws)}, {weighted});
     framed = weighted;
   }
   Value* rows = ctx.reshape(n, framed, {batch * s.frames, s.frame * c_in});

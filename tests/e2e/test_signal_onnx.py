@@ -208,6 +208,10 @@ STFTS = {
     "odd_frame_tail_dropped": _stft_case(_f(1, 131, 1), 10, window=_hann(25)),
     "complex_signal": _stft_case(_f(2, 96, 2), 16, window=_hann(32), attrs={"onesided": 0}),
     "run_time_window": _stft_case(_f(1, 256, 1), 64, window=_hann(128), window_feed=True),
+    # [batch, length] without the component axis: onnxruntime reads it as real, and torch.onnx's
+    # TorchScript exporter writes it.
+    "rank2_signal": _stft_case(_f(2, 200), 20, window=_hann(40)),
+    "rank2_signal_run_time_window": _stft_case(_f(2, 200), 20, window=_hann(40), window_feed=True),
 }
 
 
@@ -272,3 +276,56 @@ def test_audio_front_end(tmp_path):
     exact = np.log((spec.real ** 2 + spec.imag ** 2) @ mel + 1e-6)[np.newaxis].astype(np.float32)
     harness.assert_close({"y": exact}, got, context="[audio_front_end log-mel vs float64] ")
     assert harness.inspect_json(tfl)["transposes"] == 0
+
+
+# --- torch.stft exported by torch.onnx ---
+
+def _power_spectrogram(center: bool, complex_out: bool):
+    """torch.stft (Hann 400, hop 160) → power, the front of Whisper-style models."""
+    import torch
+
+    class PowerSpectrogram(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("window", torch.hann_window(400))
+
+        def forward(self, x):
+            if complex_out:
+                z = torch.stft(x, 400, 160, window=self.window, center=center, return_complex=True)
+                return z.abs() ** 2
+            # The TorchScript exporter cannot export complex tensors; return_complex=False
+            # (deprecated in torch) is how its users export an STFT.
+            z = torch.stft(x, 400, 160, window=self.window, center=center, return_complex=False)
+            return z.pow(2).sum(-1)
+
+    return PowerSpectrogram().eval()
+
+
+# (center, complex output, exporter). The TorchScript exporter refuses return_complex=True
+# itself ("STFT does not currently support complex types"), so that pair is not exported.
+TORCH_STFTS = {
+    "complex_dynamo": (False, True, "dynamo"),
+    "complex_center_reflect_dynamo": (True, True, "dynamo"),
+    "real_pairs_dynamo": (False, False, "dynamo"),
+    "real_pairs_torchscript": (False, False, "torchscript"),
+    "real_pairs_center_reflect_torchscript": (True, False, "torchscript"),
+}
+
+
+@pytest.mark.parametrize("case", list(TORCH_STFTS))
+def test_torch_stft_export(case, tmp_path):
+    import torch
+
+    center, complex_out, exporter = TORCH_STFTS[case]
+    audio = _f(1, 8000)
+    path = harness.export_onnx(_power_spectrogram(center, complex_out), (torch.from_numpy(audio),),
+                               tmp_path / f"{case}.onnx", exporter, opset=17 if exporter == "torchscript" else 18)
+    assert "STFT" in {n.op_type for n in onnx.load(str(path)).graph.node}
+    feeds = {onnx.load(str(path)).graph.input[0].name: audio}
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / f"{case}.tflite")
+    got = harness.run_litert(tfl, feeds, list(ref)).outputs
+    harness.assert_close(ref, got, context=f"[{case}] ")
+    with torch.no_grad():
+        want = _power_spectrogram(center, complex_out)(torch.from_numpy(audio)).numpy()
+    harness.assert_close({k: want for k in ref}, got, context=f"[{case} vs torch] ")
