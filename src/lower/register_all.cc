@@ -52,6 +52,7 @@ const Registry& registry() {
     register_gather_scatter(reg);
     register_positional(reg);
     register_einsum(reg);
+    register_signal(reg);
     return reg;
   }();
   return r;

@@ -72,5 +72,6 @@ void register_select(Registry& r);          // select.cc: ArgMax ArgMin TopK
 void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements GatherND ScatterND ScatterElements Scatter
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
 void register_einsum(Registry& r);          // einsum.cc: Einsum
+void register_signal(Registry& r);  // signal.cc: Hann/Hamming/BlackmanWindow MelWeightMatrix DFT STFT
 
 }  // namespace pt2tflite::lower
