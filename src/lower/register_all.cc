@@ -21,7 +21,7 @@ std::vector<std::string> Registry::op_types() const {
 std::vector<std::string> Registry::fold_only_op_types() const {
   std::vector<std::string> out;
   for (const auto& [name, rule] : rules_)
-    if (!rule.lower && rule.fold) out.push_back(name);
+    if ((!rule.lower && rule.fold) || rule.needs_constant_inputs) out.push_back(name);
   return out;
 }
 

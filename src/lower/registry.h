@@ -28,6 +28,9 @@ struct OpRule {
   // fold reads only its inputs' shapes, not their data (Shape, Size): it is tried even
   // when the inputs are computed at run time.
   bool fold_from_shapes = false;
+  // The output shape depends on input values (a window's size): the inputs must be constant,
+  // and `lower` only copies out a folded result. Listed by `pt2tflite ops --constant-input`.
+  bool needs_constant_inputs = false;
 };
 
 class Registry {
@@ -37,7 +40,8 @@ class Registry {
   const OpRule* find(const std::string& op) const;
   // Op types with a lowering, or with only a fold (converted when their inputs are constant).
   std::vector<std::string> op_types() const;
-  // The subset of op_types() that has only a fold: their output shapes depend on input values.
+  // The subset of op_types() whose inputs must be constant: only a fold, or
+  // needs_constant_inputs (their output shapes depend on input values).
   std::vector<std::string> fold_only_op_types() const;
 
  private:

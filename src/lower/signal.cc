@@ -442,12 +442,12 @@ Status lower_stft(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_signal(Registry& r) {
-  r.add("HannWindow", {infer_window<Window::kHann>, fold_window<Window::kHann>, lower_window<Window::kHann>});
+  r.add("HannWindow", {infer_window<Window::kHann>, fold_window<Window::kHann>, lower_window<Window::kHann>, false, true});
   r.add("HammingWindow",
-        {infer_window<Window::kHamming>, fold_window<Window::kHamming>, lower_window<Window::kHamming>});
+        {infer_window<Window::kHamming>, fold_window<Window::kHamming>, lower_window<Window::kHamming>, false, true});
   r.add("BlackmanWindow",
-        {infer_window<Window::kBlackman>, fold_window<Window::kBlackman>, lower_window<Window::kBlackman>});
-  r.add("MelWeightMatrix", {infer_mel, fold_mel, lower_mel});
+        {infer_window<Window::kBlackman>, fold_window<Window::kBlackman>, lower_window<Window::kBlackman>, false, true});
+  r.add("MelWeightMatrix", {infer_mel, fold_mel, lower_mel, false, true});
   r.add("DFT", {infer_dft, nullptr, lower_dft});
   r.add("STFT", {infer_stft, nullptr, lower_stft});
 }
