@@ -36,13 +36,7 @@ def _model(nodes, feeds, consts, opset, outputs=("y",)) -> onnx.ModelProto:
 
 def _check(model, feeds, tmp_path, name, tol=harness.FLOAT_TOL):
     """Converts and compares with onnxruntime; returns the inspect summary."""
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(model, str(path))
-    ref = harness.run_onnxruntime(path, feeds)
-    tfl = harness.convert(path, tmp_path / f"{name}.tflite")
-    got = harness.run_litert(tfl, feeds, list(ref)).outputs
-    harness.assert_close(ref, got, tol=tol, context=f"[{name}] ")
-    return harness.inspect_json(tfl)
+    return harness.inspect_json(harness.check_onnx_model(model, feeds, tmp_path, name, tol=tol))
 
 
 # --- windows: constant size, folded into the graph as constants ---
