@@ -130,11 +130,12 @@ Status fix_input_shape(const std::string& name, const ImportOptions& opt, TypeHi
 
 }  // namespace
 
-Result<Graph> import_model(const std::string& bytes, const ImportOptions& opt) {
+Result<Graph> import_model(std::string bytes, const ImportOptions& opt) {
   const std::string& path = opt.model_path.empty() ? std::string("<memory>") : opt.model_path;
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes))
     return invalid_model(path + ": not an ONNX model (the file does not parse as an ONNX ModelProto; is it truncated?)");
+  std::string().swap(bytes);  // peak memory: the parsed model holds everything from here
   if (model.ir_version() <= 0 || !model.has_graph() || model.graph().output_size() == 0)
     return invalid_model(path + ": not an ONNX model (no ir_version or no graph outputs)");
 
@@ -151,10 +152,13 @@ Result<Graph> import_model(const std::string& bytes, const ImportOptions& opt) {
   g.name = gp.name().empty() ? "main" : gp.name();
   std::map<std::string, Value*> by_name;
 
-  for (const auto& init : gp.initializer()) {
+  for (int i = 0; i < gp.initializer_size(); ++i) {
+    const onnx::TensorProto& init = gp.initializer(i);
     auto t = tensor_from_proto(init, opt.base_dir);
     if (!t.is_ok()) return Status::error(t.status().kind(), path + ": " + t.status().message());
     by_name[init.name()] = g.add_const(init.name(), std::move(t).value());
+    // Peak memory: the weights live in the IR now; their protobuf copy goes one by one.
+    std::string().swap(*model.mutable_graph()->mutable_initializer(i)->mutable_raw_data());
   }
   std::map<std::string, TypeHint> hints;
   for (const auto& vi : gp.value_info()) {
