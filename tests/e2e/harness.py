@@ -165,7 +165,7 @@ def onnx_io(onnx_path: Path) -> tuple[list[tuple[str, list]], list[tuple[str, li
 def random_inputs(shapes: Sequence[Sequence[int]], seed: int = 0, kind: str | Sequence[str] = "normal"
                   ) -> list[np.ndarray]:
     """Seeded inputs. kind: "normal" (float32 N(0,1)), "positive" (float32 uniform [0.5, 2)),
-    "ids:V" (int64 token ids uniform in [0, V)) or "mask" (int64 attention mask of shape
+    "ties" (float32 integers in [-2, 2]: many equal values, for argmax-like outputs), "ids:V" (int64 token ids uniform in [0, V)) or "mask" (int64 attention mask of shape
     [B, L]: ones, then zeros on a padded tail of 1 .. L/2 positions per row)."""
     rng = np.random.default_rng(seed)
     kinds = [kind] * len(shapes) if isinstance(kind, str) else list(kind)
@@ -175,6 +175,8 @@ def random_inputs(shapes: Sequence[Sequence[int]], seed: int = 0, kind: str | Se
             a = rng.standard_normal(tuple(shape))
         elif k == "positive":
             a = rng.uniform(0.5, 2.0, tuple(shape))
+        elif k == "ties":
+            a = rng.integers(-2, 3, tuple(shape)).astype(np.float32)
         elif k.startswith("ids:"):
             out.append(rng.integers(0, int(k[4:]), tuple(shape), dtype=np.int64))
             continue

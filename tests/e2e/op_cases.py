@@ -144,6 +144,12 @@ CASES: list[Case] = [
     Case("maxpool_k2", mod(lambda: nn.MaxPool2d(2))),
     Case("maxpool_k3_s2_p1", mod(lambda: nn.MaxPool2d(3, 2, padding=1))),
     Case("maxpool_k3_s2_ceil", mod(lambda: nn.MaxPool2d(3, 2, ceil_mode=True))),
+    # Dilation and return_indices have no TFLite pool: one strided slice per kernel tap.
+    Case("maxpool_k3_dilation2_p1", mod(lambda: nn.MaxPool2d(3, 1, padding=1, dilation=2))),
+    Case("maxpool_k3_s2_dilation2_ceil", mod(lambda: nn.MaxPool2d(3, 2, dilation=2, ceil_mode=True))),
+    Case("maxpool_k2_return_indices", mod(lambda: nn.MaxPool2d(2, return_indices=True)), kind="ties"),
+    Case("maxpool_k3_s2_p1_return_indices", mod(lambda: nn.MaxPool2d(3, 2, padding=1, return_indices=True))),
+    Case("maxpool1d_k3_s2_return_indices", mod(lambda: nn.MaxPool1d(3, 2, return_indices=True)), shapes=((1, 8, 32),)),
     Case("avgpool_k2", mod(lambda: nn.AvgPool2d(2))),
     Case("avgpool_k3_s2_p1_include_pad", mod(lambda: nn.AvgPool2d(3, 2, padding=1, count_include_pad=True))),
     Case("avgpool_k3_s2_p1_exclude_pad", mod(lambda: nn.AvgPool2d(3, 2, padding=1, count_include_pad=False))),

@@ -162,15 +162,20 @@ TEST(LowerPool, GlobalPoolsReduceSpatialAxesInPlace) {
   }
 }
 
-TEST(LowerPool, UsedIndicesOutputIsUnsupported) {
+// A read Indices output switches to one strided slice per tap: 2x2 taps, their maxima, the
+// positions selected where a tap is strictly greater, and an int64 index tensor.
+TEST(LowerPool, UsedIndicesOutputIsComputedFromTaps) {
   PoolCase t("MaxPool", {1, 2, 4, 4}, window({2, 2}, {2, 2}, {0, 0, 0, 0}));
   ir::Value* idx = t.b.value("indices", {-1});
   t.pool->outputs.push_back(idx);
   t.b.g.outputs.push_back(idx);
-  Status s = t.run();
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(s.message().find("Indices"), std::string::npos);
+  ASSERT_TRUE(t.run().is_ok());
+  EXPECT_EQ(t.b.count("tfl.MAX_POOL_2D"), 0);
+  EXPECT_EQ(t.b.count("tfl.STRIDED_SLICE"), 4);
+  EXPECT_EQ(t.b.count("tfl.MAXIMUM"), 3);
+  EXPECT_EQ(t.b.count("tfl.SELECT_V2"), 3);
+  EXPECT_EQ(idx->dtype, ir::DType::kInt64);
+  EXPECT_EQ(idx->shape, (ir::Shape{1, 2, 2, 2}));
 }
 
 TEST(LowerPool, UnusedIndicesOutputIsIgnored) {
@@ -179,14 +184,19 @@ TEST(LowerPool, UnusedIndicesOutputIsIgnored) {
   EXPECT_TRUE(t.run().is_ok());
 }
 
-TEST(LowerPool, DilationIsUnsupported) {
+TEST(LowerPool, DilationReadsStridedTaps) {
   auto attrs = window({2, 2}, {1, 1}, {0, 0, 0, 0});
   attrs["dilations"] = Ints{2, 2};
-  PoolCase t("MaxPool", {1, 2, 8, 8}, attrs);
-  Status s = t.run();
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(s.message().find("dilat"), std::string::npos);
+  PoolCase t("AveragePool", {1, 2, 8, 8}, attrs);
+  ASSERT_TRUE(t.run().is_ok());
+  EXPECT_EQ(t.b.count("tfl.AVERAGE_POOL_2D"), 0);
+  EXPECT_EQ(t.b.count("tfl.STRIDED_SLICE"), 4);
+  // Tap (1, 1) starts two rows and columns in (the dilation).
+  std::vector<int64_t> begins;
+  for (const auto& n : t.b.g.nodes())
+    if (n->op == "tfl.STRIDED_SLICE") begins.push_back(n->inputs[1]->data->to_int64s()[1]);
+  EXPECT_EQ(begins, (Ints{0, 0, 2, 2}));
+  EXPECT_EQ(t.b.g.outputs[0]->shape, (ir::Shape{1, 2, 6, 6}));
 }
 
 }  // namespace
