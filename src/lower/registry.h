@@ -69,5 +69,9 @@ void register_select(Registry& r);          // select.cc: ArgMax ArgMin TopK
 void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements GatherND ScatterND ScatterElements Scatter
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
 void register_einsum(Registry& r);          // einsum.cc: Einsum
+void register_attention(Registry& r);       // attention.cc: Attention
+void register_rotary_embedding(Registry& r);  // rotary_embedding.cc: RotaryEmbedding
+void register_kv_cache(Registry& r);        // kv_cache.cc: TensorScatter
+void register_swiglu(Registry& r);          // swiglu.cc: SwiGLU
 
 }  // namespace pt2tflite::lower
