@@ -46,6 +46,7 @@ const Registry& registry() {
     register_positional(reg);
     register_einsum(reg);
     register_attention(reg);
+    register_rotary_embedding(reg);
     return reg;
   }();
   return r;
