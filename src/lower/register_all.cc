@@ -47,6 +47,8 @@ const Registry& registry() {
     register_einsum(reg);
     register_attention(reg);
     register_rotary_embedding(reg);
+    register_kv_cache(reg);
+    register_swiglu(reg);
     return reg;
   }();
   return r;
