@@ -24,6 +24,7 @@
 #include <limits>
 
 #include "lower/context.h"
+#include "lower/eval_util.h"
 #include "lower/registry.h"
 
 namespace pt2tflite::lower {
@@ -177,10 +178,33 @@ Shape as_4d(const Shape& s) {
   return r;
 }
 
-Value* and_of(Builder& b, Value* x, Value* y) {
+// x AND y (either may be absent); computed here when both are constants.
+Value* and_of(LowerContext& ctx, const Node& n, Builder& b, Value* x, Value* y) {
   if (!x) return y;
   if (!y) return x;
+  if (x->is_const() && y->is_const())
+    return ctx.constant(n, "allowed", broadcast_binary(*x->data, *y->data, DType::kBool,
+                                                       [](double a, double c) { return a != 0 && c != 0; }));
   return b.binary("tfl.LOGICAL_AND", x, y, DType::kBool);
+}
+
+// For a constant bias [.., .., Sq, T]: the rows that are all −inf, as a constant flag
+// [.., .., Sq, 1]; nullptr when there is none.
+Value* const_masked_rows(LowerContext& ctx, const Node& n, const ir::Tensor& bias) {
+  const std::vector<double> v = bias.to_doubles();
+  const int64_t T = bias.shape.back(), rows = bias.size() / T;
+  std::vector<int64_t> masked(static_cast<size_t>(rows), 1);
+  bool any = false;
+  for (int64_t r = 0; r < rows; ++r) {
+    bool all_inf = true;
+    for (int64_t j = 0; j < T; ++j) all_inf = all_inf && std::isinf(v[r * T + j]) && v[r * T + j] < 0;
+    masked[r] = all_inf;
+    any = any || all_inf;
+  }
+  if (!any) return nullptr;
+  Shape s = bias.shape;
+  s.back() = 1;
+  return ctx.constant(n, "row_masked", ir::Tensor::from_int64s(DType::kBool, s, masked));
 }
 
 Status lower_attention(LowerContext& ctx, Node& n) {
@@ -268,13 +292,13 @@ Status lower_attention(LowerContext& ctx, Node& n) {
     };
     Value* a = b.binary("tfl.LESS", matrix("key", [](int64_t, int64_t j) { return j; }), nv, DType::kBool);
     if (causal)  // j ≤ i + nv − Sq  ⇔  j − i + Sq ≤ nv
-      a = and_of(b, a, b.binary("tfl.LESS_EQUAL", matrix("causal", [&](int64_t i, int64_t j) { return j - i + Sq; }), nv,
+      a = and_of(ctx, n, b, a, b.binary("tfl.LESS_EQUAL", matrix("causal", [&](int64_t i, int64_t j) { return j - i + Sq; }), nv,
                                 DType::kBool));
     if (left >= 0)  // i + nv − Sq − j ≤ left  ⇔  nv ≤ left − i + j + Sq
-      a = and_of(b, a, b.binary("tfl.LESS_EQUAL", nv, matrix("left", [&](int64_t i, int64_t j) { return left - i + j + Sq; }),
+      a = and_of(ctx, n, b, a, b.binary("tfl.LESS_EQUAL", nv, matrix("left", [&](int64_t i, int64_t j) { return left - i + j + Sq; }),
                                 DType::kBool));
     if (right >= 0)  // j − (i + nv − Sq) ≤ right  ⇔  j − i + Sq − right ≤ nv
-      a = and_of(b, a, b.binary("tfl.LESS_EQUAL", matrix("right", [&](int64_t i, int64_t j) { return j - i + Sq - right; }),
+      a = and_of(ctx, n, b, a, b.binary("tfl.LESS_EQUAL", matrix("right", [&](int64_t i, int64_t j) { return j - i + Sq - right; }),
                                 nv, DType::kBool));
     allowed = b.reshape(a, {B, 1, Sq, T});
   }
@@ -284,7 +308,17 @@ Status lower_attention(LowerContext& ctx, Node& n) {
   if (mask) {
     Shape s4 = as_4d(mask->shape);
     const bool is_bool = mask->dtype == DType::kBool;
-    Value* m = b.reshape(is_bool ? mask : ctx.cast(n, mask, DType::kFloat32), s4);
+    Value* m;
+    if (mask->is_const()) {  // reshaped and padded here
+      ir::Tensor t = is_bool ? *mask->data : ir::Tensor::from_doubles(DType::kFloat32, s4, mask->data->to_doubles());
+      t.shape = s4;
+      std::vector<int64_t> keys(static_cast<size_t>(T), -1);
+      for (int64_t j = 0; j < s4[3]; ++j) keys[j] = j;
+      s4[3] = T;
+      m = ctx.constant(n, "mask", gather_axis(t, 3, keys, is_bool ? 0.0 : -std::numeric_limits<double>::infinity()));
+    } else {
+      m = b.reshape(is_bool ? mask : ctx.cast(n, mask, DType::kFloat32), s4);
+    }
     if (s4[3] < T) {
       Shape pad_shape = s4;
       pad_shape[3] = T - s4[3];
@@ -298,7 +332,7 @@ Status lower_attention(LowerContext& ctx, Node& n) {
       m = c->outputs[0];
     }
     if (is_bool) {
-      allowed = and_of(b, m, allowed);
+      allowed = and_of(ctx, n, b, m, allowed);
     } else {
       float_mask = m;
     }
@@ -307,26 +341,24 @@ Status lower_attention(LowerContext& ctx, Node& n) {
   // bias and the fully-masked-row flag.
   Value* bias = nullptr;
   Value* row_masked = nullptr;
-  if (float_mask) {
+  if (float_mask && allowed && float_mask->is_const() && allowed->is_const()) {
+    bias = ctx.constant(n, "bias", broadcast_binary(*allowed->data, *float_mask->data, DType::kFloat32,
+                                                    [](double a, double m) { return a != 0 ? m : -HUGE_VAL; }));
+  } else if (float_mask) {
     bias = allowed ? b.select(allowed, float_mask, b.scalar(kNegInf)) : float_mask;
-    row_masked = b.binary("tfl.EQUAL", b.reduce_last("tfl.REDUCE_MAX", bias, DType::kFloat32), b.scalar(kNegInf),
-                          DType::kBool);
   } else if (allowed && allowed->is_const()) {
-    const std::vector<int64_t> a = allowed->data->to_int64s();
-    std::vector<float> bv(a.size());
-    std::vector<int64_t> masked(static_cast<size_t>(Sq), 1);
-    for (size_t i = 0; i < a.size(); ++i) {
-      bv[i] = a[i] ? 0.0f : kNegInf;
-      if (a[i]) masked[i / static_cast<size_t>(T)] = 0;
-    }
-    bias = ctx.const_float(n, "bias", bv, allowed->shape);
-    bool any = false;
-    for (int64_t x : masked) any = any || x;
-    if (any) row_masked = ctx.constant(n, "row_masked", ir::Tensor::from_int64s(DType::kBool, {1, 1, Sq, 1}, masked));
+    bias = ctx.constant(n, "bias", map_unary(*allowed->data, DType::kFloat32,
+                                             [](double a) { return a != 0 ? 0.0 : -HUGE_VAL; }));
   } else if (allowed) {
     bias = b.select(allowed, b.scalar(0.0f), b.scalar(kNegInf));
     row_masked = b.op("tfl.LOGICAL_NOT", {b.reduce_last("tfl.REDUCE_ANY", allowed, DType::kBool)}, DType::kBool,
                       Shape{allowed->shape[0], allowed->shape[1], allowed->shape[2], 1});
+  }
+  if (bias && bias->is_const()) {
+    row_masked = const_masked_rows(ctx, n, *bias->data);
+  } else if (bias && !row_masked) {
+    row_masked = b.binary("tfl.EQUAL", b.reduce_last("tfl.REDUCE_MAX", bias, DType::kFloat32), b.scalar(kNegInf),
+                          DType::kBool);
   }
   if (bias) scores = b.binary("tfl.ADD", scores, bias, DType::kFloat32);
   if (qk_out && mode == 2) b.store(scores, qk_out);
