@@ -49,6 +49,7 @@ const Registry& registry() {
     register_rotary_embedding(reg);
     register_kv_cache(reg);
     register_swiglu(reg);
+    register_causal_conv(reg);
     return reg;
   }();
   return r;

@@ -73,5 +73,6 @@ void register_attention(Registry& r);       // attention.cc: Attention
 void register_rotary_embedding(Registry& r);  // rotary_embedding.cc: RotaryEmbedding
 void register_kv_cache(Registry& r);        // kv_cache.cc: TensorScatter
 void register_swiglu(Registry& r);          // swiglu.cc: SwiGLU
+void register_causal_conv(Registry& r);     // causal_conv.cc: CausalConvWithState
 
 }  // namespace pt2tflite::lower

@@ -273,3 +273,81 @@ def test_swiglu_matches_onnxruntime(alpha, dtype, tmp_path):
     twin_path = tmp_path / "twin.onnx"
     onnx.save(helper.make_model(twin, opset_imports=[helper.make_opsetid("", 13)]), str(twin_path))
     _check(tmp_path, model, feeds, "swiglu", ref=harness.run_onnxruntime(twin_path, feeds))
+
+
+# --------------------------------------------------------------------------- torch
+
+def _sdpa_models():
+    import torch
+    import torch.nn.functional as F
+
+    class Sdpa(torch.nn.Module):
+        def __init__(self, **kw):
+            super().__init__()
+            self.kw = kw
+
+        def forward(self, q, k, v, *mask):
+            return F.scaled_dot_product_attention(q, k, v, *mask, **self.kw)
+
+    class SelfAttention(torch.nn.Module):  # nn.MultiheadAttention's projections around SDPA, 3-D in and out
+        def __init__(self):
+            super().__init__()
+            self.qkv, self.out = torch.nn.Linear(32, 96), torch.nn.Linear(32, 32)
+
+        def forward(self, x):
+            q, k, v = (t.unflatten(-1, (4, 8)).transpose(1, 2) for t in self.qkv(x).chunk(3, -1))
+            return self.out(F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).flatten(2))
+
+    q, kv = (2, 4, 5, 8), (2, 4, 7, 8)
+    return {
+        "causal": (Sdpa(is_causal=True), [q, q, q]),
+        "bool_mask": (Sdpa(), [q, kv, kv, (5, 7)]),
+        "float_mask": (Sdpa(), [q, kv, kv, (2, 1, 5, 7)]),
+        "gqa_scale": (Sdpa(enable_gqa=True, scale=0.2), [q, (2, 2, 7, 8), (2, 2, 7, 8)]),
+        "self_attention_block": (SelfAttention(), [(2, 6, 32)]),
+    }
+
+
+@pytest.mark.parametrize("case", ["causal", "bool_mask", "float_mask", "gqa_scale", "self_attention_block"])
+def test_torch_sdpa_dynamo_opset23(case, tmp_path):
+    """torch.onnx.export(dynamo=True, opset_version=23) writes scaled_dot_product_attention
+    as one ONNX Attention node (torch 2.13; opset 18 gives MatMul/Softmax instead)."""
+    import torch
+
+    model, shapes = _sdpa_models()[case]
+    args = [torch.rand(s) > 0.3 if case == "bool_mask" and len(s) == 2 else torch.randn(s) for s in shapes]
+    path = harness.export_onnx(model.eval(), tuple(args), tmp_path / "sdpa.onnx", "dynamo", opset=23)
+    exported = onnx.load(str(path))
+    assert "Attention" in [n.op_type for n in exported.graph.node], [n.op_type for n in exported.graph.node]
+    feeds = {i.name: a.numpy() for i, a in zip(exported.graph.input, args)}
+    _check(tmp_path, exported, feeds, case)
+
+
+# --------------------------------------------------------------------------- CausalConvWithState
+
+# id: (attrs, inputs [input, weight, bias, past_state], constants)
+_C, _K = 6, 4
+CAUSAL_CONV = {
+    "constant_weights_bias_past_silu": (dict(activation="silu"),
+                                        [("x", _f(B, _C, 9)), ("w", _f(_C, 1, _K)), ("b", _f(_C)),
+                                         ("past", _f(B, _C, _K - 1))], ("w", "b")),
+    "constant_weights_run_time_bias": ({}, [("x", _f(B, _C, 9)), ("w", _f(_C, 1, _K)), ("b", _f(_C))], ("w",)),
+    "constant_weights_decode_step": ({}, [("x", _f(B, _C, 1)), ("w", _f(_C, 1, _K)), None,
+                                          ("past", _f(B, _C, _K - 1))], ("w",)),
+    "run_time_weights_short_input": (dict(activation="swish"), [("x", _f(B, _C, 2)), ("w", _f(_C, 1, _K))], ()),
+    "run_time_weights_bias_past": ({}, [("x", _f(B, _C, 7)), ("w", _f(_C, 1, _K)), ("b", _f(_C)),
+                                        ("past", _f(B, _C, _K - 1))], ()),
+    "float16_constant_weights": (dict(activation="silu"), [("x", _f(B, _C, 9, dtype=np.float16)),
+                                                           ("w", _f(_C, 1, _K, dtype=np.float16))], ("w",)),
+}
+
+
+@pytest.mark.parametrize("case", list(CAUSAL_CONV))
+def test_causal_conv_with_state_matches_onnxruntime(case, tmp_path):
+    attrs, inputs, consts = CAUSAL_CONV[case]
+    model, feeds = _model("CausalConvWithState", attrs, inputs, 27, ["y", "present_state"], consts)
+    info = _check(tmp_path, model, feeds, case)
+    # DEPTHWISE_CONV_2D for constant weights (channels-last between a transpose pair that a
+    # neighbouring op would cancel; here the graph is the op alone), shifted MULs otherwise.
+    assert info["ops"].get("DEPTHWISE_CONV_2D", 0) == (1 if "w" in consts else 0), harness.op_summary(info)
+    assert info["transposes"] <= (2 if "w" in consts else 0), harness.op_summary(info)
