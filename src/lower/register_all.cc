@@ -50,6 +50,7 @@ const Registry& registry() {
     register_kv_cache(reg);
     register_swiglu(reg);
     register_causal_conv(reg);
+    register_linear_attention(reg);
     return reg;
   }();
   return r;

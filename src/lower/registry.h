@@ -74,5 +74,6 @@ void register_rotary_embedding(Registry& r);  // rotary_embedding.cc: RotaryEmbe
 void register_kv_cache(Registry& r);        // kv_cache.cc: TensorScatter
 void register_swiglu(Registry& r);          // swiglu.cc: SwiGLU
 void register_causal_conv(Registry& r);     // causal_conv.cc: CausalConvWithState
+void register_linear_attention(Registry& r);  // linear_attention.cc: LinearAttention
 
 }  // namespace pt2tflite::lower

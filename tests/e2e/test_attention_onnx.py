@@ -351,3 +351,43 @@ def test_causal_conv_with_state_matches_onnxruntime(case, tmp_path):
     # neighbouring op would cancel; here the graph is the op alone), shifted MULs otherwise.
     assert info["ops"].get("DEPTHWISE_CONV_2D", 0) == (1 if "w" in consts else 0), harness.op_summary(info)
     assert info["transposes"] <= (2 if "w" in consts else 0), harness.op_summary(info)
+
+
+# --------------------------------------------------------------------------- LinearAttention
+
+
+def _linear_attention_inputs(rule, *, t=6, hq=4, hkv=2, dk=8, dv=6, past=False, per_head_decay=False,
+                             scalar_beta=False, dtype=np.float32):
+    k = _rng.standard_normal((B, t, hkv, dk))
+    k /= np.linalg.norm(k, axis=-1, keepdims=True)  # delta rules expect L2-normalised keys
+    inputs = [("query", _f(B, t, hq * dk, dtype=dtype)), ("key", k.reshape(B, t, hkv * dk).astype(dtype)),
+              ("value", _f(B, t, hkv * dv, dtype=dtype)),
+              ("past_state", (_f(B, hkv, dk, dv) * 0.3).astype(dtype)) if past else None, None, None]
+    if rule in ("gated", "gated_delta"):  # log-space decay, ≤ 0
+        inputs[4] = ("decay", (-_rng.random((B, t, hkv if per_head_decay else hkv * dk)) * 0.5).astype(dtype))
+    if rule in ("delta", "gated_delta"):
+        inputs[5] = ("beta", _rng.random((B, t, 1 if scalar_beta else hkv)).astype(dtype))
+    return inputs
+
+
+LINEAR_ATTENTION = {
+    "linear_with_past": ("linear", {}, dict(past=True)),
+    "gated_per_key_decay": ("gated", {}, dict()),
+    "gated_per_head_decay_past": ("gated", {}, dict(per_head_decay=True, past=True)),
+    "delta": ("delta", {"scale": 0.5}, dict(past=True)),
+    "gated_delta_gqa_scalar_beta": ("gated_delta", {}, dict(scalar_beta=True, past=True)),
+    "gated_delta_decode_step": ("gated_delta", {}, dict(t=1, past=True, hq=2, hkv=2)),
+    "gated_delta_long_prefill": ("gated_delta", {}, dict(t=24)),
+    "float16": ("gated_delta", {}, dict(past=True, dtype=np.float16)),
+}
+
+
+@pytest.mark.parametrize("case", list(LINEAR_ATTENTION))
+def test_linear_attention_matches_onnxruntime(case, tmp_path):
+    rule, attrs, kw = LINEAR_ATTENTION[case]
+    inputs = _linear_attention_inputs(rule, **kw)
+    heads = dict(q_num_heads=kw.get("hq", 4), kv_num_heads=kw.get("hkv", 2))
+    model, feeds = _model("LinearAttention", dict(update_rule=rule, **heads, **attrs), inputs, 27,
+                          ["output", "present_state"])
+    info = _check(tmp_path, model, feeds, case)
+    assert info["transposes"] == 0, harness.op_summary(info)
