@@ -236,20 +236,26 @@ Status lower_attention(LowerContext& ctx, Node& n) {
   Value* q = to_heads(ctx, n, ctx.cast(n, n.inputs[0], DType::kFloat32), d.three_d, Hq);
   Value* k = to_heads(ctx, n, ctx.cast(n, n.inputs[1], DType::kFloat32), d.three_d, Hkv);
   Value* v = to_heads(ctx, n, ctx.cast(n, n.inputs[2], DType::kFloat32), d.three_d, Hkv);
+  // The present outputs, written directly when they are float32 and follow a CONCATENATION.
+  auto present = [&](size_t i) {
+    return n.outputs.size() > i && n.outputs[i]->dtype == DType::kFloat32 ? n.outputs[i] : nullptr;
+  };
+  Value* direct_k = n.input(4) ? present(1) : nullptr;
+  Value* direct_v = n.input(4) ? present(2) : nullptr;
   if (n.input(4)) {
-    auto concat = [&](Value* past, Value* x) {
+    auto concat = [&](Value* past, Value* x, Value* out) {
       Value* p = ctx.cast(n, past, DType::kFloat32);
       Shape s = x->shape;
       s[2] = T;
-      ir::Node* c = ctx.emit("tfl.CONCATENATION", n, {p, x}, {ctx.temp(n, DType::kFloat32, s, "present")});
+      ir::Node* c = ctx.emit("tfl.CONCATENATION", n, {p, x}, {out ? out : ctx.temp(n, DType::kFloat32, s, "present")});
       c->attrs["axis"] = int64_t{2};
       return c->outputs[0];
     };
-    k = concat(n.inputs[4], k);
-    v = concat(n.inputs[5], v);
+    k = concat(n.inputs[4], k, direct_k);
+    v = concat(n.inputs[5], v, direct_v);
   }
-  if (n.outputs.size() > 1) b.store(k, n.outputs[1]);
-  if (n.outputs.size() > 2) b.store(v, n.outputs[2]);
+  if (n.outputs.size() > 1 && !direct_k) b.store(k, n.outputs[1]);
+  if (n.outputs.size() > 2 && !direct_v) b.store(v, n.outputs[2]);
 
   // scores [B, Hq, Sq, T]
   const double scale = n.has("scale") ? n.get_float("scale", 1.0) : 1.0 / std::sqrt(static_cast<double>(d.head));

@@ -7,9 +7,11 @@
 //   partner[c] is the other channel of c's pair, cos2 = cos repeated onto both channels of
 //   each pair and sin2 = sin likewise with −1 on the first channel. The caches are
 //   expanded to r channels once (a constant when they are constants) and, with
-//   position_ids, GATHERed per token ([B, S, r]); without, they are [B, S, r/2] already.
+//   position_ids, GATHERed per token ([B, S, r]; constants again when the ids are);
+//   without, they are [B, S, r/2] already.
 //   The remaining D − r channels pass through (SLICE, CONCATENATION).
 #include "lower/context.h"
+#include "lower/eval_util.h"
 #include "lower/registry.h"
 
 namespace pt2tflite::lower {
@@ -109,7 +111,18 @@ Status lower_rope(LowerContext& ctx, Node& n) {
   const Shape& xs = n.inputs[0]->shape;
   const bool four_d = xs.size() == 4;
   const int64_t batch = xs[0], seq = four_d ? xs[2] : xs[1];
-  if (n.input(3)) {
+  if (n.input(3) && n.inputs[3]->is_const() && cos->is_const() && sin->is_const()) {  // all known: gathered here
+    const std::vector<int64_t> p = n.inputs[3]->data->to_int64s();
+    const int64_t rows = cos->shape[0];
+    for (int64_t i : p) NODE_CHECK(n, i >= 0 && i < rows, "position id " + std::to_string(i) + " outside the caches");
+    auto gather = [&](Value* cache, const char* name) {
+      ir::Tensor t = gather_axis(*cache->data, 0, p);
+      t.shape = {batch, seq, r.rot};
+      return ctx.constant(n, name, std::move(t));
+    };
+    cos = gather(cos, "cos_at_positions");
+    sin = gather(sin, "sin_at_positions");
+  } else if (n.input(3)) {
     Value* pos = ctx.cast(n, n.inputs[3], DType::kInt32);
     auto gather = [&](Value* cache) {
       Value* g = ctx.temp(n, DType::kFloat32, {batch, seq, r.rot}, "at_positions");

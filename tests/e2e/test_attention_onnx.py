@@ -149,6 +149,17 @@ def test_attention_matches_onnxruntime(case, tmp_path):
     assert info["transposes"] == (4 if three_d else 0), harness.op_summary(info)
 
 
+def test_attention_causal_mask_is_a_constant_bias(tmp_path):
+    """is_causal (with a KV past: bottom-right aligned) needs no run-time mask work: one ADD of
+    a constant bias between the two BATCH_MATMULs, no row guard (no row is fully masked)."""
+    inputs = [("Q", _f(B, H, 3, D)), ("K", _f(B, H, 3, D)), ("V", _f(B, H, 3, D)), None,
+              ("past_key", _f(B, H, 2, D)), ("past_value", _f(B, H, 2, D))]
+    model, feeds = _model("Attention", dict(is_causal=1), inputs, 23, ["Y", "present_key", "present_value"])
+    info = _check(tmp_path, model, feeds, "causal_past")
+    assert info["ops"] == {"BATCH_MATMUL": 2, "CONCATENATION": 2, "MUL": 1, "ADD": 1, "SOFTMAX": 1}, \
+        harness.op_summary(info)
+
+
 def test_attention_3d_mask_and_softcap_runtime_vs_constant_agree(tmp_path):
     """A constant causal mask folds to a constant bias; the same mask fed at run time takes
     the SELECT_V2 path: both must give onnxruntime's numbers."""
@@ -214,6 +225,9 @@ for _inter in (0, 1):
 c, s_ = _caches(32, 4)
 ROTARY["3d_constant_caches"] = (dict(num_heads=2), [("X", _f(B, S, 16)), ("cos", c), ("sin", s_),
                                                     ("pos", _positions(B, S, 32))], ("cos", "sin"))
+c, s_ = _caches(32, 4)
+ROTARY["4d_constant_caches_and_positions"] = ({}, [("X", _f(B, H, S, D)), ("cos", c), ("sin", s_),
+                                                   ("pos", _positions(B, S, 32))], ("cos", "sin", "pos"))
 c, s_ = _caches(32, 4)
 ROTARY["float16"] = ({}, [("X", _f(B, H, S, D, dtype=np.float16)), ("cos", c.astype(np.float16)),
                           ("sin", s_.astype(np.float16)), ("pos", _positions(B, S, 32))], ())
