@@ -15,8 +15,8 @@
 //   it the offset is nonpad[b] − Sq per batch) — turned into 0 / −inf by SELECT_V2. Parts
 //   known at conversion time (causal, window, past length) are constants.
 //   probs = SOFTMAX(scores + bias); a row with no allowed key (its bias all −inf) is 0, as
-//   the spec and onnxruntime say, not NaN: SELECT_V2 on a row flag (REDUCE_ANY of allowed,
-//   or REDUCE_MAX of the float bias = −inf; a constant when the bias is).
+//   the spec and onnxruntime say, not NaN: SELECT_V2 on a row flag (REDUCE_MAX of the bias
+//   = −inf; a constant when the bias is).
 //   Y = probs · V. qk_matmul_output per qk_matmul_output_mode: 0 raw scores, 1 after
 //   softcap, 2 with bias, 3 the guarded probabilities.
 //   softmax_precision is accepted and ignored: the softmax runs in float32 either way.
@@ -357,12 +357,10 @@ Status lower_attention(LowerContext& ctx, Node& n) {
                                              [](double a) { return a != 0 ? 0.0 : -HUGE_VAL; }));
   } else if (allowed) {
     bias = b.select(allowed, b.scalar(0.0f), b.scalar(kNegInf));
-    row_masked = b.op("tfl.LOGICAL_NOT", {b.reduce_last("tfl.REDUCE_ANY", allowed, DType::kBool)}, DType::kBool,
-                      Shape{allowed->shape[0], allowed->shape[1], allowed->shape[2], 1});
   }
   if (bias && bias->is_const()) {
     row_masked = const_masked_rows(ctx, n, *bias->data);
-  } else if (bias && !row_masked) {
+  } else if (bias) {
     row_masked = b.binary("tfl.EQUAL", b.reduce_last("tfl.REDUCE_MAX", bias, DType::kFloat32), b.scalar(kNegInf),
                           DType::kBool);
   }
