@@ -102,6 +102,7 @@ Status infer_attention(Node& n) {
   return Status::ok();
 }
 
+// Emits float32/bool tfl.* ops for one Attention node, shapes worked out here.
 class Builder {
  public:
   Builder(LowerContext& ctx, const Node& n) : ctx_(ctx), n_(n) {}
@@ -115,13 +116,13 @@ class Builder {
   Value* binary(const std::string& op, Value* a, Value* b, DType dtype, Value* out = nullptr) {
     Shape s;
     ir::broadcast_shapes(a->shape, b->shape, &s);
-    return op_(op, {a, b}, dtype, s, out);
+    return this->op(op, {a, b}, dtype, s, out);
   }
   Value* select(Value* cond, Value* a, Value* b, Value* out = nullptr) {
     Shape s, s2;
     ir::broadcast_shapes(cond->shape, a->shape, &s);
     ir::broadcast_shapes(s, b->shape, &s2);
-    return op_("tfl.SELECT_V2", {cond, a, b}, DType::kFloat32, s2, out);
+    return op("tfl.SELECT_V2", {cond, a, b}, DType::kFloat32, s2, out);
   }
   Value* scalar(float v) { return ctx_.const_float(n_, "c", {v}, {}); }
   Value* matmul(Value* a, Value* b, bool adj_y, Value* out = nullptr) {
@@ -156,9 +157,6 @@ class Builder {
   }
 
  private:
-  Value* op_(const std::string& op, std::vector<Value*> in, DType dtype, const Shape& shape, Value* out) {
-    return this->op(op, std::move(in), dtype, shape, out);
-  }
   LowerContext& ctx_;
   const Node& n_;
 };
