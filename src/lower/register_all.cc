@@ -53,6 +53,12 @@ const Registry& registry() {
     register_positional(reg);
     register_einsum(reg);
     register_signal(reg);
+    register_attention(reg);
+    register_rotary_embedding(reg);
+    register_kv_cache(reg);
+    register_swiglu(reg);
+    register_causal_conv(reg);
+    register_linear_attention(reg);
     return reg;
   }();
   return r;

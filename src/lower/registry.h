@@ -77,5 +77,11 @@ void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
 void register_einsum(Registry& r);          // einsum.cc: Einsum
 void register_signal(Registry& r);  // signal.cc: Hann/Hamming/BlackmanWindow MelWeightMatrix DFT STFT
+void register_attention(Registry& r);       // attention.cc: Attention
+void register_rotary_embedding(Registry& r);  // rotary_embedding.cc: RotaryEmbedding
+void register_kv_cache(Registry& r);        // kv_cache.cc: TensorScatter
+void register_swiglu(Registry& r);          // swiglu.cc: SwiGLU
+void register_causal_conv(Registry& r);     // causal_conv.cc: CausalConvWithState
+void register_linear_attention(Registry& r);  // linear_attention.cc: LinearAttention
 
 }  // namespace pt2tflite::lower
