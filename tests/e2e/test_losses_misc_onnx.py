@@ -1,0 +1,159 @@
+"""Losses (NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss) and the odd ops beside them,
+built as ONNX graphs with onnx.helper (int64 labels, constant parameters, attributes torch
+never writes) and as torch models using F.cross_entropy / F.nll_loss exported with both
+exporters. Each model is converted, run in LiteRT and compared with onnxruntime: integers
+exactly, floats by the float32 rule (max|err| <= 1e-4 * max|ref|).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import harness
+
+_TYPES = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64, np.int32: TensorProto.INT32,
+          np.bool_: TensorProto.BOOL, np.float16: TensorProto.FLOAT16, np.uint8: TensorProto.UINT8,
+          np.int8: TensorProto.INT8, np.int16: TensorProto.INT16}
+_rng = np.random.default_rng(0)
+
+
+def _f(*shape, scale=1.0):
+    return (_rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _labels(shape, classes, ignore=None, dtype=np.int64):
+    """Labels in [0, classes); with `ignore`, about a quarter of them set to it."""
+    y = _rng.integers(0, classes, shape)
+    if ignore is not None:
+        y = np.where(_rng.random(shape) < 0.25, ignore, y)
+    return y.astype(dtype)
+
+
+def _model(op, attrs, feeds, consts, opset, outputs) -> onnx.ModelProto:
+    inputs = [helper.make_tensor_value_info(k, _TYPES[v.dtype.type], v.shape) for k, v in feeds.items()]
+    outs = [helper.make_tensor_value_info(f"y{i}", TensorProto.UNDEFINED, None) for i in range(outputs)]
+    node = helper.make_node(op, [*feeds, *consts], [o.name for o in outs], **attrs)
+    graph = helper.make_graph([node], op, inputs, outs,
+                              initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
+    return onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]))
+
+
+def _run_case(case, spec, tmp_path, tol=harness.FLOAT_TOL):
+    op, attrs, feeds, consts, opset, outputs = spec
+    path = tmp_path / f"{case}.onnx"
+    onnx.save(_model(op, attrs, feeds, consts, opset, outputs), str(path))
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / f"{case}.tflite")
+    got = harness.run_litert(tfl, feeds, list(ref)).outputs
+    for name, r in ref.items():
+        assert got[name].dtype == r.dtype, f"{name}: {got[name].dtype}, onnxruntime {r.dtype}"
+    harness.assert_close(ref, got, tol=tol, context=f"[{case}] ")
+    return tfl
+
+
+# id: (op, attrs, run-time inputs, constant inputs, opset, outputs)
+NLL = "NegativeLogLikelihoodLoss"
+SCE = "SoftmaxCrossEntropyLoss"
+LOSS_CASES = {
+    "nll_none_2d": (NLL, {"reduction": "none"}, {"x": _f(4, 7), "t": _labels(4, 7)}, {}, 13, 1),
+    "nll_mean_default": (NLL, {}, {"x": _f(4, 7), "t": _labels(4, 7)}, {}, 13, 1),
+    "nll_sum_int32_labels": (NLL, {"reduction": "sum"}, {"x": _f(4, 7), "t": _labels(4, 7, dtype=np.int32)}, {},
+                             13, 1),
+    "nll_mean_weight_runtime_4d": (NLL, {}, {"x": _f(2, 5, 3, 4), "t": _labels((2, 3, 4), 5),
+                                             "w": np.abs(_f(5)) + 0.1}, {}, 13, 1),
+    "nll_mean_weight_const_negative_ii": (NLL, {"ignore_index": -100},
+                                          {"x": _f(3, 6, 5), "t": _labels((3, 5), 6, ignore=-100)},
+                                          {"w": np.abs(_f(6)) + 0.1}, 13, 1),
+    "nll_none_ii_inside_range": (NLL, {"reduction": "none", "ignore_index": 2},
+                                 {"x": _f(3, 4, 5), "t": _labels((3, 5), 4, ignore=2)}, {}, 22, 1),
+    "nll_sum_ii_out_of_range": (NLL, {"reduction": "sum", "ignore_index": 255},
+                                {"x": _f(2, 3, 4, 4), "t": _labels((2, 4, 4), 3, ignore=255)}, {}, 22, 1),
+    "sce_mean_2d": (SCE, {}, {"x": _f(5, 10, scale=3), "t": _labels(5, 10)}, {}, 13, 1),
+    "sce_none_log_prob_4d": (SCE, {"reduction": "none"}, {"x": _f(2, 5, 3, 4, scale=3), "t": _labels((2, 3, 4), 5)},
+                             {}, 13, 2),
+    "sce_mean_weight_negative_ii_log_prob": (SCE, {"ignore_index": -1},
+                                             {"x": _f(3, 6, 5), "t": _labels((3, 5), 6, ignore=-1)},
+                                             {"w": np.abs(_f(6)) + 0.1}, 13, 2),
+    "sce_sum_5d_int32": (SCE, {"reduction": "sum"}, {"x": _f(2, 4, 3, 2, 2), "t": _labels((2, 3, 2, 2), 4,
+                                                                                          dtype=np.int32)}, {}, 12, 1),
+    # Scores far apart: log_softmax is very negative for most classes, the loss large.
+    "sce_mean_extreme_scores": (SCE, {}, {"x": _f(4, 6, scale=60), "t": _labels(4, 6)}, {}, 13, 1),
+}
+
+
+@pytest.mark.parametrize("case", list(LOSS_CASES))
+def test_loss_matches_onnxruntime(case, tmp_path):
+    tfl = _run_case(case, LOSS_CASES[case], tmp_path)
+    info = harness.inspect_json(tfl)
+    # GATHER with batch_dims picks the label's score: no FlexOps, no one-hot [M, C] product.
+    assert not any(k.startswith("FLEX") or k == "CUSTOM" for k in info["ops"]), info["ops"]
+    x = LOSS_CASES[case][2]["x"]
+    # The class axis is moved last and (log_prob only) back: at most those two transposes.
+    assert info["transposes"] <= (0 if x.ndim == 2 else 1 + (LOSS_CASES[case][5] == 2)), harness.op_summary(info)
+
+
+def test_loss_all_ignored_mean_is_nan_like_onnxruntime(tmp_path):
+    """Every label ignored with reduction mean: 0 / 0. onnxruntime gives NaN; so must we."""
+    feeds = {"x": _f(3, 4), "t": np.full(3, 1, np.int64)}
+    path = tmp_path / "m.onnx"
+    onnx.save(_model(NLL, {"ignore_index": 1}, feeds, {}, 13, 1), str(path))
+    ref = harness.run_onnxruntime(path, feeds)["y0"]
+    got = harness.run_litert(harness.convert(path, tmp_path / "m.tflite"), feeds, ["y0"]).outputs["y0"]
+    assert np.isnan(ref) == np.isnan(got), (ref, got)
+
+
+# --------------------------------------------------------------------------- torch losses
+
+
+def _torch_loss_model(kind):
+    import torch
+    import torch.nn.functional as F
+
+    class Seg(torch.nn.Module):
+        """A 1x1-conv 'segmentation head' and its per-pixel loss, as people export it to
+        evaluate a loss on device."""
+
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.head = torch.nn.Conv2d(3, 5, 1)
+            self.register_buffer("w", torch.tensor([0.5, 1.0, 2.0, 1.5, 0.25]))
+
+        def forward(self, img, target):
+            logits = self.head(img)
+            if kind == "cross_entropy":
+                return F.cross_entropy(logits, target, weight=self.w, ignore_index=4)
+            if kind == "cross_entropy_none":
+                return F.cross_entropy(logits, target, reduction="none")
+            # On raw scores (log_softmax before it would be fused into SoftmaxCrossEntropyLoss).
+            return F.nll_loss(logits, target, reduction="sum", ignore_index=-100)
+
+    return Seg().eval()
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+@pytest.mark.parametrize("kind", ["cross_entropy", "cross_entropy_none", "nll_loss_sum"])
+def test_torch_loss_matches_onnxruntime(kind, exporter, tmp_path):
+    import torch
+
+    rng = np.random.default_rng(1)
+    img = rng.standard_normal((2, 3, 6, 5)).astype(np.float32)
+    target = rng.integers(0, 5, (2, 6, 5)).astype(np.int64)
+    if kind == "nll_loss_sum":
+        target[0, :2] = -100  # torch's default ignore_index
+    path = harness.export_onnx(_torch_loss_model(kind), (torch.from_numpy(img), torch.from_numpy(target)),
+                               tmp_path / "m.onnx", exporter)
+    names = [i.name for i in onnx.load(str(path)).graph.input]
+    feeds = dict(zip(names, [img, target]))
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / "m.tflite")
+    got = harness.run_litert(tfl, feeds, list(ref)).outputs
+    harness.assert_close(ref, got, context=f"[{kind}, {exporter}] ")
+    info = harness.inspect_json(tfl)
+    assert not any(k.startswith("FLEX") or k == "CUSTOM" for k in info["ops"]), info["ops"]
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    if ops & {NLL, SCE}:  # the loss takes the conv's channels-last scores as they are
+        assert info["transposes"] <= 1, f"only the NCHW image input's transpose may stay; {harness.op_summary(info)}"
