@@ -46,6 +46,7 @@ const Registry& registry() {
     register_positional(reg);
     register_einsum(reg);
     register_losses(reg);
+    register_cumprod(reg);
     return reg;
   }();
   return r;

@@ -69,6 +69,7 @@ void register_select(Registry& r);          // select.cc: ArgMax ArgMin TopK
 void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements GatherND ScatterND ScatterElements Scatter
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
 void register_einsum(Registry& r);          // einsum.cc: Einsum
+void register_cumprod(Registry& r);         // cumprod.cc: CumProd (log-step scan)
 void register_losses(Registry& r);          // losses.cc: NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 
 }  // namespace pt2tflite::lower

@@ -157,3 +157,39 @@ def test_torch_loss_matches_onnxruntime(kind, exporter, tmp_path):
     ops = {n.op_type for n in onnx.load(str(path)).graph.node}
     if ops & {NLL, SCE}:  # the loss takes the conv's channels-last scores as they are
         assert info["transposes"] <= 1, f"only the NCHW image input's transpose may stay; {harness.op_summary(info)}"
+
+
+# --------------------------------------------------------------------------- CumProd
+
+
+def _near_one(*shape):
+    """Factors of magnitude 0.8 .. 1.25 with random signs: long products stay O(1)."""
+    return (np.exp(_rng.uniform(-0.22, 0.22, shape)) * _rng.choice([-1, 1], shape)).astype(np.float32)
+
+
+def _axis(a):
+    return {"a": np.array(a, np.int64)}
+
+
+CUMPROD_CASES = {
+    "f32_axis1_len13": ({}, {"x": _near_one(3, 13)}, _axis(1)),
+    "f32_reverse": ({"reverse": 1}, {"x": _near_one(3, 13)}, _axis(1)),
+    "f32_exclusive": ({"exclusive": 1}, {"x": _near_one(3, 13)}, _axis(-1)),
+    "f32_reverse_exclusive_middle_axis": ({"reverse": 1, "exclusive": 1}, {"x": _near_one(2, 9, 4)}, _axis(1)),
+    "f32_axis0_len64_with_zeros": ({}, {"x": np.where(_rng.random((64, 3)) < 0.02, 0,
+                                                         _near_one(64, 3)).astype(np.float32)}, _axis(0)),
+    "f32_len1_exclusive": ({"exclusive": 1}, {"x": _near_one(4, 1)}, _axis(1)),
+    "int32_small": ({}, {"x": _rng.integers(-3, 4, (3, 8)).astype(np.int32)}, _axis(1)),
+    "int64_beyond_int32": ({"reverse": 1}, {"x": _rng.integers(1, 10, (2, 16)).astype(np.int64)}, _axis(1)),
+}
+
+
+@pytest.mark.parametrize("case", list(CUMPROD_CASES))
+def test_cumprod_matches_onnxruntime(case, tmp_path):
+    attrs, feeds, consts = CUMPROD_CASES[case]
+    tfl = _run_case(f"cumprod_{case}", ("CumProd", attrs, feeds, consts, 26, 1), tmp_path)
+    info = harness.inspect_json(tfl)
+    length = feeds["x"].shape[int(consts["a"]) % feeds["x"].ndim]
+    steps = int(np.ceil(np.log2(length))) if length > 1 else 0
+    # The log-step scan: one MUL per doubling, not one per element.
+    assert info["ops"].get("MUL", 0) == steps, harness.op_summary(info)
