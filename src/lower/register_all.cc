@@ -47,6 +47,7 @@ const Registry& registry() {
     register_einsum(reg);
     register_losses(reg);
     register_cumprod(reg);
+    register_bitcast(reg);
     return reg;
   }();
   return r;

@@ -70,6 +70,7 @@ void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
 void register_einsum(Registry& r);          // einsum.cc: Einsum
 void register_cumprod(Registry& r);         // cumprod.cc: CumProd (log-step scan)
+void register_bitcast(Registry& r);         // bitcast.cc: BitCast
 void register_losses(Registry& r);          // losses.cc: NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 
 }  // namespace pt2tflite::lower

@@ -193,3 +193,25 @@ def test_cumprod_matches_onnxruntime(case, tmp_path):
     steps = int(np.ceil(np.log2(length))) if length > 1 else 0
     # The log-step scan: one MUL per doubling, not one per element.
     assert info["ops"].get("MUL", 0) == steps, harness.op_summary(info)
+
+
+# --------------------------------------------------------------------------- BitCast
+
+
+# bool → uint8 and 0-d inputs run in the ONNX node tests (onnxruntime has no bool BitCast;
+# the harness feeds 0-d arrays as 1-d).
+BITCAST_CASES = {
+    # -0.0, a denormal, inf and a NaN payload must come through bit for bit.
+    "float32_to_int32": (TensorProto.INT32, np.array([[1.5, -0.0, 1e-40], [np.inf, np.nan, -3.25]], np.float32)),
+    "int32_to_float32": (TensorProto.FLOAT, np.array([1065353216, -1082130432, 0, 8388608], np.int32)),
+    "int8_to_uint8": (TensorProto.UINT8, np.array([-128, -1, 0, 127], np.int8)),
+    "uint8_to_int8": (TensorProto.INT8, np.array([[0, 128], [255, 7]], np.uint8)),
+    "float16_to_int16": (TensorProto.INT16, np.array([1.0, -2.5, 65504], np.float16)),
+}
+
+
+@pytest.mark.parametrize("case", list(BITCAST_CASES))
+def test_bitcast_matches_onnxruntime(case, tmp_path):
+    to, x = BITCAST_CASES[case]
+    tfl = _run_case(f"bitcast_{case}", ("BitCast", {"to": to}, {"x": x}, {}, 26, 1), tmp_path)
+    assert harness.inspect_json(tfl)["ops"] == {"BITCAST": 1}
