@@ -48,6 +48,7 @@ const Registry& registry() {
     register_losses(reg);
     register_cumprod(reg);
     register_bitcast(reg);
+    register_compress_unique(reg);
     return reg;
   }();
   return r;

@@ -215,3 +215,79 @@ def test_bitcast_matches_onnxruntime(case, tmp_path):
     to, x = BITCAST_CASES[case]
     tfl = _run_case(f"bitcast_{case}", ("BitCast", {"to": to}, {"x": x}, {}, 26, 1), tmp_path)
     assert harness.inspect_json(tfl)["ops"] == {"BITCAST": 1}
+
+
+# --------------------------------------------------------------------------- Compress, Unique
+
+
+def _cond(v):
+    return {"c": np.array(v, np.bool_)}
+
+
+COMPRESS_CASES = {
+    "axis0": ({"axis": 0}, {"x": _f(4, 3)}, _cond([1, 0, 1, 1])),
+    "axis_negative_short_condition": ({"axis": -1}, {"x": _f(2, 3, 5)}, _cond([0, 1, 1])),  # rest false
+    "no_axis_flattened": ({}, {"x": _f(3, 4)}, _cond([1, 0, 0, 1, 1, 0, 1, 0, 0, 0, 1, 1])),
+    "int64_data": ({"axis": 1}, {"x": _rng.integers(-2**40, 2**40, (3, 4))}, _cond([1, 0, 0, 1])),
+}
+
+
+@pytest.mark.parametrize("case", list(COMPRESS_CASES))
+def test_compress_constant_condition_matches_onnxruntime(case, tmp_path):
+    attrs, feeds, consts = COMPRESS_CASES[case]
+    tfl = _run_case(f"compress_{case}", ("Compress", attrs, feeds, consts, 11, 1), tmp_path)
+    assert "GATHER" in harness.inspect_json(tfl)["ops"]
+
+
+def test_compress_runtime_condition_is_refused(tmp_path):
+    feeds = {"x": _f(4, 3), "cond": np.array([1, 0, 1, 1], np.bool_)}
+    path = tmp_path / "m.onnx"
+    onnx.save(_model("Compress", {"axis": 0}, feeds, {}, 11, 1), str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
+    assert p.returncode == 1, p.stderr
+    assert "onnx.Compress" in p.stderr and "'cond'" in p.stderr and "computed at run time" in p.stderr, p.stderr
+    assert not (tmp_path / "m.tflite").exists()
+
+
+UNIQUE_CASES = {
+    "sorted_flat": ({}, np.array([2, 1, 1, 3, 4, 3, -7], np.float32)),
+    "unsorted_flat_int64": ({"sorted": 0}, np.array([[2**40, 1], [1, 3], [2**40 + 1, 3]], np.int64)),
+    "sorted_axis0": ({"axis": 0}, np.array([[1, 3], [2, 2], [1, 3], [0, 5]], np.float32)),
+    "unsorted_axis_negative": ({"axis": -1, "sorted": 0}, np.array([[[1, 0, 1, 2], [5, 5, 5, 0]],
+                                                                    [[7, 7, 7, 1], [0, 0, 0, 3]]], np.float32)),
+}
+
+
+@pytest.mark.parametrize("case", list(UNIQUE_CASES))
+def test_unique_of_constant_folds_like_onnxruntime(case, tmp_path):
+    """All four outputs of Unique on a constant; Y also feeds an Add with a run-time input so
+    the folded value is used inside the graph."""
+    attrs, x = UNIQUE_CASES[case]
+    probe = tmp_path / "probe.onnx"  # onnxruntime tells Y's shape
+    onnx.save(helper.make_model(helper.make_graph(
+        [helper.make_node("Unique", ["X"], ["Y"], **attrs)], "u", [],
+        [helper.make_tensor_value_info("Y", _TYPES[x.dtype.type], None)], initializer=[numpy_helper.from_array(x, "X")]),
+        opset_imports=[helper.make_opsetid("", 11)]), str(probe))
+    ref_y = harness.run_onnxruntime(probe, {})["Y"]
+    feeds = {"z": _rng.integers(-5, 5, ref_y.shape).astype(x.dtype)}
+    graph = helper.make_graph(
+        [helper.make_node("Unique", ["X"], ["Y", "first", "inverse", "counts"], **attrs),
+         helper.make_node("Add", ["Y", "z"], ["out"])], "unique",
+        [helper.make_tensor_value_info("z", _TYPES[x.dtype.type], ref_y.shape)],
+        [helper.make_tensor_value_info(n, TensorProto.UNDEFINED, None) for n in ["out", "first", "inverse", "counts"]],
+        initializer=[numpy_helper.from_array(x, "X")])
+    path = tmp_path / "m.onnx"
+    onnx.save(onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)])),
+              str(path))
+    ref = harness.run_onnxruntime(path, feeds)
+    got = harness.run_litert(harness.convert(path, tmp_path / "m.tflite"), feeds, list(ref)).outputs
+    for name, r in ref.items():
+        assert got[name].dtype == r.dtype and np.array_equal(got[name], r), (name, got[name], r)
+
+
+def test_unique_of_runtime_input_is_refused(tmp_path):
+    path = tmp_path / "m.onnx"
+    onnx.save(_model("Unique", {}, {"x": _f(6)}, {}, 11, 1), str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
+    assert p.returncode == 1, p.stderr
+    assert "onnx.Unique" in p.stderr and "'x'" in p.stderr and "computed at run time" in p.stderr, p.stderr
