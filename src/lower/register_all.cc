@@ -49,6 +49,7 @@ const Registry& registry() {
     register_cumprod(reg);
     register_bitcast(reg);
     register_compress_unique(reg);
+    register_random(reg);
     return reg;
   }();
   return r;

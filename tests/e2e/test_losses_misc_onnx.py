@@ -291,3 +291,113 @@ def test_unique_of_runtime_input_is_refused(tmp_path):
     p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
     assert p.returncode == 1, p.stderr
     assert "onnx.Unique" in p.stderr and "'x'" in p.stderr and "computed at run time" in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------- random generators
+#
+# LiteRT's generator is not onnxruntime's, so only shape, dtype and the distribution can be
+# compared. Each statistic is checked to 6 standard errors of its estimate over n = 100 000
+# draws: a correct lowering fails one check with probability ~2e-9 (normal tail), while each
+# check is missed by a plausible wrong one by many standard errors (forgotten mean/scale
+# shift ~200 σ, a uniform instead of a normal in the ±1σ mass: 0.577 vs 0.683 ≈ 70 σ,
+# logits used as probabilities instead of softmax ≈ 10 σ).
+
+_N = 100_000
+
+
+def _random_model(tmp_path, op, attrs, inputs=None, opset=21):  # onnxruntime lacks the -22 kernels
+    inputs = inputs or {}
+    g = helper.make_graph([helper.make_node(op, list(inputs), ["y"], **attrs)], op,
+                          [helper.make_tensor_value_info(k, _TYPES[v.dtype.type], v.shape) for k, v in inputs.items()],
+                          [helper.make_tensor_value_info("y", TensorProto.UNDEFINED, None)])
+    path = tmp_path / f"{op}.onnx"
+    onnx.save(onnx.shape_inference.infer_shapes(helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])),
+              str(path))
+    return path
+
+
+def _draw(path, tmp_path, feeds=None, runs=1):
+    """Converts, then draws `runs` times, each in a fresh interpreter; checks shape and dtype
+    against onnxruntime's draw."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    feeds = feeds or {}
+    ref = harness.run_onnxruntime(path, feeds)["y"]
+    tfl = harness.convert(path, tmp_path / "m.tflite")
+    info = harness.inspect_json(tfl)
+    assert not any(k.startswith("FLEX") or k == "CUSTOM" for k in info["ops"]), info["ops"]
+    out = []
+    for _ in range(runs):
+        it = Interpreter(model_path=str(tfl), num_threads=1)
+        it.allocate_tensors()
+        for d in it.get_input_details():
+            it.set_tensor(d["index"], feeds[d["name"]])
+        it.invoke()
+        y = it.get_tensor(it.get_output_details()[0]["index"]).copy()
+        assert y.shape == ref.shape and y.dtype == ref.dtype, (y.shape, y.dtype, ref.shape, ref.dtype)
+        out.append(y)
+    return out
+
+
+def _within(value, expected, stderr, what):
+    assert abs(value - expected) <= 6 * stderr, f"{what}: {value:.5f}, expected {expected:.5f} ± 6 × {stderr:.2e}"
+
+
+@pytest.mark.parametrize("seeded", [False, True])
+def test_random_normal_distribution(seeded, tmp_path):
+    mean, scale = 2.0, 3.0
+    attrs = dict(shape=[400, _N // 400], mean=mean, scale=scale, **({"seed": 7.0} if seeded else {}))
+    (y,) = _draw(_random_model(tmp_path, "RandomNormal", attrs), tmp_path)
+    y = y.astype(np.float64).ravel()
+    _within(y.mean(), mean, scale / np.sqrt(_N), "mean")
+    _within(y.std(), scale, scale / np.sqrt(2 * _N), "std")
+    inside = np.mean(np.abs(y - mean) < scale)  # P(|z| < 1) of a normal
+    _within(inside, 0.682689, np.sqrt(0.682689 * 0.317311 / _N), "mass within one sigma")
+
+
+def test_random_normal_like_float16_distribution(tmp_path):
+    x = np.zeros((250, _N // 250), np.float16)  # no dtype: the output takes the input's (float16)
+    (y,) = _draw(_random_model(tmp_path, "RandomNormalLike", {}, {"x": x}), tmp_path,
+                 {"x": x})
+    y = y.astype(np.float64).ravel()
+    _within(y.mean(), 0.0, 1 / np.sqrt(_N), "mean")
+    _within(y.std(), 1.0, 1 / np.sqrt(2 * _N) + 1e-3, "std")  # + float16 rounding of each draw
+
+
+def test_random_uniform_distribution(tmp_path):
+    low, high = -2.0, 5.0
+    (y,) = _draw(_random_model(tmp_path, "RandomUniform", dict(shape=[_N], low=low, high=high)), tmp_path)
+    y = y.astype(np.float64)
+    assert y.min() >= low and y.max() <= high, (y.min(), y.max())
+    width = high - low
+    _within(y.mean(), (low + high) / 2, width / np.sqrt(12 * _N), "mean")
+    for q in (0.1, 0.25, 0.9):  # the CDF is linear
+        _within(np.mean(y < low + q * width), q, np.sqrt(q * (1 - q) / _N), f"P(y < {q} quantile)")
+
+
+@pytest.mark.parametrize("dtype", [TensorProto.INT32, TensorProto.INT64])
+def test_multinomial_frequencies(dtype, tmp_path):
+    logits = np.array([[0, 1, 2, 3], [1, 1, 1, 1], [-30, 0, 0, -30]], np.float32)  # unnormalised log-probs
+    samples = 20_000
+    (y,) = _draw(_random_model(tmp_path, "Multinomial", dict(sample_size=samples, dtype=dtype), {"l": logits}, 7),
+                 tmp_path, {"l": logits})
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    for b in range(len(logits)):
+        freq = np.bincount(y[b], minlength=4) / samples
+        assert freq.size == 4, freq  # no class index out of range
+        for c in range(4):
+            _within(freq[c], p[b, c], np.sqrt(p[b, c] * (1 - p[b, c]) / samples) + 1e-12, f"row {b} class {c}")
+
+
+def test_random_seed_gives_the_same_stream_in_every_interpreter(tmp_path):
+    """ONNX 'seed' set: reproducible across interpreters (also seed 0.0, which TFLite alone
+    would read as 'unseeded'); different seeds and no seed give different draws."""
+    draws = {}
+    for name, attrs in {"s7": {"seed": 7.0}, "s0": {"seed": 0.0}, "s8": {"seed": 8.0}, "none": {}}.items():
+        d = tmp_path / name
+        d.mkdir()
+        draws[name] = _draw(_random_model(d, "RandomUniform", dict(shape=[1000], **attrs)), d, runs=2)
+    for name in ("s7", "s0", "s8"):
+        assert np.array_equal(*draws[name]), f"seed {name}: two interpreters drew differently"
+    assert not np.array_equal(draws["s7"][0], draws["s8"][0])
+    assert not np.array_equal(*draws["none"]), "unseeded draws repeated across interpreters"
