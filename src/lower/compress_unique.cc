@@ -4,7 +4,8 @@
 //     without it) whose condition is true. A constant condition → GATHER with the constant
 //     indices of the true entries (a condition shorter than the axis counts as false beyond
 //     its end). A run-time condition is refused: the output length would be data-dependent.
-//   Unique(X, sorted, axis?): folds on a constant X (all four outputs); otherwise refused.
+//   Unique(X, sorted, axis?): folds on a constant X (all four outputs); otherwise it has no
+//     lowering and is named in the unsupported-op report (as NonZero is).
 #include <algorithm>
 #include <map>
 
@@ -136,6 +137,23 @@ Result<Unique> unique_of(const Node& n) {
 }
 
 Status infer_unique(Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  if (!n.inputs[0]->is_const()) {  // lengths unknown: left unlowered, named in the unsupported-op report
+    const Value* x = n.inputs[0];
+    Shape y{-1};
+    int64_t slices = ir::num_elements(x->shape);
+    if (n.has("axis")) {
+      PT_ASSIGN_OR_RETURN(int64_t axis, axis_attr(n, x->shape.size(), 0));
+      y = x->shape;
+      y[axis] = -1;
+      slices = x->shape[axis];
+    }
+    set_output(n, 0, x->dtype, y);
+    set_output(n, 1, DType::kInt64, {-1});
+    set_output(n, 2, DType::kInt64, {slices});
+    set_output(n, 3, DType::kInt64, {-1});
+    return Status::ok();
+  }
   PT_ASSIGN_OR_RETURN(Unique u, unique_of(n));
   set_output(n, 0, u.y.dtype, u.y.shape);
   const int64_t count = static_cast<int64_t>(u.first.size());
