@@ -13,6 +13,9 @@
 // / M without weights and ignore_index (ONNX and PyTorch divide by the total weight).
 // SoftmaxCrossEntropyLoss first takes LOG_SOFTMAX over the (last) class axis; its optional
 // second output log_prob is that tensor transposed back to [N, C, d..].
+#include <algorithm>
+#include <cstdint>
+
 #include "lower/context.h"
 #include "lower/registry.h"
 

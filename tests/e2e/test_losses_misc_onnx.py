@@ -403,3 +403,43 @@ def test_random_seed_gives_the_same_stream_in_every_interpreter(tmp_path):
         assert np.array_equal(*draws[name]), f"seed {name}: two interpreters drew differently"
     assert not np.array_equal(draws["s7"][0], draws["s8"][0])
     assert not np.array_equal(*draws["none"]), "unseeded draws repeated across interpreters"
+
+
+# --------------------------------------------------------------------------- folding
+
+
+FOLD_CASES = {
+    # op, attrs, constant inputs (all of the node's inputs), opset
+    "cumprod_reverse_exclusive": ("CumProd", {"reverse": 1, "exclusive": 1},
+                                  {"x": _near_one(3, 6), "a": np.array(1, np.int64)}, 26),
+    "cumprod_int64_wraps": ("CumProd", {}, {"x": np.full((1, 5), 2**20, np.int64), "a": np.array(-1, np.int64)}, 26),
+    "compress_axis1": ("Compress", {"axis": 1}, {"x": _f(2, 5), "c": np.array([0, 1, 1, 0, 1], np.bool_)}, 11),
+    "bitcast_float32_to_int32": ("BitCast", {"to": TensorProto.INT32}, {"x": _f(2, 3)}, 26),
+}
+
+
+@pytest.mark.parametrize("case", list(FOLD_CASES))
+def test_folded_on_constant_inputs_matches_onnxruntime(case, tmp_path):
+    """The op's inputs are initializers: the converter folds it; its result then meets a
+    run-time input in an Add so the folded constant is used by the graph."""
+    op, attrs, consts, opset = FOLD_CASES[case]
+    probe = tmp_path / "probe.onnx"  # onnxruntime tells the result's shape and type
+    onnx.save(onnx.shape_inference.infer_shapes(helper.make_model(helper.make_graph(
+        [helper.make_node(op, list(consts), ["r"], **attrs)], "p", [],
+        [helper.make_tensor_value_info("r", TensorProto.UNDEFINED, None)],
+        initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()]),
+        opset_imports=[helper.make_opsetid("", opset)])), str(probe))
+    r = harness.run_onnxruntime(probe, {})["r"]
+    feeds = {"z": np.ones(r.shape, np.dtype(r.dtype.str))}  # onnxruntime says longlong, LiteRT wants int64
+    graph = helper.make_graph(
+        [helper.make_node(op, list(consts), ["r"], **attrs), helper.make_node("Add", ["r", "z"], ["y"])], case,
+        [helper.make_tensor_value_info("z", helper.np_dtype_to_tensor_dtype(r.dtype), r.shape)],
+        [helper.make_tensor_value_info("y", helper.np_dtype_to_tensor_dtype(r.dtype), r.shape)],
+        initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
+    path = tmp_path / "m.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), str(path))
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / "m.tflite")
+    got = harness.run_litert(tfl, feeds, list(ref)).outputs
+    harness.assert_close(ref, got, context=f"[{case}] ")
+    assert harness.inspect_json(tfl)["ops"] == {"ADD": 1}, "the op should have been folded"
