@@ -324,7 +324,7 @@ def _draw(path, tmp_path, feeds=None, runs=1):
     from ai_edge_litert.interpreter import Interpreter
 
     feeds = feeds or {}
-    ref = harness.run_onnxruntime(path, feeds)["y"]
+    ref = next(iter(harness.run_onnxruntime(path, feeds).values()))  # the first output
     tfl = harness.convert(path, tmp_path / "m.tflite")
     info = harness.inspect_json(tfl)
     assert not any(k.startswith("FLEX") or k == "CUSTOM" for k in info["ops"]), info["ops"]
@@ -443,3 +443,40 @@ def test_folded_on_constant_inputs_matches_onnxruntime(case, tmp_path):
     got = harness.run_litert(tfl, feeds, list(ref)).outputs
     harness.assert_close(ref, got, context=f"[{case}] ")
     assert harness.inspect_json(tfl)["ops"] == {"ADD": 1}, "the op should have been folded"
+
+
+# torch noise layers. torch.rand under the dynamo exporter becomes RandomUniformLike, which
+# is not claimed (see src/lower/random.cc), so only its TorchScript export is here.
+TORCH_NOISE = [("randn_like", "torchscript"), ("randn_like", "dynamo"), ("randn", "torchscript"),
+               ("randn", "dynamo"), ("rand", "torchscript")]
+
+
+@pytest.mark.parametrize("kind,exporter", TORCH_NOISE)
+def test_torch_noise_distribution(kind, exporter, tmp_path):
+    import torch
+
+    shape = (100, _N // 100)
+
+    class Noise(torch.nn.Module):
+        def forward(self, x):
+            if kind == "randn_like":
+                return x + 0.5 * torch.randn_like(x)
+            if kind == "randn":
+                return x + torch.randn(*shape)
+            return x * torch.rand(*shape)
+
+    x = np.random.default_rng(2).uniform(1, 2, shape).astype(np.float32)
+    path = harness.export_onnx(Noise().eval(), (torch.from_numpy(x),), tmp_path / "m.onnx", exporter)
+    feeds = {onnx.load(str(path)).graph.input[0].name: x}
+    (y,) = _draw(path, tmp_path, feeds)
+    y = y.astype(np.float64)
+    if kind == "rand":
+        u = (y / x).ravel()  # uniform [0, 1)
+        assert u.min() >= 0 and u.max() <= 1
+        _within(u.mean(), 0.5, 1 / np.sqrt(12 * _N), "mean")
+        _within(np.mean(u < 0.25), 0.25, np.sqrt(0.25 * 0.75 / _N), "P(u < 0.25)")
+        return
+    z = ((y - x) / (0.5 if kind == "randn_like" else 1.0)).ravel()  # standard normal
+    _within(z.mean(), 0.0, 1 / np.sqrt(_N), "mean")
+    _within(z.std(), 1.0, 1 / np.sqrt(2 * _N), "std")
+    _within(np.mean(np.abs(z) < 1), 0.682689, np.sqrt(0.682689 * 0.317311 / _N), "mass within one sigma")
