@@ -59,6 +59,11 @@ const Registry& registry() {
     register_swiglu(reg);
     register_causal_conv(reg);
     register_linear_attention(reg);
+    register_losses(reg);
+    register_cumprod(reg);
+    register_bitcast(reg);
+    register_compress_unique(reg);
+    register_random(reg);
     return reg;
   }();
   return r;

@@ -83,5 +83,10 @@ void register_kv_cache(Registry& r);        // kv_cache.cc: TensorScatter
 void register_swiglu(Registry& r);          // swiglu.cc: SwiGLU
 void register_causal_conv(Registry& r);     // causal_conv.cc: CausalConvWithState
 void register_linear_attention(Registry& r);  // linear_attention.cc: LinearAttention
+void register_cumprod(Registry& r);         // cumprod.cc: CumProd (log-step scan)
+void register_bitcast(Registry& r);         // bitcast.cc: BitCast
+void register_compress_unique(Registry& r);  // compress_unique.cc: Compress Unique (constant selectors)
+void register_random(Registry& r);          // random.cc: RandomNormal RandomUniform RandomNormalLike Multinomial
+void register_losses(Registry& r);          // losses.cc: NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 
 }  // namespace pt2tflite::lower

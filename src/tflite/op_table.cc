@@ -334,6 +334,15 @@ const std::map<std::string, OpInfo>& table() {
                           return tflite::CreateOneHotOptions(fbb, i32(n, "axis", -1)).Union();
                         },
                         v1};
+    // --- added by the losses/misc ops (bitcast.cc, random.cc) ---
+    m["tfl.BITCAST"] = {BuiltinOperator::BITCAST, BuiltinOptions::BitcastOptions,
+                        empty_options<tflite::BitcastOptionsBuilder>, v1};
+    auto random = [](FlatBufferBuilder& fbb, const Node& n) {
+      return tflite::CreateRandomOptions(fbb, n.get_int("seed", 0), n.get_int("seed2", 0)).Union();
+    };
+    m["tfl.RANDOM_STANDARD_NORMAL"] = {BuiltinOperator::RANDOM_STANDARD_NORMAL, BuiltinOptions::RandomOptions, random, v1};
+    m["tfl.RANDOM_UNIFORM"] = {BuiltinOperator::RANDOM_UNIFORM, BuiltinOptions::RandomOptions, random, v1};
+    m["tfl.MULTINOMIAL"] = {BuiltinOperator::MULTINOMIAL, BuiltinOptions::RandomOptions, random, v1};
     return m;
   }();
   return t;
