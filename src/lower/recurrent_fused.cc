@@ -166,10 +166,11 @@ class Fuser {
   Value* zero_state(int64_t d, const char* name) {
     Value* s = ctx_.temp(n_, DType::kFloat32, {batch_, hidden_}, "d" + std::to_string(d) + "_" + name);
     s->is_variable = true;
-    ctx_.emit("tfl.FILL", n_,
-              {ctx_.const_int32(n_, "state_dims", {batch_, hidden_}),
-               ctx_.constant(n_, "state_zero", Tensor::from_floats({}, {0.0f}))},
-              {s});
+    if (!state_dims_) {  // shared by the node's FILLs
+      state_dims_ = ctx_.const_int32(n_, "state_dims", {batch_, hidden_});
+      state_zero_ = ctx_.constant(n_, "state_zero", Tensor::from_floats({}, {0.0f}));
+    }
+    ctx_.emit("tfl.FILL", n_, {state_dims_, state_zero_}, {s});
     return s;
   }
   Value* reverse_time(Value* x, const std::string& suffix) {
@@ -223,6 +224,7 @@ class Fuser {
   const Node& n_;
   bool batch_first_ = false, reverse_only_ = false;
   int64_t seq_ = 0, batch_ = 0, input_ = 0, hidden_ = 0, dirs_ = 1;
+  Value *state_dims_ = nullptr, *state_zero_ = nullptr;
 };
 
 }  // namespace
