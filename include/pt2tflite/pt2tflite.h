@@ -23,6 +23,9 @@ enum class QuantizeMode { kNone, kFloat16, kDynamic, kInt8, kInt16x8 };
 enum class IoType { kFloat32, kInt8, kUInt8, kInt16 };
 enum class CalibrationObserver { kMinMax, kMovingAverage, kPercentile };
 enum class ChannelOrder { kRgb, kBgr };
+// How ONNX LSTM nodes are converted: TFLite's fused UNIDIRECTIONAL_SEQUENCE_LSTM where it is
+// exact (else unrolled), or always unrolled into plain ops (TFLite Micro, Ethos-U/Vela).
+enum class LstmForm { kFused, kUnrolled };
 
 // One array of a calibration sample, in the model's input layout (NCHW arrays are accepted
 // for NHWC inputs under --nhwc-io and transposed).
@@ -78,6 +81,8 @@ struct ConvertOptions {
   std::vector<InputShape> input_shapes;
   // Post-training quantization; mode kNone keeps float32.
   QuantizeOptions quantize;
+  // LSTM as the fused builtin (not in int8 / int16x8 mode, which always unrolls) or unrolled.
+  LstmForm lstm = LstmForm::kFused;
   // Print the graph after this pass ("all" for every pass, "list" to list pass names).
   std::string dump_after;
   // Where --dump-after and pass statistics go; nullptr: nowhere.

@@ -208,12 +208,22 @@ def check_input_shapes(input_shapes, input_names: Sequence[str] | None) -> dict[
     return {n: _dims(n, s) for n, s in zip(input_names, shapes) if s is not None}
 
 
+LSTM_FORMS = ("fused", "unrolled")
+
+
+def check_lstm(lstm: str) -> str:
+    if not isinstance(lstm, str) or lstm.lower() not in LSTM_FORMS:
+        raise ValueError(f"lstm={lstm!r}: use 'fused' (TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM where exact) "
+                         f"or 'unrolled' (plain ops per time step, for TFLite Micro / Ethos-U)")
+    return lstm.lower()
+
+
 def to_core(*, nhwc_io: bool, batch: int | None, input_shapes: dict[str, list[int]],
             dump_after: str | None, quantization: QuantizationRequest | None,
-            input_names: Sequence[str] | None = None) -> dict[str, Any]:
+            input_names: Sequence[str] | None = None, lstm: str = "fused") -> dict[str, Any]:
     """The options dict src/python/module.cc reads; it refuses keys it does not know."""
     opts: dict[str, Any] = {"nhwc_io": bool(nhwc_io), "batch": batch, "input_shapes": input_shapes,
-                            "dump_after": dump_after}
+                            "dump_after": dump_after, "lstm": lstm}
     if quantization is not None:
         opts["quantization"] = {
             "mode": quantization.mode,

@@ -21,7 +21,8 @@ def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None
             quantize: str | None = None, representative_dataset: Callable[[], Iterable] | None = None,
             io_type=None, quantize_options: Mapping[str, Any] | None = None,
             save_onnx: str | os.PathLike | None = None,
-            export_options: dict[str, Any] | None = None, dump_after: str | None = None) -> bytes:
+            export_options: dict[str, Any] | None = None, dump_after: str | None = None,
+            lstm: str = "fused") -> bytes:
     """Converts a torch.nn.Module to a .tflite flatbuffer (bytes).
 
     The model is exported to ONNX in a temporary folder (in eval mode; its training flags are
@@ -56,6 +57,9 @@ def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None
     save_onnx              also keep the exported ONNX model here (e.g. for pt2tflite.verify)
     export_options         extra keyword arguments for torch.onnx.export
     dump_after             print the graph after this converter pass to stderr ("all", "list")
+    lstm                   "fused" (default): an LSTM becomes TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM
+                           where that is exact (int8/int16x8 always unroll); "unrolled": plain
+                           ops per time step, for TFLite Micro and Ethos-U (Vela)
 
     Raises ConversionError subclasses (UnsupportedError, InvalidModelError, …) with the
     converter's message, ExportError when torch.onnx.export fails, MissingExtraError without torch.
@@ -67,14 +71,14 @@ def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None
     return convert_torch(model, example_inputs, nhwc_io=nhwc, batch=batch, input_shapes=input_shapes,
                          quantization=q, opset=opset, exporter=exporter, input_names=input_names,
                          output_names=output_names, save_onnx=save_onnx, export_options=export_options,
-                         dump_after=dump_after)
+                         dump_after=dump_after, lstm=_options.check_lstm(lstm))
 
 
 def convert_onnx(model, *, io_layout: str = "nchw", batch: int | None = None,
                  input_shapes: Mapping[str, Sequence[int]] | Sequence[Sequence[int]] | None = None,
                  quantize: str | None = None, representative_dataset: Callable[[], Iterable] | None = None,
                  io_type=None, quantize_options: Mapping[str, Any] | None = None,
-                 dump_after: str | None = None) -> bytes:
+                 dump_after: str | None = None, lstm: str = "fused") -> bytes:
     """Converts an ONNX model to a .tflite flatbuffer (bytes).
 
     model: a path (external data is read from its folder), the serialized model as bytes (no
@@ -85,7 +89,7 @@ def convert_onnx(model, *, io_layout: str = "nchw", batch: int | None = None,
     q = _options.quantization_request(quantize, representative_dataset, io_type, quantize_options,
                                       api="pt2tflite.convert_onnx()")
     return convert_onnx_model(model, nhwc_io=nhwc, batch=batch, input_shapes=input_shapes, quantization=q,
-                              dump_after=dump_after)
+                              dump_after=dump_after, lstm=_options.check_lstm(lstm))
 
 
 def supported_onnx_ops() -> list[str]:
@@ -110,7 +114,7 @@ def pass_names() -> list[str]:
 def convert_torch(model, example_inputs, *, nhwc_io: bool, batch: int | None, input_shapes,
                   quantization: QuantizationRequest | None, opset=None, exporter="auto",
                   input_names=None, output_names=None, save_onnx=None, export_options=None,
-                  dump_after=None) -> bytes:
+                  dump_after=None, lstm: str = "fused") -> bytes:
     torch = _export.import_torch("pt2tflite.convert() of a torch.nn.Module")
     accepted = (torch.nn.Module,) + ((torch.export.ExportedProgram,) if hasattr(torch, "export") else ())
     if not isinstance(model, accepted):
@@ -133,12 +137,12 @@ def convert_torch(model, example_inputs, *, nhwc_io: bool, batch: int | None, in
         _export.export(model, examples, path, exporter=exporter, opset=opset, input_names=names,
                        output_names=output_names, export_options=export_options)
         opts = _options.to_core(nhwc_io=nhwc_io, batch=batch, input_shapes=shapes, dump_after=dump_after,
-                                quantization=quantization, input_names=names)
+                                quantization=quantization, input_names=names, lstm=lstm)
         return _core.convert_file(str(path), opts)
 
 
 def convert_onnx_model(model, *, nhwc_io: bool, batch: int | None, input_shapes,
-                       quantization: QuantizationRequest | None, dump_after=None) -> bytes:
+                       quantization: QuantizationRequest | None, dump_after=None, lstm: str = "fused") -> bytes:
     if isinstance(model, (str, os.PathLike)):
         source, data = os.fspath(model), None
     elif isinstance(model, (bytes, bytearray, memoryview)):
@@ -154,7 +158,7 @@ def convert_onnx_model(model, *, nhwc_io: bool, batch: int | None, input_shapes,
         names = _onnx_input_names(source if source is not None else data)
     shapes = _options.check_input_shapes(input_shapes, names)
     opts = _options.to_core(nhwc_io=nhwc_io, batch=batch, input_shapes=shapes, dump_after=dump_after,
-                            quantization=quantization, input_names=names)
+                            quantization=quantization, input_names=names, lstm=lstm)
     if source is not None:
         return _core.convert_file(source, opts)
     return _core.convert_bytes(data, "", opts)

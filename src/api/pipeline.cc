@@ -22,9 +22,22 @@ const std::vector<Step>& onnx_steps() {
   return steps;
 }
 
+namespace {
+
+// The LSTM stays unrolled when asked, and in the full-integer modes: the fused kernel's int8 /
+// int16 forms need per-gate intermediate scales the calibrator does not compute.
+Status lower_with_options(ir::Graph& g, const ConvertOptions& options) {
+  lower::LowerOptions lo;
+  const QuantizeMode q = options.quantize.mode;
+  lo.fused_lstm = options.lstm == LstmForm::kFused && q != QuantizeMode::kInt8 && q != QuantizeMode::kInt16x8;
+  return lower::lower_graph(g, lo);
+}
+
+}  // namespace
+
 const std::vector<Step>& tflite_steps() {
   static const std::vector<Step> steps = {
-      {"lower", "ONNX ops become TFLite builtins, NHWC between transposes", lower::lower_graph},
+      {"lower", "ONNX ops become TFLite builtins, NHWC between transposes", nullptr, false, lower_with_options},
       {"io_layout_nhwc", "--nhwc-io: inputs/outputs become channels-last with a transpose the next steps cancel",
        passes::io_layout_nhwc, true},
       {"fold_constant_layout", "transposes and reshapes of constants (weights) are done now, not at run time",
@@ -53,7 +66,7 @@ namespace {
 Status run_steps(const std::vector<Step>& steps, ir::Graph& g, const ConvertOptions& options) {
   for (const Step& step : steps) {
     if (step.only_if_nhwc_io && !options.nhwc_io) continue;
-    Status s = step.run(g);
+    Status s = step.run_with_options ? step.run_with_options(g, options) : step.run(g);
     if (!s.is_ok()) return s;
 #ifndef NDEBUG
     PT_RETURN_IF_ERROR(ir::verify(g));

@@ -16,6 +16,8 @@ struct Step {
   const char* reason;
   Status (*run)(ir::Graph& g);
   bool only_if_nhwc_io = false;
+  // Instead of run, for a step that depends on the conversion options.
+  Status (*run_with_options)(ir::Graph& g, const ConvertOptions& options) = nullptr;
 };
 
 const std::vector<Step>& onnx_steps();    // before lowering

@@ -39,6 +39,10 @@ convert options:
                            fix the shape of input NAME (repeatable); overrides --batch
   --dump-after PASS        print the graph after PASS to stderr ("all": after every pass,
                            "list": print the pass names)
+  --lstm FORM              fused (default): LSTM as TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM where
+                           exact (int8/int16x8 modes always unroll); unrolled: plain
+                           FULLY_CONNECTED/ADD/MUL/LOGISTIC/TANH ops per time step, for
+                           TFLite Micro and Ethos-U (Vela)
 
 quantization (post-training; see the README's quantization section):
   --quantize MODE          float16  float constants stored as FLOAT16, DEQUANTIZE before use
@@ -252,6 +256,11 @@ int run_convert(int argc, char** argv) {
       if (!v || !parse_input_shape(v, &s))
         return usage_error("--input-shape needs NAME:D0,D1,... with positive integers, e.g. input:1,3,224,224");
       opt.input_shapes.push_back(s);
+    } else if (a == "--lstm") {
+      const char* v = next("form");
+      const std::string form = v ? v : "";
+      if (form != "fused" && form != "unrolled") return usage_error("--lstm needs fused or unrolled");
+      opt.lstm = form == "fused" ? pt2tflite::LstmForm::kFused : pt2tflite::LstmForm::kUnrolled;
     } else if (a == "--dump-after") {
       const char* v = next("pass");
       if (!v) return usage_error("--dump-after needs a pass name, 'all' or 'list'");

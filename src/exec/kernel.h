@@ -57,5 +57,6 @@ void register_shape_kernels(KernelTable& t);
 void register_misc_kernels(KernelTable& t);
 void register_math_kernels(KernelTable& t);  // kernels_math.cc: ATAN2 LRN BITWISE_XOR RIGHT_SHIFT
 void register_index_kernels(KernelTable& t);  // kernels_index.cc: TOPK_V2 CUMSUM ONE_HOT SCATTER_ND
+void register_recurrent_kernels(KernelTable& t);  // kernels_recurrent.cc: UNIDIRECTIONAL_SEQUENCE_LSTM
 
 }  // namespace pt2tflite::exec

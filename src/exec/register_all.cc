@@ -13,6 +13,7 @@ const KernelTable& kernels() {
     register_misc_kernels(t);
     register_math_kernels(t);
     register_index_kernels(t);
+    register_recurrent_kernels(t);
     return t;
   }();
   return table;

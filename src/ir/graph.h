@@ -29,6 +29,9 @@ struct Value {
   Shape shape;
   std::shared_ptr<const Tensor> data;  // set: this value is a constant
   std::optional<Quantization> quant;
+  // Written as a TFLite variable tensor (Tensor.is_variable): a state buffer that persists
+  // across invocations, which UNIDIRECTIONAL_SEQUENCE_LSTM requires for its state inputs.
+  bool is_variable = false;
 
   bool is_const() const { return data != nullptr; }
 };

@@ -8,14 +8,16 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "lower/lower.h"
 #include "pt2tflite/status.h"
 
 namespace pt2tflite::lower {
 
 class LowerContext {
  public:
-  explicit LowerContext(ir::Graph& g) : g_(g) {}
+  explicit LowerContext(ir::Graph& g, LowerOptions options = {}) : g_(g), options_(options) {}
   ir::Graph& graph() { return g_; }
+  const LowerOptions& options() const { return options_; }
 
   // Adds `op` ("tfl.ADD") reading `inputs` and writing `outputs`, named after `origin`.
   ir::Node* emit(const std::string& op, const ir::Node& origin, std::vector<ir::Value*> inputs,
@@ -48,6 +50,7 @@ class LowerContext {
 
  private:
   ir::Graph& g_;
+  LowerOptions options_;
 };
 
 // Node checks that return an error naming the node: NODE_CHECK(node, cond, "reason").

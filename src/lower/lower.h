@@ -13,8 +13,16 @@ namespace pt2tflite::lower {
 // is folded, and Shape folds only once its input's shape is inferred.
 Status infer_shapes_and_fold(ir::Graph& g);
 
+// Choices between equally exact lowerings, made from the conversion options (api/pipeline.cc).
+struct LowerOptions {
+  // LSTM as TFLite's fused UNIDIRECTIONAL_SEQUENCE_LSTM where that is exact; false: always
+  // unrolled into FULLY_CONNECTED/ADD/MUL/LOGISTIC/TANH steps (TFLite Micro, Vela, and the
+  // full-integer modes, whose calibration does not compute the LSTM kernel's internal scales).
+  bool fused_lstm = true;
+};
+
 // Replaces every onnx.* node by tfl.* nodes. Every op type without a lowering is reported
 // at once, with node names and opset, before anything is changed.
-Status lower_graph(ir::Graph& g);
+Status lower_graph(ir::Graph& g, const LowerOptions& options = {});
 
 }  // namespace pt2tflite::lower

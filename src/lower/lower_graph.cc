@@ -57,7 +57,7 @@ Status check_dtypes(const ir::Graph& g) {
 
 }  // namespace
 
-Status lower_graph(ir::Graph& g) {
+Status lower_graph(ir::Graph& g, const LowerOptions& options) {
   {  // reported together: everything unsupported at once
     const Status ops = check_supported(g), types = check_dtypes(g);
     if (!ops.is_ok() && !types.is_ok()) return unsupported(ops.message() + "\n" + types.message());
@@ -71,7 +71,7 @@ Status lower_graph(ir::Graph& g) {
         return unsupported(n->describe() + ": output '" + v->name + "' has no static shape " +
                            ir::shape_to_string(v->shape) +
                            "; fix the input shapes (--batch, --input-shape) or export with static shapes");
-  LowerContext ctx(g);
+  LowerContext ctx(g, options);
   std::string errors;
   int failed = 0;
   for (ir::Node* n : g.node_list()) {

@@ -1,5 +1,7 @@
 // Recurrent ops RNN, GRU, LSTM (forward, reverse, bidirectional; layout 0 [T,B,…] and
-// 1 [B,T,…]), unrolled over the static sequence length.
+// 1 [B,T,…]), unrolled over the static sequence length — except LSTM where TFLite's fused
+// UNIDIRECTIONAL_SEQUENCE_LSTM is exact and the options allow it (recurrent_fused.cc; --lstm
+// unrolled and the int8/int16x8 modes keep this file's form).
 //
 // Why unrolled rather than TFLite's UNIDIRECTIONAL_SEQUENCE_LSTM/RNN builtins: there is no GRU
 // builtin anyway, and the plain ops (FULLY_CONNECTED, ADD, MUL, SUB, LOGISTIC, TANH, SPLIT,
@@ -38,6 +40,7 @@
 #include <map>
 
 #include "lower/context.h"
+#include "lower/recurrent_fused.h"
 #include "lower/registry.h"
 
 namespace pt2tflite::lower {
@@ -563,6 +566,7 @@ class Unroller {
 
 Status lower_recurrent(LowerContext& ctx, Node& n) {
   PT_ASSIGN_OR_RETURN(const Spec s, spec_of(n));
+  if (s.cell == Cell::kLstm && lower_lstm_fused(ctx, n)) return Status::ok();
   return Unroller(ctx, n, s).run();
 }
 

@@ -71,7 +71,7 @@ void register_depth_space(Registry& r);  // depth_space.cc: DepthToSpace SpaceTo
 void register_norm_ops(Registry& r);    // norm_ops.cc: LRN RMSNormalization LpNormalization MVN GlobalLpPool Hardmax
 void register_bitwise(Registry& r);     // bitwise.cc: BitwiseAnd/Or/Xor/Not BitShift
 void register_unary_math(Registry& r);  // unary_math.cc: Tan Asin … Atanh Erf ThresholdedRelu Shrink Swish Mean
-void register_recurrent(Registry& r);  // recurrent.cc: RNN GRU LSTM (unrolled)
+void register_recurrent(Registry& r);  // recurrent.cc: RNN GRU LSTM (unrolled; LSTM fused in recurrent_fused.cc)
 void register_select(Registry& r);          // select.cc: ArgMax ArgMin TopK
 void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements GatherND ScatterND ScatterElements Scatter
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero

@@ -139,6 +139,11 @@ ConvertOptions to_options(const py::dict& d, std::ostringstream* log) {
         o.input_shapes.push_back({py::str(kv.first).cast<std::string>(), kv.second.cast<std::vector<int64_t>>()});
     } else if (key == "dump_after") {
       if (!v.is_none()) o.dump_after = v.cast<std::string>();
+    } else if (key == "lstm") {
+      const std::string form = v.cast<std::string>();
+      if (form != "fused" && form != "unrolled")
+        fail(ErrorKind::kInvalidArgument, "lstm must be 'fused' or 'unrolled', got '" + form + "'");
+      o.lstm = form == "fused" ? pt2tflite::LstmForm::kFused : pt2tflite::LstmForm::kUnrolled;
     } else if (key == "quantization") {
       if (!v.is_none()) apply_quantization(v.cast<py::dict>(), &o);
     } else {

@@ -81,6 +81,12 @@ Status quantize_dynamic(Graph& g, bool per_tensor) {
     const int a = n->op == "tfl.FULLY_CONNECTED" ? 0 : r->weight_axis;
     axis[n->input(static_cast<size_t>(r->weight))] = per_tensor ? -1 : a;
   }
+  // The fused LSTM's eight gate weight matrices [cells, inputs]: one scale per row, like FC.
+  // They are DEQUANTIZEd before the op (its float kernel), not read by its hybrid kernel.
+  for (const auto& n : g.nodes())
+    if (n->op == "tfl.UNIDIRECTIONAL_SEQUENCE_LSTM")
+      for (size_t i = 1; i <= 8; ++i)
+        if (n->input(i)) axis[n->input(i)] = per_tensor ? -1 : 0;
   return store_constants(
       g, kMinDynamicElements,
       [&](Value& v, const Value* original) {

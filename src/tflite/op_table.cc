@@ -106,6 +106,17 @@ const std::map<std::string, OpInfo>& table() {
           if (n.inputs.size() < 3 || !n.inputs[2]) return 6;
           return flag(n, "keep_num_dims") ? 5 : 1;
         }};
+    // Inputs in TFLite's order (input; input→i,f,c,o weights; recurrent→i,f,c,o weights;
+    // cell→i,f,o peepholes; i,f,c,o biases; projection weights, bias; output and cell state
+    // (variable tensors); four layer-norm coefficients), written by src/lower/recurrent.cc.
+    m["tfl.UNIDIRECTIONAL_SEQUENCE_LSTM"] = {
+        BuiltinOperator::UNIDIRECTIONAL_SEQUENCE_LSTM, BuiltinOptions::UnidirectionalSequenceLSTMOptions,
+        [](FlatBufferBuilder& fbb, const Node& n) {
+          return tflite::CreateUnidirectionalSequenceLSTMOptions(fbb, activation(n), f32(n, "cell_clip"),
+                                                                 f32(n, "proj_clip"), flag(n, "time_major", true))
+              .Union();
+        },
+        v1};
     m["tfl.BATCH_MATMUL"] = {BuiltinOperator::BATCH_MATMUL, BuiltinOptions::BatchMatMulOptions,
                              [](FlatBufferBuilder& fbb, const Node& n) {
                                return tflite::CreateBatchMatMulOptions(fbb, flag(n, "adj_x"), flag(n, "adj_y")).Union();

@@ -26,6 +26,7 @@ Result<ModelInfo> read_model(const uint8_t* data, size_t size) {
       if (t->name()) ti.name = t->name()->str();
       if (t->shape()) ti.shape.assign(t->shape()->begin(), t->shape()->end());
       ti.type = tflite::EnumNameTensorType(t->type());
+      ti.is_variable = t->is_variable();
       if (buffers && t->buffer() < buffers->size()) {
         const tflite::Buffer* b = buffers->Get(t->buffer());
         if (b && b->data()) ti.data_bytes = b->data()->size();

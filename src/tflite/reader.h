@@ -18,6 +18,7 @@ struct TensorInfo {
   std::vector<float> scale;
   std::vector<int64_t> zero_point;
   int quantized_dimension = 0;
+  bool is_variable = false;
 };
 
 struct OperatorInfo {

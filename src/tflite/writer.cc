@@ -114,6 +114,7 @@ class ModelWriter {
     b.add_buffer(buffer);
     b.add_name(name);
     if (!quant.IsNull()) b.add_quantization(quant);
+    if (v.is_variable) b.add_is_variable(true);
     b.add_has_rank(true);
     return b.Finish();
   }

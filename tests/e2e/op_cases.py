@@ -342,7 +342,7 @@ CASES: list[Case] = [
     Case("sinh_cosh", fn(lambda m, x: torch.sinh(x) - torch.cosh(x * 0.5)), exporters=("dynamo",)),
     Case("asinh_acosh_atanh", fn(lambda m, x: torch.asinh(x * 4.0) + torch.acosh(x.abs() + 1.0) +
                                  torch.atanh(torch.tanh(x))), exporters=("dynamo",)),
-    # ---------------------------------------------------------------- recurrent (unrolled per step)
+    # ---------------------------------------------------------------- recurrent (LSTM fused where exact, else unrolled per step)
     # Sequences are [T, B, F] (or [B, T, F] batch_first), not channels-first: --nhwc-io hands
     # each rank-3 input/output in permuted, which costs one transpose per such tensor.
     # batch_first: torch transposes the input to time-major and the result back, and those

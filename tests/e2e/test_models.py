@@ -131,18 +131,22 @@ def test_io_names_shapes_dtypes(exporter, io, export_cache, tmp_path):
 
 
 # --------------------------------------------------------------------------- sequence models
-# Recurrent ops are unrolled per time step (src/lower/recurrent.cc). Per direction and layer:
-# one FULLY_CONNECTED projects the input of all T steps, then one per step for the recurrent
-# product except the first (the zero initial state skips it). The counts below follow from
-# that and fail if the unrolling grows. Transposes: with batch 1, torch's batch_first
-# transposes to and from time-major move only a unit axis and become reshapes; the tagger
-# keeps the 1-D conv front end's input border (before its explicit PAD).
+# An LSTM becomes one fused UNIDIRECTIONAL_SEQUENCE_LSTM per layer and direction (its two
+# state tensors zeroed by a FILL each: src/lower/recurrent_fused.cc); GRU, and LSTM under
+# --lstm unrolled, are unrolled per time step (src/lower/recurrent.cc). Unrolled, per direction
+# and layer: one FULLY_CONNECTED projects the input of all T steps, then one per step for the
+# recurrent product except the first (the zero initial state skips it). The counts below
+# follow from that and fail if the unrolling grows. Transposes: with batch 1, torch's
+# batch_first transposes to and from time-major move only a unit axis and become reshapes; the
+# tagger keeps the 1-D conv front end's input border (before its explicit PAD).
 T_LSTM, T_GRU = models.LSTM_INPUT[1], models.AUDIO_INPUT[2] // 2
+# lstm_classifier unrolled: 2 layers x (1 + (T-1)) + head; LSTM gates i, o, f (f skipped on
+# step 1: zero cell state), tanh for the candidate and the output.
+LSTM_UNROLLED = {"FULLY_CONNECTED": 2 * T_LSTM + 1, "LOGISTIC": 2 * (3 * T_LSTM - 1), "TANH": 2 * 2 * T_LSTM}
 SEQUENCE_MODELS = {
-    # 2 layers x (1 + (T-1)) + head; LSTM gates i, o, f (f skipped on step 1: zero cell state),
-    # tanh for the candidate and the output.
-    "lstm_classifier": dict(exact={"FULLY_CONNECTED": 2 * T_LSTM + 1, "LOGISTIC": 2 * (3 * T_LSTM - 1),
-                                   "TANH": 2 * 2 * T_LSTM},
+    # 2 layers, one fused op each (was 389 ops unrolled, now 15); the head's FULLY_CONNECTED.
+    "lstm_classifier": dict(exact={"UNIDIRECTIONAL_SEQUENCE_LSTM": 2, "FILL": 4, "FULLY_CONNECTED": 1,
+                                   "LOGISTIC": 0, "TANH": 0},
                             transposes={"nchw": 0, "nhwc": 0}),
     # 2 directions x (1 + (T-1)) + head; GRU gates z, r (r still needed on step 1: it scales the
     # recurrent bias under linear_before_reset) and the tanh candidate.
@@ -150,6 +154,18 @@ SEQUENCE_MODELS = {
                                    "CONV_2D": 2},
                             transposes={"nchw": 1, "nhwc": 1}),
 }
+
+
+@pytest.mark.parametrize("exporter", harness.EXPORTERS)
+def test_lstm_classifier_unrolled(exporter, export_cache, tmp_path):
+    """--lstm unrolled (TFLite Micro, Vela): the per-step form, exact and no larger than counted."""
+    exp = _export(export_cache, "lstm_classifier", exporter)
+    tfl = harness.convert(exp.onnx_path, tmp_path / "m.tflite", extra=["--lstm", "unrolled"])
+    info = harness.inspect_json(tfl)
+    got = {op: info["ops"].get(op, 0) for op in LSTM_UNROLLED}
+    assert got == LSTM_UNROLLED and "UNIDIRECTIONAL_SEQUENCE_LSTM" not in info["ops"], harness.op_summary(info)
+    assert info["transposes"] == 0, harness.op_summary(info)
+    harness.assert_close(exp.reference, harness.run_litert(tfl, exp.feeds, exp.output_names).outputs)
 
 
 @pytest.mark.parametrize("io", ["nchw", "nhwc"])
@@ -164,9 +180,11 @@ def test_sequence_model(name, exporter, io, export_cache, tmp_path):
     assert got == want["exact"], f"op counts {got}, expected {want['exact']}; all ops: {harness.op_summary(checked.info)}"
     harness.assert_transposes(checked, want["transposes"][io], "none around the recurrence")
     # The steps share one copy of each weight: the file is the float32 parameters plus a
-    # bounded cost per op (a copy of R per step would blow this up T-fold).
+    # bounded cost per op and per tensor (a copy of R per step would blow this up T-fold; the
+    # fused LSTM has few ops but a tensor per gate matrix and bias).
     params = sum(p.numel() for p in models.MODELS[name].build().parameters())
-    size, n_ops = checked.tflite_path.stat().st_size, sum(ops.values())
-    assert size <= 4 * params + 256 * n_ops, f"{size} bytes for {params} parameters and {n_ops} ops"
+    size, n_ops, n_tensors = checked.tflite_path.stat().st_size, sum(ops.values()), checked.info["tensors"]
+    assert size <= 4 * params + 256 * n_ops + 128 * n_tensors, (
+        f"{size} bytes for {params} parameters, {n_ops} ops and {n_tensors} tensors")
     print(f"\n{name} {exporter} {io}: {sum(ops.values())} ops ({harness.op_summary(checked.info)}), "
           f"rel err {max(checked.rel_errors.values()):.2e}")

@@ -16,10 +16,11 @@ GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 
 
 def build(tmp_path, op, *, T=5, B=3, I=4, H=6, direction="forward", layout=0, lens=None, h0=False, c0=False,
-          peepholes=False, opset=14, live=(), **attrs):
+          peepholes=False, opset=14, live=(), zero_state=False, outs=None, **attrs):
     """One recurrent node; weights are initializers, X (and h0/c0) graph inputs, and so are
-    the initializers named in `live` (weights fed at run time). Returns the model path and
-    the feeds."""
+    the initializers named in `live` (weights fed at run time). zero_state: h0/c0 are
+    constant zeros (as torch exports them). outs: the node outputs that are graph outputs
+    (default all; an LSTM reading Y_c stays unrolled). Returns the model path and the feeds."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -40,8 +41,10 @@ def build(tmp_path, op, *, T=5, B=3, I=4, H=6, direction="forward", layout=0, le
     for flag, name in ((h0, "initial_h"), (c0, "initial_c")):
         if op != "LSTM" and name == "initial_c":
             continue
-        names.append(name if flag else "")
-        if flag:
+        names.append(name if flag or zero_state else "")
+        if zero_state:
+            inits.append(numpy_helper.from_array(np.zeros(s_shape, np.float32), name))
+        elif flag:
             feeds[name] = f32(*s_shape)
             inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, s_shape))
     if peepholes:
@@ -53,10 +56,14 @@ def build(tmp_path, op, *, T=5, B=3, I=4, H=6, direction="forward", layout=0, le
         feeds[t.name] = numpy_helper.to_array(t)
         inputs.append(helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)))
     inits = [t for t in inits if t.name not in live]
-    outs = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
+    all_outs = ["Y", "Y_h"] + (["Y_c"] if op == "LSTM" else [])
+    outs = all_outs if outs is None else outs
     if layout:
         attrs["layout"] = 1
-    node = helper.make_node(op, names, outs, name="rec", hidden_size=H, direction=direction, **attrs)
+    node_outs = [o if o in outs else "" for o in all_outs]
+    while node_outs[-1] == "":
+        node_outs.pop()
+    node = helper.make_node(op, names, node_outs, name="rec", hidden_size=H, direction=direction, **attrs)
     graph = helper.make_graph([node], "g", inputs, [helper.make_tensor_value_info(o, TensorProto.FLOAT, None)
                                                     for o in outs], initializer=inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])

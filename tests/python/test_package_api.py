@@ -147,6 +147,29 @@ def test_dump_after_goes_to_stderr(small_cnn_onnx, capfd):
     assert "CONV_2D" in err or "Conv" in err, err[:500]
 
 
+def test_lstm_fused_or_unrolled():
+    """lstm="fused" (default): one UNIDIRECTIONAL_SEQUENCE_LSTM per direction; "unrolled": plain
+    ops per time step (TFLite Micro, Vela). Both match torch."""
+    torch.manual_seed(0)
+    model = nn.LSTM(8, 16, batch_first=True, bidirectional=True).eval()
+    x = torch.randn(1, 6, 8)
+
+    class Seq(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = model
+
+        def forward(self, x):
+            return self.lstm(x)[0]
+
+    for form, fused in (("fused", 2), ("unrolled", 0)):
+        tfl = pt2tflite.convert(Seq(), x, exporter="torchscript", lstm=form)
+        ops = pkg_models.tflite_ops(tfl)
+        assert ops.count("UNIDIRECTIONAL_SEQUENCE_LSTM") == fused and ("LOGISTIC" in ops) == (not fused), ops
+        (y,) = pkg_models.run_tflite(tfl, x.numpy())
+        pkg_models.assert_close(y, pkg_models.torch_out(Seq(), x))
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(io_layout="channels_last"), "io_layout"),
     (dict(batch=0), "batch"),
@@ -156,6 +179,7 @@ def test_dump_after_goes_to_stderr(small_cnn_onnx, capfd):
     (dict(representative_dataset=lambda: iter([])), "only apply with quantize"),
     (dict(io_type=pt2tflite.int8), "only apply with quantize"),
     (dict(quantize="int4"), "quantize='int4'"),
+    (dict(lstm="stacked"), "lstm='stacked'"),
 ])
 def test_bad_options_are_value_errors(small_cnn_onnx, kwargs, match):
     with pytest.raises(ValueError, match=match):

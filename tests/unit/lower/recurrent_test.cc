@@ -41,6 +41,8 @@ struct Rnn {
   bool lens_at_run_time = false;
   double clip = 0;                // bound on the gate activations' inputs; 0 = none
   bool input_forget = false;      // LSTM: f = 1 - i
+  bool zero_states = false;       // h0/c0 given as constant zeros (torch's export)
+  bool read_y_c = true;           // LSTM: Y_c a graph output (which keeps the unrolled form)
 
   int64_t G() const { return op == "LSTM" ? 4 : op == "GRU" ? 3 : 1; }
   int64_t x_at(int64_t t, int64_t b, int64_t i) const { return (batch_first ? b * T + t : t * B + b) * I + i; }
@@ -66,8 +68,8 @@ struct Rnn {
     r = noise(D * G() * H * H, 3);
     b = bias ? noise(D * 2 * G() * H, 4) : std::vector<float>{};
     p = peepholes ? noise(D * 3 * H, 5) : std::vector<float>{};
-    h_init = h0 ? noise(D * B * H, 6) : std::vector<float>(D * B * H, 0.0f);
-    c_init = c0 ? noise(D * B * H, 7) : std::vector<float>(D * B * H, 0.0f);
+    h_init = h0 && !zero_states ? noise(D * B * H, 6) : std::vector<float>(D * B * H, 0.0f);
+    c_init = c0 && !zero_states ? noise(D * B * H, 7) : std::vector<float>(D * B * H, 0.0f);
   }
 
   // ONNX's equations, step by step in double.
@@ -169,14 +171,16 @@ struct Rnn {
     if (input_forget) attrs["input_forget"] = int64_t{1};
     for (auto& [k, v] : extra) attrs[k] = v;
     c.op(op, in, attrs, 14, op == "LSTM" ? 3 : 2);
+    if (op == "LSTM" && !read_y_c) c.b.g.outputs.pop_back();
     return c;
   }
 
   // Lowers, runs on the reference kernels, compares every output with reference().
-  void check() {
+  void check(int fused_ops = 0) {
     OnnxCase c = build();
     const Status lowered = c.run();
     ASSERT_TRUE(lowered.is_ok()) << lowered.message();
+    EXPECT_EQ(c.count("tfl.UNIDIRECTIONAL_SEQUENCE_LSTM"), fused_ops);
     const std::map<std::string, const std::vector<float>*> data = {
         {"X", &x}, {"W", &w}, {"R", &r}, {"B", &b}, {"P", &p}, {"initial_h", &h_init}, {"initial_c", &c_init}};
     std::vector<ir::Tensor> inputs;
@@ -187,7 +191,7 @@ struct Rnn {
     ASSERT_TRUE(interp.is_ok()) << interp.status().message();
     ASSERT_TRUE(interp.value().run(inputs).is_ok());
     const auto want = reference();
-    for (size_t o = 0; o < want.size(); ++o) {
+    for (size_t o = 0; o < c.b.g.outputs.size(); ++o) {
       const std::vector<float> got = interp.value().value(c.out(o)).to_floats();
       ASSERT_EQ(got.size(), want[o].size()) << "output " << o;
       for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[o][i], 1e-5) << "output " << o << " at " << i;
@@ -198,6 +202,98 @@ struct Rnn {
 TEST(Recurrent, LstmForwardMatchesEquations) {
   Rnn r;
   r.check();
+}
+
+// The fused UNIDIRECTIONAL_SEQUENCE_LSTM (recurrent_fused.cc) on the reference kernel, when
+// Y_c is not read, against the same equations.
+TEST(Recurrent, FusedLstmForward) {
+  Rnn r;
+  r.read_y_c = false;
+  r.check(1);
+}
+
+TEST(Recurrent, FusedLstmBidirectionalBatchFirstPeepholesZeroStates) {
+  Rnn r;
+  r.read_y_c = false;
+  r.direction = "bidirectional";
+  r.batch_first = true;
+  r.B = 3;
+  r.peepholes = r.h0 = r.c0 = r.zero_states = true;
+  r.states_at_run_time = false;
+  r.check(2);
+}
+
+TEST(Recurrent, FusedLstmReverseTimeMajorNoBias) {
+  Rnn r;
+  r.read_y_c = false;
+  r.direction = "reverse";
+  r.bias = false;
+  r.T = 4;
+  r.check(1);
+}
+
+TEST(Recurrent, FusedLstmStateTensorsAreVariablesZeroedByFill) {
+  Rnn r;
+  r.read_y_c = false;
+  OnnxCase c = r.build();
+  ASSERT_TRUE(c.run().is_ok());
+  const ir::Node* lstm = c.find("tfl.UNIDIRECTIONAL_SEQUENCE_LSTM");
+  ASSERT_NE(lstm, nullptr);
+  ASSERT_EQ(lstm->inputs.size(), 24u);
+  for (size_t i : {size_t{18}, size_t{19}}) {
+    const ir::Value* state = lstm->inputs[i];
+    ASSERT_NE(state, nullptr);
+    EXPECT_TRUE(state->is_variable);
+    int fills = 0;
+    for (const auto& n : c.b.g.nodes())
+      if (n->op == "tfl.FILL" && n->outputs[0] == state) ++fills;
+    EXPECT_EQ(fills, 1) << "state input " << i;
+  }
+  EXPECT_EQ(lstm->get_int("time_major", 0), 1);
+}
+
+TEST(Recurrent, FusedLstmOnlyWhereExact) {
+  auto fused = [](Rnn r, bool option = true) {
+    r.read_y_c = false;
+    OnnxCase c = r.build();
+    Status s = c.infer();
+    if (s.is_ok()) {
+      LowerOptions o;
+      o.fused_lstm = option;
+      s = lower_graph(c.b.g, o);
+    }
+    EXPECT_TRUE(s.is_ok()) << s.message();
+    return c.count("tfl.UNIDIRECTIONAL_SEQUENCE_LSTM");
+  };
+  Rnn plain;
+  EXPECT_EQ(fused(plain), 1);
+  EXPECT_EQ(fused(plain, false), 0);  // --lstm unrolled, int8, int16x8
+  Rnn y_c = plain;
+  y_c.read_y_c = true;
+  OnnxCase with_y_c = y_c.build();
+  ASSERT_TRUE(with_y_c.run().is_ok());
+  EXPECT_EQ(with_y_c.count("tfl.UNIDIRECTIONAL_SEQUENCE_LSTM"), 0);  // the op has no cell-state output
+  Rnn clip = plain;
+  clip.clip = 0.5;  // TFLite's cell_clip clamps the state, ONNX's clip the gate inputs
+  EXPECT_EQ(fused(clip), 0);
+  Rnn coupled = plain;
+  coupled.input_forget = true;  // TFLite's CIFG is i = 1 - f, ONNX's f = 1 - i
+  EXPECT_EQ(fused(coupled), 0);
+  Rnn states = plain;
+  states.h0 = states.c0 = true;  // run-time initial states
+  EXPECT_EQ(fused(states), 0);
+  Rnn lens = plain;
+  lens.lens = {3, 1};
+  EXPECT_EQ(fused(lens), 0);
+  Rnn full_lens = plain;
+  full_lens.lens = {3, 3};
+  EXPECT_EQ(fused(full_lens), 1);
+  Rnn relu = plain;
+  relu.acts = {"Sigmoid", "Relu", "Tanh"};
+  EXPECT_EQ(fused(relu), 0);
+  Rnn live = plain;
+  live.weights_at_run_time = true;
+  EXPECT_EQ(fused(live), 0);
 }
 
 TEST(Recurrent, LstmZeroStateSkipsFirstRecurrentProduct) {
