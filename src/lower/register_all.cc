@@ -45,6 +45,7 @@ const Registry& registry() {
     register_gather_scatter(reg);
     register_positional(reg);
     register_einsum(reg);
+    register_grid_sample(reg);
     return reg;
   }();
   return r;

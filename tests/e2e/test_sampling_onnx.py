@@ -1,0 +1,191 @@
+"""Sampling and vision ops TFLite has no single builtin for, lowered as compositions:
+GridSample, AffineGrid, Col2Im, LpPool, CenterCropPad, ReverseSequence, Det, MaxUnpool.
+
+Single-node graphs built with onnx.helper cover each attribute a user meets (modes, padding
+modes, align_corners, strides, pads …); small torch models (a spatial transformer, an LpPool
+CNN, a max-pool/unpool autoencoder) are exported with both exporters. Everything is
+converted, run in LiteRT and compared with onnxruntime: integers exactly, float32 by
+max|err| <= 1e-4 * max|ref| (Det: see DET_TOL).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import harness
+
+_TYPES = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64, np.int32: TensorProto.INT32}
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def _f(*shape, seed=0, scale=1.0):
+    return (_rng(seed).standard_normal(shape) * scale).astype(np.float32)
+
+
+def _u(*shape, lo=-1.0, hi=1.0, seed=1):
+    return _rng(seed).uniform(lo, hi, shape).astype(np.float32)
+
+
+def _model(op, attrs, feeds, consts, opset, outputs=1) -> onnx.ModelProto:
+    inputs = [helper.make_tensor_value_info(k, _TYPES[v.dtype.type], v.shape) for k, v in feeds.items()]
+    outs = [helper.make_tensor_value_info(f"y{i}", TensorProto.UNDEFINED, None) for i in range(outputs)]
+    names = [k if k in feeds or k in consts else "" for k in _input_order(feeds, consts)]
+    node = helper.make_node(op, names, [o.name for o in outs], name="node", **attrs)
+    graph = helper.make_graph([node], op, inputs, outs,
+                              initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
+    return onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]))
+
+
+def _input_order(feeds, consts):
+    # Inputs are named so that sorting gives the ONNX input order: "0x", "1grid", ...
+    return sorted([*feeds, *consts])
+
+
+def run_case(tmp_path, name, op, attrs, feeds, consts=None, opset=20, outputs=1, tol=harness.FLOAT_TOL):
+    """Converts the one-node model, runs it in LiteRT and compares with onnxruntime."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    consts = consts or {}
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(_model(op, attrs, feeds, consts, opset, outputs), str(path))
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / f"{name}.tflite")
+    interp = Interpreter(model_path=str(tfl), num_threads=1)
+    interp.allocate_tensors()
+    by_name = {d["name"]: d for d in interp.get_input_details()}
+    for k, v in feeds.items():
+        interp.set_tensor(by_name[k]["index"], v)
+    interp.invoke()
+    got = {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
+    for k, r in ref.items():
+        assert got[k].dtype == r.dtype, f"{k}: {got[k].dtype}, onnxruntime {r.dtype}"
+        assert got[k].shape == r.shape, f"{k}: {got[k].shape}, onnxruntime {r.shape}"
+    harness.assert_close(ref, got, tol=tol, context=f"[{name}] ")
+    return harness.inspect_json(tfl)
+
+
+# --------------------------------------------------------------------------- GridSample
+
+# Grids reach past [-1, 1] so that every padding mode matters.
+GRID_CASES = [(mode, pad, align)
+              for mode in ("linear", "nearest", "cubic")
+              for pad in ("zeros", "border", "reflection")
+              for align in (0, 1)]
+
+
+@pytest.mark.parametrize("mode,pad,align", GRID_CASES)
+def test_grid_sample_2d(mode, pad, align, tmp_path):
+    feeds = {"0x": _f(2, 3, 5, 7), "1grid": _u(2, 4, 6, 2, lo=-1.4, hi=1.4)}
+    info = run_case(tmp_path, f"gs_{mode}_{pad}_{align}", "GridSample",
+                    {"mode": mode, "padding_mode": pad, "align_corners": align}, feeds)
+    assert not any(k.startswith("FLEX") or k == "CUSTOM" for k in info["ops"]), info["ops"]
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_grid_sample_opset16_names(mode, tmp_path):
+    feeds = {"0x": _f(1, 2, 4, 4), "1grid": _u(1, 3, 5, 2, lo=-1.2, hi=1.2)}
+    run_case(tmp_path, f"gs16_{mode}", "GridSample", {"mode": mode, "padding_mode": "border"}, feeds, opset=16)
+
+
+def test_grid_sample_nearest_ties_round_to_even(tmp_path):
+    # x = ((g + 1) * 4 - 1) / 2 lands on .5 for these g: ONNX rounds half to even.
+    g = np.array([-1.0, -0.5, 0.0, 0.5, 1.0, -0.75, 0.25], np.float32)
+    grid = np.stack(np.meshgrid(g, g), axis=-1)[None].astype(np.float32)  # [1, 7, 7, 2]
+    run_case(tmp_path, "gs_ties", "GridSample", {"mode": "nearest"}, {"0x": _f(1, 2, 4, 4), "1grid": grid})
+
+
+@pytest.mark.parametrize("mode,pad,align", [("linear", "zeros", 0), ("linear", "reflection", 1),
+                                            ("nearest", "border", 0), ("linear", "border", 1)])
+def test_grid_sample_3d(mode, pad, align, tmp_path):
+    feeds = {"0x": _f(2, 3, 4, 5, 6), "1grid": _u(2, 3, 2, 4, 3, lo=-1.3, hi=1.3)}
+    run_case(tmp_path, f"gs3d_{mode}_{pad}_{align}", "GridSample",
+             {"mode": mode, "padding_mode": pad, "align_corners": align}, feeds)
+
+
+def test_grid_sample_identity_grid_in_nhwc_cnn_has_no_transposes(tmp_path):
+    """Conv → GridSample (a constant grid, as a fixed warp) → Conv with --nhwc-io: the sampling
+    works channels-last inside, so no transpose is left."""
+    from onnx import helper as h
+
+    w1, w2 = _f(4, 3, 3, 3, seed=2), _f(2, 4, 1, 1, seed=3)
+    nodes = [h.make_node("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1]),
+             h.make_node("GridSample", ["a", "grid"], ["b"], mode="linear", padding_mode="border"),
+             h.make_node("Conv", ["b", "w2"], ["y"])]
+    graph = h.make_graph(nodes, "cnn", [h.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
+                         [h.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 5, 5])],
+                         initializer=[numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"),
+                                      numpy_helper.from_array(_u(1, 5, 5, 2, lo=-1.1, hi=1.1), "grid")])
+    path = tmp_path / "cnn.onnx"
+    onnx.save(h.make_model(graph, opset_imports=[h.make_opsetid("", 20)]), str(path))
+    feeds = {"x": _f(1, 3, 6, 6, seed=4)}
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / "cnn.tflite", nhwc_io=True)
+    info = harness.inspect_json(tfl)
+    assert info["transposes"] == 0, harness.op_summary(info)
+    run = harness.run_litert(tfl, feeds, list(ref), nhwc_io=True)
+    harness.assert_close(ref, run.outputs)
+
+
+# --------------------------------------------------------------------------- AffineGrid
+
+@pytest.mark.parametrize("dims", [(2, 3, 5, 7), (2, 3, 4, 5, 6), (1, 2, 3, 2)])
+@pytest.mark.parametrize("align", [0, 1])
+def test_affine_grid(dims, align, tmp_path):
+    k = len(dims) - 2
+    theta = _f(dims[0], k, k + 1, seed=5)
+    run_case(tmp_path, f"ag_{len(dims)}_{align}", "AffineGrid", {"align_corners": align}, {"0theta": theta},
+             {"1size": np.array(dims, np.int64)})
+
+
+def test_affine_grid_align_corners_extent_one_is_refused(tmp_path):
+    path = tmp_path / "ag1.onnx"
+    onnx.save(_model("AffineGrid", {"align_corners": 1}, {"0theta": _f(1, 2, 3)}, {"1size": np.array([1, 1, 1, 4], np.int64)},
+                     20), str(path))
+    r = harness.run_cli("convert", path, "-o", tmp_path / "ag1.tflite")
+    assert r.returncode == 1 and "align_corners=1 with a spatial extent of 1" in r.stderr, r.stderr
+
+
+class SpatialTransformer:
+    """Localisation net → theta → F.affine_grid → F.grid_sample → conv (torch's STN tutorial)."""
+
+    @staticmethod
+    def build(mode="bilinear", padding_mode="zeros", align_corners=False):
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+
+        class STN(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.loc = nn.Sequential(nn.Conv2d(3, 4, 3, stride=2), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                                         nn.Flatten(), nn.Linear(4, 6))
+                with torch.no_grad():  # near the identity, as the tutorial initialises it
+                    self.loc[-1].weight.mul_(0.1)
+                    self.loc[-1].bias.copy_(torch.tensor([1.1, 0.1, 0.05, -0.1, 0.9, 0.1]))
+                self.head = nn.Conv2d(3, 5, 3, padding=1)
+
+            def forward(self, x):
+                theta = self.loc(x).view(-1, 2, 3)
+                grid = F.affine_grid(theta, list(x.shape), align_corners=align_corners)
+                y = F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode, align_corners=align_corners)
+                return self.head(y)
+
+        torch.manual_seed(0)
+        return STN().eval()
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+@pytest.mark.parametrize("variant", [("bilinear", "zeros", False), ("nearest", "border", True),
+                                     ("bicubic", "reflection", False)])
+def test_spatial_transformer_torch(exporter, variant, export_cache, tmp_path):
+    opset = 20  # AffineGrid and GridSample with these modes need opset 20 (TorchScript cannot below)
+    key = "stn_" + "_".join(map(str, variant))
+    exp = export_cache.get(key, exporter, lambda: SpatialTransformer.build(*variant), [(2, 3, 12, 10)], opset=opset)
+    checked = harness.check_conversion(exp, tmp_path)
+    assert not any(k.startswith("FLEX") or k == "CUSTOM" for k in checked.info["ops"]), checked.info["ops"]
