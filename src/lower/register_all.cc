@@ -46,6 +46,7 @@ const Registry& registry() {
     register_positional(reg);
     register_einsum(reg);
     register_grid_sample(reg);
+    register_lp_pool(reg);
     return reg;
   }();
   return r;

@@ -70,5 +70,6 @@ void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
 void register_einsum(Registry& r);          // einsum.cc: Einsum
 void register_grid_sample(Registry& r);     // grid_sample.cc: GridSample AffineGrid
+void register_lp_pool(Registry& r);         // lp_pool.cc: LpPool
 
 }  // namespace pt2tflite::lower

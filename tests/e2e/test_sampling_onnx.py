@@ -189,3 +189,43 @@ def test_spatial_transformer_torch(exporter, variant, export_cache, tmp_path):
     exp = export_cache.get(key, exporter, lambda: SpatialTransformer.build(*variant), [(2, 3, 12, 10)], opset=opset)
     checked = harness.check_conversion(exp, tmp_path)
     assert not any(k.startswith("FLEX") or k == "CUSTOM" for k in checked.info["ops"]), checked.info["ops"]
+
+
+# --------------------------------------------------------------------------- LpPool
+
+LP_CASES = {
+    "p2_default": ({"kernel_shape": [3, 3]}, (2, 3, 7, 8)),
+    "p1_strides": ({"kernel_shape": [2, 3], "strides": [2, 2], "p": 1}, (1, 4, 7, 9)),
+    "p3_pads": ({"kernel_shape": [3, 3], "pads": [1, 0, 2, 1], "p": 3}, (1, 2, 6, 6)),
+    "p2_same_upper": ({"kernel_shape": [4, 3], "auto_pad": "SAME_UPPER", "strides": [2, 1]}, (1, 3, 7, 6)),
+    "p2_same_lower": ({"kernel_shape": [2, 2], "auto_pad": "SAME_LOWER"}, (1, 3, 5, 5)),
+    "p2_dilations": ({"kernel_shape": [2, 2], "dilations": [2, 3]}, (1, 2, 7, 8)),
+    "p2_ceil_mode": ({"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}, (1, 2, 8, 8)),
+    "p4_1d": ({"kernel_shape": [3], "strides": [2], "pads": [1, 1], "p": 4}, (2, 3, 9)),
+}
+
+
+@pytest.mark.parametrize("case", list(LP_CASES))
+def test_lp_pool(case, tmp_path):
+    attrs, shape = LP_CASES[case]
+    info = run_case(tmp_path, f"lp_{case}", "LpPool", attrs, {"0x": _f(*shape, seed=6)}, opset=18)
+    assert "DEPTHWISE_CONV_2D" in info["ops"], info["ops"]
+
+
+def test_lp_pool_inside_cnn_has_no_transposes(tmp_path):
+    w1, w2 = _f(4, 3, 3, 3, seed=2), _f(2, 4, 1, 1, seed=3)
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("LpPool", ["a"], ["b"], kernel_shape=[2, 2], strides=[2, 2], p=2),
+             helper.make_node("Conv", ["b", "w2"], ["y"])]
+    graph = helper.make_graph(nodes, "cnn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])],
+                              initializer=[numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2")])
+    path = tmp_path / "lpcnn.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)]), str(path))
+    feeds = {"x": _f(1, 3, 8, 8, seed=4)}
+    ref = harness.run_onnxruntime(path, feeds)
+    for nhwc_io, want in ((True, 0), (False, 2)):  # NCHW io: only the two border transposes
+        tfl = harness.convert(path, tmp_path / f"lpcnn{nhwc_io}.tflite", nhwc_io=nhwc_io)
+        info = harness.inspect_json(tfl)
+        assert info["transposes"] == want, harness.op_summary(info)
+        harness.assert_close(ref, harness.run_litert(tfl, feeds, list(ref), nhwc_io=nhwc_io).outputs)
