@@ -47,6 +47,7 @@ const Registry& registry() {
     register_einsum(reg);
     register_grid_sample(reg);
     register_lp_pool(reg);
+    register_crop_reverse(reg);
     return reg;
   }();
   return r;

@@ -71,5 +71,6 @@ void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHo
 void register_einsum(Registry& r);          // einsum.cc: Einsum
 void register_grid_sample(Registry& r);     // grid_sample.cc: GridSample AffineGrid
 void register_lp_pool(Registry& r);         // lp_pool.cc: LpPool
+void register_crop_reverse(Registry& r);    // crop_reverse.cc: CenterCropPad ReverseSequence
 
 }  // namespace pt2tflite::lower

@@ -229,3 +229,39 @@ def test_lp_pool_inside_cnn_has_no_transposes(tmp_path):
         info = harness.inspect_json(tfl)
         assert info["transposes"] == want, harness.op_summary(info)
         harness.assert_close(ref, harness.run_litert(tfl, feeds, list(ref), nhwc_io=nhwc_io).outputs)
+
+
+# --------------------------------------------------------------------------- CenterCropPad, ReverseSequence
+
+CROP_CASES = {
+    "crop_and_pad_all_axes": ({}, _f(3, 7, 4, seed=7), [5, 4, 9]),
+    "crop_odd_hw": ({"axes": [2, 3]}, _f(1, 3, 9, 8, seed=8), [4, 5]),
+    "pad_odd_negative_axes": ({"axes": [-3, -2]}, _f(6, 5, 3, seed=9), [9, 8]),
+    "unchanged": ({"axes": [1]}, _f(2, 4, seed=10), [4]),
+    "int64_data": ({"axes": [0, 1]}, np.arange(35, dtype=np.int64).reshape(5, 7), [2, 10]),
+}
+
+
+@pytest.mark.parametrize("case", list(CROP_CASES))
+def test_center_crop_pad(case, tmp_path):
+    attrs, x, shape = CROP_CASES[case]
+    run_case(tmp_path, f"ccp_{case}", "CenterCropPad", attrs, {"0x": x}, {"1shape": np.array(shape, np.int64)},
+             opset=18)
+
+
+@pytest.mark.parametrize("time_axis", [0, 1])
+@pytest.mark.parametrize("lens_at_run_time", [True, False])
+def test_reverse_sequence(time_axis, lens_at_run_time, tmp_path):
+    steps, batch = 5, 4
+    shape = (steps, batch, 3) if time_axis == 0 else (batch, steps, 2, 3)
+    lens = np.array([5, 1, 0, 3], np.int64)
+    feeds = {"0x": _f(*shape, seed=11)}
+    consts = {}
+    (feeds if lens_at_run_time else consts)["1lens"] = lens
+    run_case(tmp_path, f"rs_{time_axis}_{lens_at_run_time}", "ReverseSequence",
+             {"time_axis": time_axis, "batch_axis": 1 - time_axis}, feeds, consts, opset=10)
+
+
+def test_reverse_sequence_int32_data(tmp_path):
+    feeds = {"0x": np.arange(24, dtype=np.int32).reshape(4, 6), "1lens": np.array([2, 4, 1, 3, 4, 0], np.int64)}
+    run_case(tmp_path, "rs_int32", "ReverseSequence", {}, feeds, opset=10)
