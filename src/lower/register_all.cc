@@ -48,6 +48,7 @@ const Registry& registry() {
     register_grid_sample(reg);
     register_lp_pool(reg);
     register_crop_reverse(reg);
+    register_col2im(reg);
     return reg;
   }();
   return r;

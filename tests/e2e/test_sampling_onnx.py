@@ -265,3 +265,55 @@ def test_reverse_sequence(time_axis, lens_at_run_time, tmp_path):
 def test_reverse_sequence_int32_data(tmp_path):
     feeds = {"0x": np.arange(24, dtype=np.int32).reshape(4, 6), "1lens": np.array([2, 4, 1, 3, 4, 0], np.int64)}
     run_case(tmp_path, "rs_int32", "ReverseSequence", {}, feeds, opset=10)
+
+
+# --------------------------------------------------------------------------- Col2Im
+
+# (attrs, C, image_shape, block_shape)
+COL2IM_CASES = {
+    "plain": ({}, 2, [5, 5], [2, 2]),
+    "strides_overlap": ({"strides": [2, 1]}, 3, [7, 6], [3, 2]),
+    "pads": ({"pads": [1, 0, 2, 1]}, 1, [5, 4], [3, 3]),
+    "dilations": ({"dilations": [2, 2]}, 2, [6, 7], [2, 3]),
+    "stride_gap": ({"strides": [3, 3]}, 2, [8, 8], [2, 2]),  # rows/cols no block reaches stay 0
+    "all": ({"strides": [2, 2], "dilations": [1, 2], "pads": [1, 2, 0, 1]}, 2, [7, 9], [3, 2]),
+}
+
+
+def _col2im_blocks(attrs, image, block):
+    k = len(image)
+    s, d, p = attrs.get("strides", [1] * k), attrs.get("dilations", [1] * k), attrs.get("pads", [0] * 2 * k)
+    grid = [(image[i] + p[i] + p[k + i] - ((block[i] - 1) * d[i] + 1)) // s[i] + 1 for i in range(k)]
+    return int(np.prod(grid))
+
+
+@pytest.mark.parametrize("case", list(COL2IM_CASES))
+def test_col2im(case, tmp_path):
+    attrs, c, image, block = COL2IM_CASES[case]
+    x = _f(2, c * int(np.prod(block)), _col2im_blocks(attrs, image, block), seed=12)
+    run_case(tmp_path, f"col2im_{case}", "Col2Im", attrs, {"0x": x},
+             {"1image": np.array(image, np.int64), "2block": np.array(block, np.int64)}, opset=18)
+
+
+class FoldModel:
+    @staticmethod
+    def build():
+        import torch.nn as nn
+
+        class M(nn.Module):
+            def __init__(self):
+                super().__init__()
+                # symmetric padding: the exporters write torch's (1, 0) in an order onnxruntime reads otherwise
+                self.fold = nn.Fold(output_size=(6, 7), kernel_size=(3, 2), stride=(1, 2), padding=1)
+
+            def forward(self, x):
+                return self.fold(x * 2.0)
+
+        return M().eval()
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_fold_torch(exporter, export_cache, tmp_path):
+    # C = 2, K = 6; blocks: ((6 + 2 - 3) // 1 + 1) * ((7 + 2 - 2) // 2 + 1) = 6 * 4
+    exp = export_cache.get("fold", exporter, FoldModel.build, [(2, 12, 24)], opset=18)
+    harness.check_conversion(exp, tmp_path)
