@@ -49,6 +49,7 @@ const Registry& registry() {
     register_lp_pool(reg);
     register_crop_reverse(reg);
     register_col2im(reg);
+    register_det(reg);
     return reg;
   }();
   return r;
