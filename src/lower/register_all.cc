@@ -50,6 +50,7 @@ const Registry& registry() {
     register_crop_reverse(reg);
     register_col2im(reg);
     register_det(reg);
+    register_max_unpool(reg);
     return reg;
   }();
   return r;

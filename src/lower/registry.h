@@ -74,5 +74,6 @@ void register_lp_pool(Registry& r);         // lp_pool.cc: LpPool
 void register_crop_reverse(Registry& r);    // crop_reverse.cc: CenterCropPad ReverseSequence
 void register_col2im(Registry& r);          // col2im.cc: Col2Im
 void register_det(Registry& r);             // det.cc: Det
+void register_max_unpool(Registry& r);      // max_unpool.cc: MaxUnpool
 
 }  // namespace pt2tflite::lower

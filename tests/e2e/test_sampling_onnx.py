@@ -18,9 +18,6 @@ from onnx import TensorProto, helper, numpy_helper
 
 import harness
 
-_TYPES = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64, np.int32: TensorProto.INT32}
-
-
 def _rng(seed=0):
     return np.random.default_rng(seed)
 
@@ -34,7 +31,8 @@ def _u(*shape, lo=-1.0, hi=1.0, seed=1):
 
 
 def _model(op, attrs, feeds, consts, opset, outputs=1) -> onnx.ModelProto:
-    inputs = [helper.make_tensor_value_info(k, _TYPES[v.dtype.type], v.shape) for k, v in feeds.items()]
+    inputs = [helper.make_tensor_value_info(k, helper.np_dtype_to_tensor_dtype(v.dtype), v.shape)
+              for k, v in feeds.items()]
     outs = [helper.make_tensor_value_info(f"y{i}", TensorProto.UNDEFINED, None) for i in range(outputs)]
     names = [k if k in feeds or k in consts else "" for k in _input_order(feeds, consts)]
     node = helper.make_node(op, names, [o.name for o in outs], name="node", **attrs)
@@ -383,3 +381,50 @@ class DetModel:
 def test_det_torch(exporter, export_cache, tmp_path):
     exp = export_cache.get("det", exporter, DetModel.build, [(4, 3, 3), (2, 5, 5)], opset=18)
     harness.check_conversion(exp, tmp_path)
+
+
+# --------------------------------------------------------------------------- MaxUnpool
+
+def _pool_indices(x, kernel, strides, pads):
+    """MaxPool's values and Indices (flat positions in the whole NCHW input) from onnxruntime."""
+    import onnxruntime as ort
+
+    node = helper.make_node("MaxPool", ["x"], ["v", "i"], kernel_shape=kernel, strides=strides, pads=pads)
+    graph = helper.make_graph([node], "p", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                              [helper.make_tensor_value_info("v", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("i", TensorProto.INT64, None)])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)])
+    v, i = ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})
+    return v, i.astype(np.int64)
+
+
+# (kernel, strides, pads, input shape, output_shape or None)
+UNPOOL_CASES = {
+    "k2s2": ([2, 2], [2, 2], [0, 0, 0, 0], (2, 3, 6, 8), None),
+    "k3s2_overlapping": ([3, 3], [2, 2], [0, 0, 0, 0], (1, 2, 7, 7), None),
+    "k3s1_overlapping_pads": ([3, 3], [1, 1], [1, 1, 1, 1], (2, 2, 5, 4), None),
+    "output_shape": ([2, 2], [2, 2], [0, 0, 0, 0], (2, 2, 5, 7), [2, 2, 5, 7]),  # odd sizes: torch's output_size
+    "k2s2_1d": ([2], [2], [0, 0], (2, 3, 8), None),
+}
+
+
+@pytest.mark.parametrize("case", list(UNPOOL_CASES))
+def test_max_unpool(case, tmp_path):
+    kernel, strides, pads, shape, out_shape = UNPOOL_CASES[case]
+    x = _f(*shape, seed=14)
+    values, indices = _pool_indices(x, kernel, strides, pads)
+    attrs = {"kernel_shape": kernel, "strides": strides, "pads": pads}
+    consts = {"2shape": np.array(out_shape, np.int64)} if out_shape else {}
+    run_case(tmp_path, f"unpool_{case}", "MaxUnpool", attrs, {"0x": values, "1i": indices}, consts, opset=11)
+
+
+def test_max_pool_indices_output_is_refused(tmp_path):
+    """MaxPool's Indices output has no TFLite builtin (no max-pool-with-argmax): refused by name."""
+    node = helper.make_node("MaxPool", ["x"], ["v", "i"], kernel_shape=[2, 2], strides=[2, 2])
+    graph = helper.make_graph([node], "p", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
+                              [helper.make_tensor_value_info("v", TensorProto.FLOAT, None),
+                               helper.make_tensor_value_info("i", TensorProto.INT64, None)])
+    path = tmp_path / "mp.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)]), str(path))
+    r = harness.run_cli("convert", path, "-o", tmp_path / "mp.tflite")
+    assert r.returncode == 1 and "Indices output of MaxPool" in r.stderr, r.stderr
