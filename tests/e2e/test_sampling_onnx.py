@@ -188,6 +188,9 @@ def test_spatial_transformer_torch(exporter, variant, export_cache, tmp_path):
     exp = export_cache.get(key, exporter, lambda: SpatialTransformer.build(*variant), [(2, 3, 12, 10)], opset=opset)
     checked = harness.check_conversion(exp, tmp_path)
     assert not any(k.startswith("FLEX") or k == "CUSTOM" for k in checked.info["ops"]), checked.info["ops"]
+    harness.assert_transposes(checked, 2, "the NCHW input and output")
+    # Channels-last io: the sampling gathers NHWC rows, so no transpose is left at all.
+    harness.assert_transposes(harness.check_conversion(exp, tmp_path, nhwc_io=True), 0)
 
 
 # --------------------------------------------------------------------------- LpPool
