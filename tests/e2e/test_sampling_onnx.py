@@ -204,6 +204,13 @@ LP_CASES = {
     "p2_dilations": ({"kernel_shape": [2, 2], "dilations": [2, 3]}, (1, 2, 7, 8)),
     "p2_ceil_mode": ({"kernel_shape": [3, 3], "strides": [2, 2], "ceil_mode": 1}, (1, 2, 8, 8)),
     "p4_1d": ({"kernel_shape": [3], "strides": [2], "pads": [1, 1], "p": 4}, (2, 3, 9)),
+    "p2_3d": ({"kernel_shape": [2, 3, 2]}, (2, 3, 4, 5, 6)),
+    "p3_3d_pads_strides": ({"kernel_shape": [3, 2, 3], "strides": [2, 1, 2], "pads": [1, 0, 1, 2, 1, 0], "p": 3},
+                           (1, 2, 6, 5, 7)),
+    # (onnxruntime ignores auto_pad together with dilations, so explicit pads here)
+    "p1_3d_dilations": ({"kernel_shape": [2, 2, 2], "dilations": [2, 1, 2], "pads": [1, 1, 0, 0, 1, 1], "p": 1},
+                        (1, 2, 5, 4, 6)),
+    "p2_3d_same_upper": ({"kernel_shape": [3, 2, 2], "auto_pad": "SAME_UPPER", "strides": [2, 2, 1]}, (1, 2, 5, 4, 6)),
 }
 
 
