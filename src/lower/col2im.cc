@@ -1,4 +1,4 @@
-// Col2Im (opset 18), 2-D images: the sum of overlapping blocks, as one TRANSPOSE_CONV.
+// Col2Im (opset 18): the sum of overlapping blocks; 2-D images as one TRANSPOSE_CONV.
 //
 // Input [N, C·kH·kW, L] holds, for each of the L = Lh·Lw block positions over the padded
 // image, the kH·kW values of each channel's block (channel-major). Reshaped to
@@ -7,8 +7,10 @@
 // channel c at tap (i·dH, j·dW) reads input channel c·K + i·kW + j (dilation as zero taps,
 // TRANSPOSE_CONV has none). Products are by 1 and 0, so the overlapping sums are the only
 // roundings. The VALID result covers [0, (Lh−1)·sH + kH'); a SLICE drops the leading pads
-// and keeps H rows, a PAD adds the trailing rows no block reaches. image_shape and
-// block_shape must be constant; float32 only.
+// and keeps H rows, a PAD adds the trailing rows no block reaches.
+// Other ranks (1-D, 3-D, …): FULLY_CONNECTED of the rows [N·C, K·L] with a constant 0/1
+// scatter matrix [ΠD, K·L] (block value → image pixel), up to kMaxScatterElements entries.
+// image_shape and block_shape must be constant; float32 only.
 #include <algorithm>
 
 #include "lower/context.h"
@@ -69,14 +71,61 @@ Status infer_col2im(Node& n) {
   return Status::ok();
 }
 
+// Past this many entries the scatter matrix (4 bytes each) would bloat the model.
+constexpr int64_t kMaxScatterElements = int64_t{1} << 22;
+
+// Any rank: out[n·C + c, p] = Σ_j rows[n·C + c, j] · S[p, j], S one-hot per column j = (kernel
+// offset, block position) that lands inside the image.
+Status lower_col2im_fc(LowerContext& ctx, Node& n, const Col2ImGeometry& g) {
+  const size_t k = g.image.size();
+  int64_t kk = 1, blocks = 1, pixels = 1;
+  for (size_t i = 0; i < k; ++i) {
+    kk *= g.block[i];
+    blocks *= g.grid[i];
+    pixels *= g.image[i];
+  }
+  NODE_UNSUPPORTED_IF(n, pixels * kk * blocks > kMaxScatterElements,
+                      std::to_string(k) + "-D Col2Im needs a " + std::to_string(pixels) + " x " +
+                          std::to_string(kk * blocks) + " scatter matrix (larger than " +
+                          std::to_string(kMaxScatterElements) + " entries)");
+  std::vector<float> scatter(static_cast<size_t>(pixels * kk * blocks), 0.0f);
+  std::vector<int64_t> off(k, 0), pos(k, 0);
+  for (int64_t o = 0; o < kk; ++o) {
+    for (int64_t l = 0; l < blocks; ++l) {
+      // Unravel the kernel offset o and the block position l (row-major, last axis fastest).
+      int64_t ro = o, rl = l, pixel = 0;
+      bool inside = true;
+      for (int64_t i = static_cast<int64_t>(k) - 1; i >= 0; --i) {
+        off[i] = ro % g.block[i];
+        ro /= g.block[i];
+        pos[i] = rl % g.grid[i];
+        rl /= g.grid[i];
+      }
+      for (size_t i = 0; i < k; ++i) {
+        const int64_t c = pos[i] * g.stride[i] - g.pads[i] + off[i] * g.dilation[i];
+        inside = inside && c >= 0 && c < g.image[i];
+        pixel = pixel * g.image[i] + c;
+      }
+      if (inside) scatter[static_cast<size_t>(pixel * kk * blocks + o * blocks + l)] = 1.0f;
+    }
+  }
+  Value* rows = ctx.reshape(n, n.inputs[0], {g.n * g.c, kk * blocks});
+  Value* y = ctx.temp(n, DType::kFloat32, {g.n * g.c, pixels}, "image_rows");
+  ctx.emit("tfl.FULLY_CONNECTED", n,
+           {rows, ctx.const_float(n, "scatter", scatter, {pixels, kk * blocks}),
+            ctx.const_float(n, "bias", std::vector<float>(static_cast<size_t>(pixels), 0.0f), {pixels})},
+           {y});
+  ctx.reshape(n, y, n.outputs[0]->shape, n.outputs[0]);
+  return Status::ok();
+}
+
 Status lower_col2im(LowerContext& ctx, Node& n) {
   PT_ASSIGN_OR_RETURN(Col2ImGeometry g, geometry(n));
   Value* x = n.inputs[0];
-  NODE_UNSUPPORTED_IF(n, g.image.size() != 2,
-                      std::to_string(g.image.size()) + "-D images (only 2-D Col2Im is lowered)");
   NODE_UNSUPPORTED_IF(n, x->dtype != DType::kFloat32,
                       std::string("Col2Im of ") + ir::dtype_name(x->dtype) + " (only float32 is lowered)");
   NODE_UNSUPPORTED_IF(n, !ir::is_static(x->shape), "dynamic input shape (fix it with --input-shape)");
+  if (g.image.size() != 2) return lower_col2im_fc(ctx, n, g);
   const int64_t c = g.c, kh = g.block[0], kw = g.block[1], kk = kh * kw;
   const int64_t eh = (kh - 1) * g.dilation[0] + 1, ew = (kw - 1) * g.dilation[1] + 1;
   // One-hot filter [C, eh, ew, C·K] (OHWI).

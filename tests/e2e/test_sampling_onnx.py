@@ -286,6 +286,8 @@ COL2IM_CASES = {
     "dilations": ({"dilations": [2, 2]}, 2, [6, 7], [2, 3]),
     "stride_gap": ({"strides": [3, 3]}, 2, [8, 8], [2, 2]),  # rows/cols no block reaches stay 0
     "all": ({"strides": [2, 2], "dilations": [1, 2], "pads": [1, 2, 0, 1]}, 2, [7, 9], [3, 2]),
+    "1d": ({"strides": [2], "pads": [1, 2]}, 3, [9], [3]),
+    "3d": ({"strides": [1, 2, 1], "pads": [0, 1, 0, 1, 0, 1]}, 2, [3, 4, 5], [2, 2, 2]),
 }
 
 
@@ -302,6 +304,36 @@ def test_col2im(case, tmp_path):
     x = _f(2, c * int(np.prod(block)), _col2im_blocks(attrs, image, block), seed=12)
     run_case(tmp_path, f"col2im_{case}", "Col2Im", attrs, {"0x": x},
              {"1image": np.array(image, np.int64), "2block": np.array(block, np.int64)}, opset=18)
+
+
+def test_col2im_3d_dilations_against_onnx_reference(tmp_path):
+    """onnxruntime (1.32) misplaces dilated 3-D blocks (its 2-D path agrees with the spec), so
+    this case is checked against the ONNX reference implementation instead."""
+    from ai_edge_litert.interpreter import Interpreter
+    from onnx.reference import ReferenceEvaluator
+
+    attrs, image, block = {"strides": [1, 2, 1], "dilations": [1, 1, 2], "pads": [0, 1, 0, 1, 0, 1]}, [3, 4, 5], [2, 2, 2]
+    x = _f(2, 16, _col2im_blocks(attrs, image, block), seed=12)
+    model = _model("Col2Im", attrs, {"0x": x}, {"1image": np.array(image, np.int64),
+                                               "2block": np.array(block, np.int64)}, 18)
+    ref = ReferenceEvaluator(model).run(None, {"0x": x})[0]
+    path = tmp_path / "c3d.onnx"
+    onnx.save(model, str(path))
+    interp = Interpreter(model_path=str(harness.convert(path, tmp_path / "c3d.tflite")), num_threads=1)
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    harness.assert_close({"y0": ref}, {"y0": interp.get_tensor(interp.get_output_details()[0]["index"])})
+
+
+def test_col2im_3d_too_large_is_refused(tmp_path):
+    attrs, image, block = {}, [16, 16, 16], [3, 3, 3]
+    x = _f(1, 27, _col2im_blocks(attrs, image, block))
+    path = tmp_path / "c3.onnx"
+    onnx.save(_model("Col2Im", attrs, {"0x": x}, {"1image": np.array(image, np.int64),
+                                                  "2block": np.array(block, np.int64)}, 18), str(path))
+    r = harness.run_cli("convert", path, "-o", tmp_path / "c3.tflite")
+    assert r.returncode == 1 and "scatter matrix" in r.stderr, r.stderr
 
 
 class FoldModel:
