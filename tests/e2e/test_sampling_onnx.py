@@ -2,11 +2,13 @@
 GridSample, AffineGrid, Col2Im, LpPool, CenterCropPad, ReverseSequence, Det, MaxUnpool.
 
 Single-node graphs built with onnx.helper cover each attribute a user meets (modes, padding
-modes, align_corners, strides, pads …); small torch models (a spatial transformer, an LpPool
-CNN, a max-pool/unpool autoencoder) are exported with both exporters. Everything is
-converted, run in LiteRT and compared with onnxruntime: integers exactly, float32 by
-max|err| <= 1e-4 * max|ref| (Det compares each determinant with its own scale, see
-test_det).
+modes, align_corners, strides, pads …); small torch models (a spatial transformer with
+F.affine_grid + F.grid_sample, nn.Fold, torch.linalg.det) are exported with both exporters.
+(torch exports nn.LPPool2d as Pow/AveragePool, not LpPool, and a MaxPool(return_indices)
+→ MaxUnpool model needs MaxPool's Indices output, which is refused: those are onnx.helper
+graphs here.) Everything is converted, run in LiteRT and compared with onnxruntime:
+integers exactly, float32 by max|err| <= 1e-4 * max|ref| (Det compares each determinant
+with its own scale, see test_det; one Col2Im case with the ONNX reference, see there).
 """
 
 from __future__ import annotations
