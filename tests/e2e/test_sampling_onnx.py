@@ -472,3 +472,22 @@ def test_max_pool_indices_output_is_refused(tmp_path):
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 12)]), str(path))
     r = harness.run_cli("convert", path, "-o", tmp_path / "mp.tflite")
     assert r.returncode == 1 and "Indices output of MaxPool" in r.stderr, r.stderr
+
+
+class LPPoolCNN:
+    """torch's nn.LPPool2d inside a CNN: exported as Pow/AveragePool/Sign/Abs/Relu/Mul, not LpPool."""
+
+    @staticmethod
+    def build():
+        import torch
+        import torch.nn as nn
+
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.LPPool2d(2, 2), nn.Conv2d(4, 2, 1)).eval()
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_lppool2d_torch(exporter, export_cache, tmp_path):
+    exp = export_cache.get("lppool2d", exporter, LPPoolCNN.build, [(1, 3, 8, 8)], opset=18)
+    harness.assert_transposes(harness.check_conversion(exp, tmp_path), 2, "the NCHW input and output")
+    harness.assert_transposes(harness.check_conversion(exp, tmp_path, nhwc_io=True), 0)
