@@ -64,6 +64,12 @@ const Registry& registry() {
     register_bitcast(reg);
     register_compress_unique(reg);
     register_random(reg);
+    register_grid_sample(reg);
+    register_lp_pool(reg);
+    register_crop_reverse(reg);
+    register_col2im(reg);
+    register_det(reg);
+    register_max_unpool(reg);
     return reg;
   }();
   return r;

@@ -88,5 +88,11 @@ void register_bitcast(Registry& r);         // bitcast.cc: BitCast
 void register_compress_unique(Registry& r);  // compress_unique.cc: Compress Unique (constant selectors)
 void register_random(Registry& r);          // random.cc: RandomNormal RandomUniform RandomNormalLike Multinomial
 void register_losses(Registry& r);          // losses.cc: NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
+void register_grid_sample(Registry& r);     // grid_sample.cc: GridSample AffineGrid
+void register_lp_pool(Registry& r);         // lp_pool.cc: LpPool
+void register_crop_reverse(Registry& r);    // crop_reverse.cc: CenterCropPad ReverseSequence
+void register_col2im(Registry& r);          // col2im.cc: Col2Im
+void register_det(Registry& r);             // det.cc: Det
+void register_max_unpool(Registry& r);      // max_unpool.cc: MaxUnpool
 
 }  // namespace pt2tflite::lower
