@@ -45,6 +45,8 @@ const Registry& registry() {
     register_gather_scatter(reg);
     register_positional(reg);
     register_einsum(reg);
+    register_quantize_linear(reg);
+    register_integer_matmul_conv(reg);
     return reg;
   }();
   return r;

@@ -1,0 +1,303 @@
+// MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv: products of 8-bit integers with
+// zero points (the QOperator format of onnxruntime-quantized models).
+//
+// TFLite's integer kernels requantize with fixed-point multipliers, which do not round as
+// ONNX does, so these run in float32: the operands are centered (q - zero_point, exact),
+// multiplied by the existing MatMul / Conv lowerings (FULLY_CONNECTED / BATCH_MATMUL /
+// CONV_2D …, called on a stand-in node), and the float accumulator is
+//   MatMulInteger / ConvInteger: CAST to int32;
+//   QLinear*: requantized as onnxruntime does: saturate(round_half_even(acc · m) + y_zp)
+//             with m = (a_scale · b_scale) / y_scale in float32 (per output column/channel).
+// Exactness bound: every product and partial sum is an integer, and float32 holds every
+// integer up to 2^24 exactly, so the float accumulator equals the int32 one when
+//   max|a - a_zp| · max_column Σ_k |b - b_zp| (+ |bias|) ≤ 2^24
+// (with constant weights the column sums are computed; with run-time B: K · max|a| · max|b|).
+// The lowering checks that bound statically and refuses a product that could exceed it.
+#include <cmath>
+
+#include "lower/eval_util.h"
+#include "lower/quantize_linear.h"
+#include "lower/registry.h"
+
+namespace pt2tflite::lower {
+
+namespace {
+
+using ir::DType;
+using ir::Node;
+using ir::Shape;
+using ir::Tensor;
+using ir::Value;
+
+constexpr double kExactLimit = 16777216.0;  // 2^24
+
+bool is_8bit(DType t) { return t == DType::kInt8 || t == DType::kUInt8; }
+
+Status check_8bit(const Node& n, const Value* v, const char* what) {
+  NODE_CHECK(n, v, std::string("missing input ") + what);
+  NODE_UNSUPPORTED_IF(n, !is_8bit(v->dtype),
+                      std::string(what) + " of type " + ir::dtype_name(v->dtype) + " (int8 and uint8 only)");
+  return Status::ok();
+}
+
+// max |q - zp| over q of v's type and the zero point's values (any zp when run-time).
+double centered_max(const Value* v, const Value* zp) {
+  int64_t lo = 0, hi = 0;
+  quant_range(v->dtype, &lo, &hi);
+  if (zp && !zp->is_const()) return static_cast<double>(hi - lo);
+  double m = 0;
+  for (int64_t z : zp ? zp->data->to_int64s() : std::vector<int64_t>{0})
+    m = std::max(m, static_cast<double>(std::max(z - lo, hi - z)));
+  return m;
+}
+
+// A zero point or scale of one value per row ([M]) laid out as [M, 1]; others unchanged
+// (scalars and N-D tensors shaped to broadcast already).
+Shape per_row_shape(const Shape& s) { return s.size() == 1 && s[0] != 1 ? Shape{s[0], 1} : s; }
+
+// The float32 run-time operand q - zp (zp optional).
+Value* centered(LowerContext& ctx, const Node& n, Value* q, Value* zp, bool per_row) {
+  Value* f = ctx.cast(n, q, DType::kFloat32);
+  if (!zp || (zp->is_const() && [&] {
+        for (int64_t z : zp->data->to_int64s())
+          if (z) return false;
+        return true;
+      }()))
+    return f;
+  Value* z = ctx.cast(n, zp, DType::kFloat32);
+  if (per_row && z->shape != per_row_shape(z->shape)) z = ctx.reshape(n, z, per_row_shape(z->shape));
+  Shape s;
+  ir::broadcast_shapes(f->shape, z->shape, &s);
+  Value* d = ctx.temp(n, DType::kFloat32, s, "centered");
+  ctx.emit("tfl.SUB", n, {f, z}, {d});
+  return d;
+}
+
+// A constant q - zp as float32; zp broadcasts against q (shaped by the caller).
+Tensor centered_const(const Tensor& q, const Tensor* zp) {
+  if (!zp) return Tensor::from_doubles(DType::kFloat32, q.shape, q.to_doubles());
+  return broadcast_binary(q, *zp, DType::kFloat32, [](double a, double b) { return a - b; });
+}
+
+Status exact_or_refuse(const Node& n, double bound) {
+  NODE_UNSUPPORTED_IF(n, bound > kExactLimit,
+                      "the integer accumulator can reach " + std::to_string(static_cast<int64_t>(bound)) +
+                          " > 2^24, beyond the integers float32 holds exactly (pt2tflite computes it in float32)");
+  return Status::ok();
+}
+
+// Runs the registered lowering of `op_type` on a stand-in node reading `inputs`, with n's
+// attributes, name and op (for error messages); returns its float32 output.
+Result<Value*> lower_as(LowerContext& ctx, const Node& n, const std::string& op_type, std::vector<Value*> inputs) {
+  const OpRule* rule = registry().find("onnx." + op_type);
+  if (!rule) return internal_error(n.describe() + ": no lowering for " + op_type);
+  Node stand_in;
+  stand_in.op = n.op;
+  stand_in.name = n.name;
+  stand_in.attrs = n.attrs;
+  stand_in.opset = n.opset;
+  stand_in.inputs = std::move(inputs);
+  stand_in.outputs = {ctx.temp(n, DType::kFloat32, {}, "accumulator")};
+  PT_RETURN_IF_ERROR(rule->infer(stand_in));
+  PT_RETURN_IF_ERROR(rule->lower(ctx, stand_in));
+  return stand_in.outputs[0];
+}
+
+// --- MatMulInteger / QLinearMatMul ---
+
+struct MatMulOperands {
+  Value *a, *a_zp, *b, *b_zp;
+};
+
+// The float32 accumulator Σ_k (a - a_zp)(b - b_zp), after the exactness check.
+Result<Value*> integer_matmul(LowerContext& ctx, const Node& n, const MatMulOperands& p) {
+  PT_RETURN_IF_ERROR(check_8bit(n, p.a, "A"));
+  PT_RETURN_IF_ERROR(check_8bit(n, p.b, "B"));
+  NODE_CHECK(n, !p.a->shape.empty() && !p.b->shape.empty(), "operands must have rank >= 1");
+  const double amax = centered_max(p.a, p.a_zp);
+  Value* a = centered(ctx, n, p.a, p.a_zp, p.a->shape.size() == 2);
+  Value* b = nullptr;
+  if (p.b->is_const() && (!p.b_zp || p.b_zp->is_const())) {
+    Tensor bc = centered_const(*p.b->data, p.b_zp ? p.b_zp->data.get() : nullptr);
+    // Largest column sum of |b - b_zp|, over every matrix of the batch.
+    const Shape s = bc.shape.size() == 1 ? Shape{bc.shape[0], 1} : bc.shape;
+    const int64_t k = s[s.size() - 2], cols = s.back(), mats = ir::num_elements(s) / (k * cols);
+    const std::vector<float> v = bc.to_floats();
+    double worst = 0;
+    for (int64_t m = 0; m < mats; ++m)
+      for (int64_t c = 0; c < cols; ++c) {
+        double sum = 0;
+        for (int64_t i = 0; i < k; ++i) sum += std::fabs(v[(m * k + i) * cols + c]);
+        worst = std::max(worst, sum);
+      }
+    PT_RETURN_IF_ERROR(exact_or_refuse(n, amax * worst));
+    b = ctx.constant(n, "b_centered", std::move(bc));
+  } else {
+    const int64_t k = p.b->shape.size() == 1 ? p.b->shape[0] : p.b->shape[p.b->shape.size() - 2];
+    PT_RETURN_IF_ERROR(exact_or_refuse(n, static_cast<double>(k) * amax * centered_max(p.b, p.b_zp)));
+    b = centered(ctx, n, p.b, p.b_zp, false);
+  }
+  return lower_as(ctx, n, "MatMul", {a, b});
+}
+
+Status infer_integer_like(Node& n, const char* op_type, DType out_dtype) {
+  const OpRule* rule = registry().find(std::string("onnx.") + op_type);
+  Node stand_in;
+  stand_in.op = n.op;
+  stand_in.name = n.name;
+  stand_in.attrs = n.attrs;
+  const bool qlinear = n.op == "onnx.QLinearMatMul" || n.op == "onnx.QLinearConv";
+  // QLinear*: x at 0 and w at 3; *Integer: at 0 and 1.
+  Value* x = n.input(0);
+  Value* w = n.input(qlinear ? 3 : 1);
+  NODE_CHECK(n, x && w, "missing operand");
+  stand_in.inputs = {x, w};
+  ir::Value tmp;
+  stand_in.outputs = {&tmp};
+  PT_RETURN_IF_ERROR(rule->infer(stand_in));
+  set_output(n, 0, out_dtype, tmp.shape);
+  return Status::ok();
+}
+
+Status infer_matmul_integer(Node& n) { return infer_integer_like(n, "MatMul", DType::kInt32); }
+
+Status lower_matmul_integer(LowerContext& ctx, Node& n) {
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_matmul(ctx, n, {n.input(0), n.input(2), n.input(1), n.input(3)}));
+  ctx.emit("tfl.CAST", n, {acc}, {n.outputs[0]});
+  return Status::ok();
+}
+
+Status infer_qlinear_matmul(Node& n) {
+  NODE_CHECK(n, n.input(7), "missing y_zero_point");
+  NODE_UNSUPPORTED_IF(n, !is_8bit(n.inputs[7]->dtype), "output type must be int8 or uint8");
+  return infer_integer_like(n, "MatMul", n.inputs[7]->dtype);
+}
+
+// The requantization multiplier (x_scale · w_scale) / y_scale as float32, shaped `shape_w`
+// for w_scale's per-column/channel values and per-row x_scale as [M, 1].
+Result<Value*> multiplier(LowerContext& ctx, const Node& n, Value* xs, Value* ws, Value* ys, const Shape& shape_w) {
+  NODE_CHECK(n, xs && ws && ys, "missing scale");
+  NODE_CHECK(n, ir::num_elements(ys->shape) == 1, "y_scale must be one value");
+  Shape ws_shape = ir::num_elements(ws->shape) == 1 ? Shape{} : shape_w;
+  Shape xs_shape = ir::num_elements(xs->shape) == 1 ? Shape{} : per_row_shape(xs->shape);
+  NODE_CHECK(n, ir::num_elements(ws_shape) == ir::num_elements(ws->shape) || ws_shape.empty(),
+             "weight scale " + ir::shape_to_string(ws->shape) + " does not fit the output channels");
+  if (xs->is_const() && ws->is_const() && ys->is_const()) {
+    Tensor a = Tensor::from_doubles(DType::kFloat32, xs_shape, xs->data->to_doubles());
+    Tensor b = Tensor::from_doubles(DType::kFloat32, ws_shape, ws->data->to_doubles());
+    // float32 products/quotients computed in double then rounded once are correctly rounded.
+    Tensor ab = broadcast_binary(a, b, DType::kFloat32, [](double u, double v) { return u * v; });
+    const double y = static_cast<float>(ys->data->to_doubles()[0]);
+    return ctx.constant(n, "multiplier", map_unary(ab, DType::kFloat32, [&](double u) { return u / y; }));
+  }
+  auto shaped = [&](Value* v, const Shape& s) {
+    Value* f = ctx.cast(n, v, DType::kFloat32);
+    return f->shape == s ? f : ctx.reshape(n, f, s);
+  };
+  Value* a = shaped(xs, xs_shape);
+  Value* b = shaped(ws, ws_shape);
+  Shape s;
+  ir::broadcast_shapes(a->shape, b->shape, &s);
+  Value* ab = ctx.temp(n, DType::kFloat32, s, "scale_product");
+  ctx.emit("tfl.MUL", n, {a, b}, {ab});
+  Value* m = ctx.temp(n, DType::kFloat32, s, "multiplier");
+  ctx.emit("tfl.DIV", n, {ab, shaped(ys, {})}, {m});
+  return m;
+}
+
+// y = saturate(round(acc · m) + y_zp) into n's output.
+Status requantize(LowerContext& ctx, const Node& n, Value* acc, Value* m, Value* y_zp) {
+  Value* zp = nullptr;
+  if (y_zp) {
+    NODE_CHECK(n, ir::num_elements(y_zp->shape) == 1, "y_zero_point must be one value");
+    zp = ctx.cast(n, y_zp, DType::kFloat32);
+    if (!zp->shape.empty()) zp = zp->is_const() ? ctx.constant(n, "y_zp", Tensor::from_doubles(DType::kFloat32, {}, zp->data->to_doubles()))
+                                                : ctx.reshape(n, zp, {});
+  }
+  emit_quantize(ctx, n, acc, "tfl.MUL", m, zp, n.outputs[0]);
+  return Status::ok();
+}
+
+Status lower_qlinear_matmul(LowerContext& ctx, Node& n) {
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_matmul(ctx, n, {n.input(0), n.input(2), n.input(3), n.input(5)}));
+  const int64_t cols = n.inputs[3]->shape.size() == 1 ? 1 : n.inputs[3]->shape.back();
+  PT_ASSIGN_OR_RETURN(Value* m, multiplier(ctx, n, n.input(1), n.input(4), n.input(6), {cols}));
+  return requantize(ctx, n, acc, m, n.input(7));
+}
+
+// --- ConvInteger / QLinearConv ---
+
+// The float32 accumulator of the convolution of centered x and w (+ bias), after the
+// exactness check. w and its zero point must be constant: TFLite needs constant filters.
+Result<Value*> integer_conv(LowerContext& ctx, const Node& n, Value* x, Value* x_zp, Value* w, Value* w_zp,
+                            Value* bias) {
+  PT_RETURN_IF_ERROR(check_8bit(n, x, "x"));
+  PT_RETURN_IF_ERROR(check_8bit(n, w, "w"));
+  for (Value* v : {w, w_zp, bias})
+    NODE_UNSUPPORTED_IF(n, v && !v->is_const(),
+                        "'" + v->name + "' is computed at run time; TFLite needs constant filters and bias");
+  NODE_UNSUPPORTED_IF(n, x_zp && ir::num_elements(x_zp->shape) != 1, "per-channel x_zero_point");
+  const int64_t m = w->shape[0];
+  std::unique_ptr<Tensor> zp;
+  if (w_zp) {
+    NODE_CHECK(n, ir::num_elements(w_zp->shape) == 1 || ir::num_elements(w_zp->shape) == m,
+               "w_zero_point must hold one value or one per output channel");
+    zp = std::make_unique<Tensor>(*w_zp->data);
+    Shape s(w->shape.size(), 1);
+    s[0] = ir::num_elements(w_zp->shape);
+    zp->shape = s;
+  }
+  Tensor wc = centered_const(*w->data, zp.get());
+  const std::vector<float> wv = wc.to_floats();
+  const std::vector<double> bv = bias ? bias->data->to_doubles() : std::vector<double>(m, 0.0);
+  NODE_CHECK(n, static_cast<int64_t>(bv.size()) == m, "bias must hold one value per output channel");
+  const int64_t per = ir::num_elements(wc.shape) / m;
+  double worst = 0;
+  for (int64_t o = 0; o < m; ++o) {
+    double sum = 0;
+    for (int64_t i = 0; i < per; ++i) sum += std::fabs(wv[o * per + i]);
+    worst = std::max(worst, centered_max(x, x_zp) * sum + std::fabs(bv[o]));
+  }
+  PT_RETURN_IF_ERROR(exact_or_refuse(n, worst));
+  Value* xc = centered(ctx, n, x, x_zp, false);
+  std::vector<Value*> inputs{xc, ctx.constant(n, "w_centered", std::move(wc))};
+  if (bias) inputs.push_back(ctx.constant(n, "bias_float", Tensor::from_doubles(DType::kFloat32, {m}, bv)));
+  return lower_as(ctx, n, "Conv", inputs);
+}
+
+Status infer_conv_integer(Node& n) {
+  NODE_CHECK(n, n.input(0) && n.input(1), "needs x and w");
+  return infer_integer_like(n, "Conv", DType::kInt32);
+}
+
+Status lower_conv_integer(LowerContext& ctx, Node& n) {
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_conv(ctx, n, n.input(0), n.input(2), n.input(1), n.input(3), nullptr));
+  ctx.emit("tfl.CAST", n, {acc}, {n.outputs[0]});
+  return Status::ok();
+}
+
+Status infer_qlinear_conv(Node& n) {
+  NODE_CHECK(n, n.input(7), "missing y_zero_point");
+  NODE_UNSUPPORTED_IF(n, !is_8bit(n.inputs[7]->dtype), "output type must be int8 or uint8");
+  return infer_integer_like(n, "Conv", n.inputs[7]->dtype);
+}
+
+Status lower_qlinear_conv(LowerContext& ctx, Node& n) {
+  NODE_CHECK(n, n.input(1) && ir::num_elements(n.inputs[1]->shape) == 1, "x_scale must be one value");
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_conv(ctx, n, n.input(0), n.input(2), n.input(3), n.input(5), n.input(8)));
+  Shape per_channel(acc->shape.size(), 1);
+  per_channel[1] = n.inputs[3]->shape[0];
+  PT_ASSIGN_OR_RETURN(Value* m, multiplier(ctx, n, n.input(1), n.input(4), n.input(6), per_channel));
+  return requantize(ctx, n, acc, m, n.input(7));
+}
+
+}  // namespace
+
+void register_integer_matmul_conv(Registry& r) {
+  r.add("MatMulInteger", {infer_matmul_integer, nullptr, lower_matmul_integer});
+  r.add("QLinearMatMul", {infer_qlinear_matmul, nullptr, lower_qlinear_matmul});
+  r.add("ConvInteger", {infer_conv_integer, nullptr, lower_conv_integer});
+  r.add("QLinearConv", {infer_qlinear_conv, nullptr, lower_qlinear_conv});
+}
+
+}  // namespace pt2tflite::lower

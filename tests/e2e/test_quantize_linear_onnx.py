@@ -1,0 +1,250 @@
+"""ONNX quantization-format ops (QDQ and QOperator models): QuantizeLinear, DequantizeLinear,
+DynamicQuantizeLinear, MatMulInteger, ConvInteger, QLinearMatMul, QLinearConv, built as ONNX
+graphs, converted, run in LiteRT and compared with onnxruntime (graph optimizations off, so
+a QDQ model is not fused into QLinear* ops): integer outputs exactly, floats by the float32
+rule. Covers per-tensor / per-axis / blocked parameters, run-time and constant scales,
+round-half-to-even ties, saturation, int8/uint8/int16, and a small QDQ Conv→Relu→MatMul model
+laid out as onnxruntime's quantize_static writes one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import harness
+
+_TYPES = {np.float32: TensorProto.FLOAT, np.int8: TensorProto.INT8, np.uint8: TensorProto.UINT8,
+          np.int16: TensorProto.INT16, np.int32: TensorProto.INT32}
+_rng = np.random.default_rng(0)
+
+
+def _f(*shape, scale=1.0):
+    return (_rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def _q(dtype, *shape):
+    info = np.iinfo(dtype)
+    return _rng.integers(info.min, int(info.max) + 1, shape).astype(dtype)
+
+
+def _s(*v):
+    return np.array(v, np.float32) if len(v) != 1 else np.array(v[0], np.float32)
+
+
+# Ties: x / scale lands exactly on k + 0.5 (scale a power of two), both signs, odd and even k.
+_TIES = (np.arange(-12, 12, dtype=np.float32) + 0.5) * np.float32(0.25)
+
+# id: (op, attrs, run-time inputs, constant inputs (in input order after the run-time ones
+#      unless named in `order`), opset, number of outputs, input order or None)
+CASES = {
+    "quantize_uint8_per_tensor": ("QuantizeLinear", {}, {"x": _f(2, 3, 5, 4, scale=3)},
+                                  {"s": _s(0.037), "z": np.array(131, np.uint8)}, 13, 1, None),
+    "quantize_int8_ties": ("QuantizeLinear", {}, {"x": _TIES.reshape(4, 6)},
+                           {"s": _s(0.25), "z": np.array(-3, np.int8)}, 13, 1, None),
+    "quantize_uint8_ties_no_zero_point": ("QuantizeLinear", {}, {"x": np.abs(_TIES)}, {"s": _s(0.25)}, 13, 1, None),
+    "quantize_int8_saturates": ("QuantizeLinear", {}, {"x": _f(3, 7, scale=50)},
+                                {"s": _s(0.1), "z": np.array(10, np.int8)}, 13, 1, None),
+    "quantize_int8_per_axis1": ("QuantizeLinear", {"axis": 1}, {"x": _f(2, 3, 4, 4, scale=2)},
+                                {"s": _s(0.01, 0.02, 0.05), "z": np.array([0, -5, 7], np.int8)}, 13, 1, None),
+    "quantize_uint8_per_axis_last_negative": ("QuantizeLinear", {"axis": -1}, {"x": _f(5, 3, scale=2)},
+                                              {"s": _s(0.01, 0.02, 0.5), "z": np.array([0, 128, 255], np.uint8)},
+                                              13, 1, None),
+    "quantize_int16": ("QuantizeLinear", {}, {"x": _f(4, 9, scale=100)},
+                       {"s": _s(0.003), "z": np.array(-17, np.int16)}, 21, 1, None),
+    "quantize_output_dtype_int8": ("QuantizeLinear", {"output_dtype": TensorProto.INT8}, {"x": _f(3, 8)},
+                                   {"s": _s(0.02)}, 21, 1, None),
+    "quantize_blocked": ("QuantizeLinear", {"axis": 1, "block_size": 3}, {"x": _f(2, 7, scale=2)},
+                         {"s": np.array([[0.01, 0.02, 0.04], [0.03, 0.05, 0.1]], np.float32),
+                          "z": np.array([[0, 1, -2], [3, -4, 5]], np.int8)}, 21, 1, None),
+    "quantize_runtime_scale_and_zero_point": ("QuantizeLinear", {},
+                                              {"x": _f(3, 4, scale=2), "s": _s(0.013),
+                                               "z": np.array(120, np.uint8)}, {}, 13, 1, None),
+    "quantize_runtime_per_axis": ("QuantizeLinear", {"axis": 0},
+                                  {"x": _f(3, 4, scale=2), "s": _s(0.01, 0.02, 0.03),
+                                   "z": np.array([-1, 0, 1], np.int8)}, {}, 13, 1, None),
+    "dequantize_uint8_per_tensor": ("DequantizeLinear", {}, {"x": _q(np.uint8, 2, 3, 4)},
+                                    {"s": _s(0.0371), "z": np.array(129, np.uint8)}, 13, 1, None),
+    "dequantize_int8_per_axis": ("DequantizeLinear", {"axis": 1}, {"x": _q(np.int8, 2, 3, 2, 2)},
+                                 {"s": _s(0.1, 0.01, 3.0), "z": np.array([1, -1, 0], np.int8)}, 13, 1, None),
+    "dequantize_int16": ("DequantizeLinear", {}, {"x": _q(np.int16, 5, 6)},
+                         {"s": _s(0.0007), "z": np.array(-300, np.int16)}, 21, 1, None),
+    "dequantize_int32_bias": ("DequantizeLinear", {}, {"x": _rng.integers(-2**20, 2**20, (8,)).astype(np.int32)},
+                              {"s": _s(0.00013)}, 13, 1, None),
+    "dequantize_blocked": ("DequantizeLinear", {"axis": 0, "block_size": 2}, {"x": _q(np.int8, 5, 3)},
+                           {"s": np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]], np.float32),
+                            "z": np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]], np.int8)}, 21, 1, None),
+    "dequantize_runtime_scale": ("DequantizeLinear", {},
+                                 {"x": _q(np.uint8, 4, 5), "s": _s(0.05), "z": np.array(3, np.uint8)}, {}, 13, 1, None),
+    "dynamic_quantize": ("DynamicQuantizeLinear", {}, {"x": _f(3, 4, 5, scale=4)}, {}, 11, 3, None),
+    "dynamic_quantize_positive": ("DynamicQuantizeLinear", {}, {"x": np.abs(_f(6, 7)) + 0.5}, {}, 11, 3, None),
+    "dynamic_quantize_all_zero": ("DynamicQuantizeLinear", {}, {"x": np.zeros((2, 3), np.float32)}, {}, 11, 3, None),
+    "matmul_integer_uint8_int8": ("MatMulInteger", {}, {"a": _q(np.uint8, 2, 5, 16)},
+                                  {"b": _q(np.int8, 16, 6), "az": np.array(128, np.uint8),
+                                   "bz": np.array([0, 1, -1, 3, 0, 2], np.int8)}, 10, 1, None),
+    "matmul_integer_runtime_b": ("MatMulInteger", {}, {"a": _q(np.int8, 3, 8), "b": _q(np.int8, 8, 4)},
+                                 {"az": np.array(5, np.int8), "bz": np.array(-3, np.int8)}, 10, 1, None),
+    "matmul_integer_no_zero_points": ("MatMulInteger", {}, {"a": _q(np.uint8, 4, 7)}, {"b": _q(np.uint8, 7, 3)},
+                                      10, 1, None),
+    "conv_integer": ("ConvInteger", {"pads": [1, 1, 1, 1], "strides": [2, 1]}, {"x": _q(np.uint8, 1, 3, 7, 6)},
+                     {"w": _q(np.int8, 4, 3, 3, 3), "xz": np.array(100, np.uint8),
+                      "wz": np.array(2, np.int8)}, 10, 1, None),
+    "conv_integer_grouped_int8": ("ConvInteger", {"group": 2}, {"x": _q(np.int8, 2, 4, 5, 5)},
+                                            {"w": _q(np.int8, 6, 2, 2, 2), "xz": np.array(-7, np.int8),
+                                             "wz": np.array(3, np.int8)}, 10, 1, None),
+    "qlinear_matmul_per_column": ("QLinearMatMul", {}, {"a": _q(np.uint8, 2, 4, 32)},
+                                  {"as": _s(0.02), "az": np.array(120, np.uint8), "b": _q(np.int8, 32, 5),
+                                   "bs": _s(0.01, 0.02, 0.005, 0.03, 0.001), "bz": np.zeros(5, np.int8),
+                                   "ys": _s(0.7), "yz": np.array(128, np.uint8)}, 10, 1, None),
+    "qlinear_matmul_runtime_everything": ("QLinearMatMul", {},
+                                          {"a": _q(np.int8, 3, 10), "as": _s(0.05), "az": np.array(1, np.int8),
+                                           "b": _q(np.int8, 10, 4), "bs": _s(0.04), "bz": np.array(-2, np.int8),
+                                           "ys": _s(0.9), "yz": np.array(-5, np.int8)}, {}, 10, 1, None),
+    "qlinear_conv_per_channel": ("QLinearConv", {"pads": [1, 1, 1, 1]}, {"x": _q(np.uint8, 1, 3, 6, 6)},
+                                 {"xs": _s(0.03), "xz": np.array(128, np.uint8), "w": _q(np.int8, 4, 3, 3, 3),
+                                  "ws": _s(0.01, 0.02, 0.005, 0.04), "wz": np.zeros(4, np.int8),
+                                  "ys": _s(0.2), "yz": np.array(100, np.uint8),
+                                  "bias": np.array([1000, -2000, 0, 37], np.int32)}, 10, 1, None),
+    "qlinear_conv_depthwise_int8": ("QLinearConv", {"group": 3, "strides": [2, 2]}, {"x": _q(np.int8, 1, 3, 7, 7)},
+                                    {"xs": _s(0.05), "xz": np.array(-3, np.int8), "w": _q(np.int8, 3, 1, 3, 3),
+                                     "ws": _s(0.02), "wz": np.array(0, np.int8), "ys": _s(0.3),
+                                     "yz": np.array(4, np.int8)}, 10, 1, None),
+}
+
+
+def _model(op, attrs, feeds, consts, opset, outputs, order) -> onnx.ModelProto:
+    inputs = [helper.make_tensor_value_info(k, _TYPES[v.dtype.type], v.shape) for k, v in feeds.items()]
+    outs = [helper.make_tensor_value_info(f"y{i}", TensorProto.UNDEFINED, None) for i in range(outputs)]
+    names = order or [*feeds, *consts]
+    node = helper.make_node(op, names, [o.name for o in outs], **attrs)
+    graph = helper.make_graph([node], op, inputs, outs,
+                              initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    return onnx.shape_inference.infer_shapes(model, strict_mode=True)
+
+
+# Operand order of the ops whose inputs interleave run-time and constant ones.
+_ORDER = {
+    "MatMulInteger": ["a", "b", "az", "bz"],
+    "ConvInteger": ["x", "w", "xz", "wz"],
+    "QLinearMatMul": ["a", "as", "az", "b", "bs", "bz", "ys", "yz"],
+    "QLinearConv": ["x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "bias"],
+}
+
+
+def _run_litert(tfl, feeds):
+    """LiteRT outputs by name; feeds 0-d inputs as they are (run-time scales and zero points)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interp = Interpreter(model_path=str(tfl), num_threads=1)
+    interp.allocate_tensors()
+    by_name = {d["name"]: d for d in interp.get_input_details()}
+    for name, value in feeds.items():
+        interp.set_tensor(by_name[name]["index"], value)
+    interp.invoke()
+    return {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
+
+
+def _run(model, feeds, tmp_path, name):
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / f"{name}.tflite")
+    got = _run_litert(tfl, feeds)
+    for k, r in ref.items():
+        assert got[k].dtype == r.dtype, f"{k}: {got[k].dtype}, onnxruntime {r.dtype}"
+    harness.assert_close(ref, got, context=f"[{name}] ")
+    return tfl
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_quantization_op(case, tmp_path):
+    op, attrs, feeds, consts, opset, outputs, order = CASES[case]
+    order = order or ([n for n in _ORDER[op] if n in feeds or n in consts] if op in _ORDER else None)
+    _run(_model(op, attrs, feeds, consts, opset, outputs, order), feeds, tmp_path, case)
+
+
+def test_ties_round_half_to_even_not_away_from_zero(tmp_path):
+    """The tie inputs must actually contain ties that the two rounding rules split on, and
+    the converted model must round them half to even as onnxruntime does."""
+    x = _TIES
+    assert np.any(np.round(x / 0.25) != np.floor(x / 0.25 + 0.5))  # ties where the rules differ
+    feeds = {"x": x}
+    model = _model("QuantizeLinear", {}, feeds, {"s": _s(0.25), "z": np.array(0, np.int8)}, 13, 1, None)
+    _run(model, feeds, tmp_path, "ties")
+
+
+def test_dequantize_of_constant_weights_folds(tmp_path):
+    """DequantizeLinear(int8 weights) → MatMul: the weights fold to float at conversion."""
+    feeds = {"x": _f(3, 8)}
+    w = _q(np.int8, 8, 5)
+    nodes = [helper.make_node("DequantizeLinear", ["w", "ws", "wz"], ["wf"], axis=1),
+             helper.make_node("MatMul", ["x", "wf"], ["y"])]
+    graph = helper.make_graph(nodes, "dq_fold", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 5])],
+                              initializer=[numpy_helper.from_array(w, "w"),
+                                           numpy_helper.from_array(_s(0.1, 0.2, 0.3, 0.4, 0.5), "ws"),
+                                           numpy_helper.from_array(np.zeros(5, np.int8), "wz")])
+    tfl = _run(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), feeds, tmp_path, "dq_fold")
+    ops = harness.inspect_json(tfl)["ops"]
+    assert set(ops) == {"FULLY_CONNECTED"}, ops
+
+
+def _qdq(x, scale, zp, name, axis=None):
+    """QuantizeLinear → DequantizeLinear nodes on `x`, as quantize_static places them."""
+    kw = {} if axis is None else {"axis": axis}
+    return [helper.make_node("QuantizeLinear", [x, scale, zp], [name + "_q"], **kw),
+            helper.make_node("DequantizeLinear", [name + "_q", scale, zp], [name + "_dq"], **kw)]
+
+
+def test_qdq_conv_relu_matmul_model(tmp_path):
+    """A QDQ model shaped like onnxruntime's quantize_static output (QOperator-free): uint8
+    activations with Q/DQ pairs, int8 per-channel weights and int32 bias behind
+    DequantizeLinear, Conv → Relu → Flatten → MatMul."""
+    w = _q(np.int8, 4, 3, 3, 3)
+    w_scale = np.array([0.01, 0.02, 0.015, 0.03], np.float32)
+    x_scale = np.float32(0.02)
+    bias_q = _rng.integers(-500, 500, 4).astype(np.int32)
+    m = _q(np.int8, 4 * 4 * 4, 6)
+    inits = {
+        "x_s": np.array(x_scale), "x_z": np.array(128, np.uint8),
+        "w": w, "w_s": w_scale, "w_z": np.zeros(4, np.int8),
+        "b": bias_q, "b_s": (x_scale * w_scale).astype(np.float32), "b_z": np.zeros(4, np.int32),
+        "r_s": np.array(0.05, np.float32), "r_z": np.array(0, np.uint8),
+        "m": m, "m_s": np.array(0.004, np.float32), "m_z": np.array(0, np.int8),
+        "y_s": np.array(0.1, np.float32), "y_z": np.array(120, np.uint8),
+        "shape": np.array([1, -1], np.int64),
+    }
+    nodes = [
+        *_qdq("x", "x_s", "x_z", "x"),
+        helper.make_node("DequantizeLinear", ["w", "w_s", "w_z"], ["w_dq"], axis=0),
+        helper.make_node("DequantizeLinear", ["b", "b_s", "b_z"], ["b_dq"], axis=0),
+        helper.make_node("Conv", ["x_dq", "w_dq", "b_dq"], ["conv"], pads=[0, 0, 0, 0], strides=[1, 1]),
+        helper.make_node("Relu", ["conv"], ["relu"]),
+        *_qdq("relu", "r_s", "r_z", "relu"),
+        helper.make_node("Reshape", ["relu_dq", "shape"], ["flat"]),
+        helper.make_node("DequantizeLinear", ["m", "m_s", "m_z"], ["m_dq"]),
+        helper.make_node("MatMul", ["flat", "m_dq"], ["mm"]),
+        *_qdq("mm", "y_s", "y_z", "y"),
+    ]
+    graph = helper.make_graph(nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
+                              [helper.make_tensor_value_info("y_dq", TensorProto.FLOAT, [1, 6])],
+                              initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    feeds = {"x": _f(1, 3, 6, 6)}
+    tfl = _run(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), feeds, tmp_path, "qdq")
+    info = harness.inspect_json(tfl)
+    assert info["transposes"] <= 1, harness.op_summary(info)
+
+
+def test_accumulator_beyond_float32_exact_range_is_refused(tmp_path):
+    """K · 255 · 255 above 2^24 with run-time operands: a clear refusal, not wrong numbers."""
+    feeds = {"a": _q(np.uint8, 2, 512), "b": _q(np.uint8, 512, 3)}
+    model = _model("MatMulInteger", {}, feeds, {}, 10, 1, None)
+    path = tmp_path / "big.onnx"
+    onnx.save(model, str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "big.tflite")
+    assert p.returncode != 0
+    assert "2^24" in p.stderr + p.stdout, p.stderr
+    assert not (tmp_path / "big.tflite").exists()
