@@ -12,8 +12,14 @@
 // integer up to 2^24 exactly, so the float accumulator equals the int32 one when
 //   max|a - a_zp| · max_column Σ_k |b - b_zp| (+ |bias|) ≤ 2^24
 // (with constant weights the column sums are computed; with run-time B: K · max|a| · max|b|).
-// The lowering checks that bound statically and refuses a product that could exceed it.
+// Constant weights past the bound (e.g. Conv with K = 256·3·3 on uint8 input) are split
+// into base-16 (else base-4, base-2) digits, w = Σ_j d_j·16^j; each digit's product stays
+// within 2^24, and the products are CAST to int32 and recombined (MUL by 16^j, ADD, int32
+// bias) exactly; QLinear* then CASTs that int32 sum to float as onnxruntime does. A
+// run-time B past the bound is refused with the bound in the message.
 #include <cmath>
+#include <functional>
+#include <memory>
 
 #include "lower/eval_util.h"
 #include "lower/quantize_linear.h"
@@ -103,41 +109,146 @@ Result<Value*> lower_as(LowerContext& ctx, const Node& n, const std::string& op_
   return stand_in.outputs[0];
 }
 
+// --- exact accumulation with constant weights ---
+
+// Largest Σ|w| over one output: conv weights [M, ...] per output channel (axis 0), matmul
+// weights [..., K, N] per column of each matrix.
+double worst_sum_conv(const Tensor& w) {
+  const std::vector<float> v = w.to_floats();
+  const int64_t m = w.shape[0], per = ir::num_elements(w.shape) / m;
+  double worst = 0;
+  for (int64_t o = 0; o < m; ++o) {
+    double sum = 0;
+    for (int64_t i = 0; i < per; ++i) sum += std::fabs(v[o * per + i]);
+    worst = std::max(worst, sum);
+  }
+  return worst;
+}
+
+double worst_sum_matmul(const Tensor& w) {
+  const Shape s = w.shape.size() == 1 ? Shape{w.shape[0], 1} : w.shape;
+  const int64_t k = s[s.size() - 2], cols = s.back(), mats = ir::num_elements(s) / (k * cols);
+  const std::vector<float> v = w.to_floats();
+  double worst = 0;
+  for (int64_t m = 0; m < mats; ++m)
+    for (int64_t c = 0; c < cols; ++c) {
+      double sum = 0;
+      for (int64_t i = 0; i < k; ++i) sum += std::fabs(v[(m * k + i) * cols + c]);
+      worst = std::max(worst, sum);
+    }
+  return worst;
+}
+
+// The digits of integer-valued w in base 2^bits: w = Σ_j d_j · 2^(bits·j), every digit in
+// [0, 2^bits) but the last, which carries the sign (in [-2^bits, 2^bits)).
+std::vector<Tensor> split_digits(const Tensor& w, int bits) {
+  std::vector<int64_t> r = w.to_int64s();
+  const int64_t base = int64_t{1} << bits;
+  std::vector<Tensor> digits;
+  for (;;) {
+    bool last = true;
+    for (int64_t v : r) last = last && v >= -base && v < base;
+    if (last) {
+      digits.push_back(Tensor::from_int64s(DType::kFloat32, w.shape, r));
+      return digits;
+    }
+    std::vector<int64_t> d(r.size());
+    for (size_t i = 0; i < r.size(); ++i) {
+      d[i] = ((r[i] % base) + base) % base;
+      r[i] = (r[i] - d[i]) / base;
+    }
+    digits.push_back(Tensor::from_int64s(DType::kFloat32, w.shape, d));
+  }
+}
+
+// Emits the float32 product of the run-time operand with constant weights w (plus the
+// bias, when `with_bias`).
+using Product = std::function<Result<Value*>(Tensor w, bool with_bias)>;
+
+// The accumulator Σ x·w (+ bias) with constant centered weights wc, computed exactly: one
+// float32 product when its bound (xmax · Σ|w| + |bias|) stays within 2^24, else wc split
+// into 4-, 2- or 1-bit digits whose products each stay within it, recombined in int32
+// (MUL by 2^(bits·j), ADD). Writes the int32 accumulator into `int_out` when given; else
+// returns float32 holding float(acc), rounded as onnxruntime converts its int32 sums.
+Result<Value*> exact_accumulate(LowerContext& ctx, const Node& n, const Tensor& wc, double xmax, const Tensor* bias,
+                                double (*worst)(const Tensor&), const Shape& bias_shape, const Product& product,
+                                Value* int_out) {
+  double bias_max = 0;
+  if (bias)
+    for (double b : bias->to_doubles()) bias_max = std::max(bias_max, std::fabs(b));
+  if (xmax * worst(wc) + bias_max <= kExactLimit) {
+    PT_ASSIGN_OR_RETURN(Value* acc, product(wc, true));
+    if (!int_out) return acc;
+    ctx.emit("tfl.CAST", n, {acc}, {int_out});
+    return int_out;
+  }
+  std::vector<Tensor> digits;
+  int bits = 0;
+  for (int b : {4, 2, 1}) {
+    digits = split_digits(wc, b);
+    bool fits = true;
+    for (const Tensor& d : digits) fits = fits && xmax * worst(d) <= kExactLimit;
+    if (fits) {
+      bits = b;
+      break;
+    }
+  }
+  PT_RETURN_IF_ERROR(exact_or_refuse(n, bits ? 0.0 : xmax * worst(digits.back())));
+  std::vector<Value*> terms;
+  for (size_t j = 0; j < digits.size(); ++j) {
+    PT_ASSIGN_OR_RETURN(Value* c, product(std::move(digits[j]), false));
+    Value* ci = ctx.temp(n, DType::kInt32, c->shape, "digit_sum");
+    ctx.emit("tfl.CAST", n, {c}, {ci});
+    if (j > 0) {
+      Value* scaled = ctx.temp(n, DType::kInt32, c->shape, "digit_scaled");
+      ctx.emit("tfl.MUL", n, {ci, ctx.const_int32(n, "digit_weight", {int64_t{1} << (bits * j)}, {})}, {scaled});
+      ci = scaled;
+    }
+    terms.push_back(ci);
+  }
+  if (bias) {
+    Tensor bi = Tensor::from_int64s(DType::kInt32, bias_shape, bias->to_int64s());
+    terms.push_back(ctx.constant(n, "bias_int32", std::move(bi)));
+  }
+  const Shape& shape = terms[0]->shape;
+  Value* total = terms[0];
+  for (size_t j = 1; j < terms.size(); ++j) {
+    Value* sum = j + 1 == terms.size() && int_out ? int_out : ctx.temp(n, DType::kInt32, shape, "accumulator_int");
+    ctx.emit("tfl.ADD", n, {total, terms[j]}, {sum});
+    total = sum;
+  }
+  if (int_out) return int_out;
+  Value* f = ctx.temp(n, DType::kFloat32, shape, "accumulator_float");
+  ctx.emit("tfl.CAST", n, {total}, {f});
+  return f;
+}
+
 // --- MatMulInteger / QLinearMatMul ---
 
 struct MatMulOperands {
   Value *a, *a_zp, *b, *b_zp;
 };
 
-// The float32 accumulator Σ_k (a - a_zp)(b - b_zp), after the exactness check.
-Result<Value*> integer_matmul(LowerContext& ctx, const Node& n, const MatMulOperands& p) {
+// The accumulator Σ_k (a - a_zp)(b - b_zp): into int_out (int32) when given, else as
+// float32 (see exact_accumulate).
+Result<Value*> integer_matmul(LowerContext& ctx, const Node& n, const MatMulOperands& p, Value* int_out) {
   PT_RETURN_IF_ERROR(check_8bit(n, p.a, "A"));
   PT_RETURN_IF_ERROR(check_8bit(n, p.b, "B"));
   NODE_CHECK(n, !p.a->shape.empty() && !p.b->shape.empty(), "operands must have rank >= 1");
   const double amax = centered_max(p.a, p.a_zp);
   Value* a = centered(ctx, n, p.a, p.a_zp, p.a->shape.size() == 2);
-  Value* b = nullptr;
   if (p.b->is_const() && (!p.b_zp || p.b_zp->is_const())) {
     Tensor bc = centered_const(*p.b->data, p.b_zp ? p.b_zp->data.get() : nullptr);
-    // Largest column sum of |b - b_zp|, over every matrix of the batch.
-    const Shape s = bc.shape.size() == 1 ? Shape{bc.shape[0], 1} : bc.shape;
-    const int64_t k = s[s.size() - 2], cols = s.back(), mats = ir::num_elements(s) / (k * cols);
-    const std::vector<float> v = bc.to_floats();
-    double worst = 0;
-    for (int64_t m = 0; m < mats; ++m)
-      for (int64_t c = 0; c < cols; ++c) {
-        double sum = 0;
-        for (int64_t i = 0; i < k; ++i) sum += std::fabs(v[(m * k + i) * cols + c]);
-        worst = std::max(worst, sum);
-      }
-    PT_RETURN_IF_ERROR(exact_or_refuse(n, amax * worst));
-    b = ctx.constant(n, "b_centered", std::move(bc));
-  } else {
-    const int64_t k = p.b->shape.size() == 1 ? p.b->shape[0] : p.b->shape[p.b->shape.size() - 2];
-    PT_RETURN_IF_ERROR(exact_or_refuse(n, static_cast<double>(k) * amax * centered_max(p.b, p.b_zp)));
-    b = centered(ctx, n, p.b, p.b_zp, false);
+    return exact_accumulate(ctx, n, bc, amax, nullptr, worst_sum_matmul, {},
+                            [&](Tensor w, bool) { return lower_as(ctx, n, "MatMul", {a, ctx.constant(n, "b_centered", std::move(w))}); },
+                            int_out);
   }
-  return lower_as(ctx, n, "MatMul", {a, b});
+  const int64_t k = p.b->shape.size() == 1 ? p.b->shape[0] : p.b->shape[p.b->shape.size() - 2];
+  PT_RETURN_IF_ERROR(exact_or_refuse(n, static_cast<double>(k) * amax * centered_max(p.b, p.b_zp)));
+  PT_ASSIGN_OR_RETURN(Value* acc, lower_as(ctx, n, "MatMul", {a, centered(ctx, n, p.b, p.b_zp, false)}));
+  if (!int_out) return acc;
+  ctx.emit("tfl.CAST", n, {acc}, {int_out});
+  return int_out;
 }
 
 Status infer_integer_like(Node& n, const char* op_type, DType out_dtype) {
@@ -162,8 +273,8 @@ Status infer_integer_like(Node& n, const char* op_type, DType out_dtype) {
 Status infer_matmul_integer(Node& n) { return infer_integer_like(n, "MatMul", DType::kInt32); }
 
 Status lower_matmul_integer(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Value* acc, integer_matmul(ctx, n, {n.input(0), n.input(2), n.input(1), n.input(3)}));
-  ctx.emit("tfl.CAST", n, {acc}, {n.outputs[0]});
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_matmul(ctx, n, {n.input(0), n.input(2), n.input(1), n.input(3)}, n.outputs[0]));
+  (void)acc;
   return Status::ok();
 }
 
@@ -219,7 +330,7 @@ Status requantize(LowerContext& ctx, const Node& n, Value* acc, Value* m, Value*
 }
 
 Status lower_qlinear_matmul(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Value* acc, integer_matmul(ctx, n, {n.input(0), n.input(2), n.input(3), n.input(5)}));
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_matmul(ctx, n, {n.input(0), n.input(2), n.input(3), n.input(5)}, nullptr));
   const int64_t cols = n.inputs[3]->shape.size() == 1 ? 1 : n.inputs[3]->shape.back();
   PT_ASSIGN_OR_RETURN(Value* m, multiplier(ctx, n, n.input(1), n.input(4), n.input(6), {cols}));
   return requantize(ctx, n, acc, m, n.input(7));
@@ -227,16 +338,18 @@ Status lower_qlinear_matmul(LowerContext& ctx, Node& n) {
 
 // --- ConvInteger / QLinearConv ---
 
-// The float32 accumulator of the convolution of centered x and w (+ bias), after the
-// exactness check. w and its zero point must be constant: TFLite needs constant filters.
+// The accumulator of the convolution of centered x and w (+ bias): into int_out (int32)
+// when given, else as float32 (see exact_accumulate). w and its zero point must be
+// constant: TFLite needs constant filters.
 Result<Value*> integer_conv(LowerContext& ctx, const Node& n, Value* x, Value* x_zp, Value* w, Value* w_zp,
-                            Value* bias) {
+                            Value* bias, Value* int_out) {
   PT_RETURN_IF_ERROR(check_8bit(n, x, "x"));
   PT_RETURN_IF_ERROR(check_8bit(n, w, "w"));
   for (Value* v : {w, w_zp, bias})
     NODE_UNSUPPORTED_IF(n, v && !v->is_const(),
                         "'" + v->name + "' is computed at run time; TFLite needs constant filters and bias");
   NODE_UNSUPPORTED_IF(n, x_zp && ir::num_elements(x_zp->shape) != 1, "per-channel x_zero_point");
+  NODE_CHECK(n, w->shape.size() == x->shape.size(), "x and w ranks differ");
   const int64_t m = w->shape[0];
   std::unique_ptr<Tensor> zp;
   if (w_zp) {
@@ -247,22 +360,18 @@ Result<Value*> integer_conv(LowerContext& ctx, const Node& n, Value* x, Value* x
     s[0] = ir::num_elements(w_zp->shape);
     zp->shape = s;
   }
-  Tensor wc = centered_const(*w->data, zp.get());
-  const std::vector<float> wv = wc.to_floats();
-  const std::vector<double> bv = bias ? bias->data->to_doubles() : std::vector<double>(m, 0.0);
-  NODE_CHECK(n, static_cast<int64_t>(bv.size()) == m, "bias must hold one value per output channel");
-  const int64_t per = ir::num_elements(wc.shape) / m;
-  double worst = 0;
-  for (int64_t o = 0; o < m; ++o) {
-    double sum = 0;
-    for (int64_t i = 0; i < per; ++i) sum += std::fabs(wv[o * per + i]);
-    worst = std::max(worst, centered_max(x, x_zp) * sum + std::fabs(bv[o]));
-  }
-  PT_RETURN_IF_ERROR(exact_or_refuse(n, worst));
+  if (bias) NODE_CHECK(n, ir::num_elements(bias->shape) == m, "bias must hold one value per output channel");
   Value* xc = centered(ctx, n, x, x_zp, false);
-  std::vector<Value*> inputs{xc, ctx.constant(n, "w_centered", std::move(wc))};
-  if (bias) inputs.push_back(ctx.constant(n, "bias_float", Tensor::from_doubles(DType::kFloat32, {m}, bv)));
-  return lower_as(ctx, n, "Conv", inputs);
+  Shape bias_shape(x->shape.size() - 1, 1);  // [M, 1, ...] against the NCHW accumulator
+  bias_shape[0] = m;
+  auto product = [&](Tensor wt, bool with_bias) -> Result<Value*> {
+    std::vector<Value*> inputs{xc, ctx.constant(n, "w_centered", std::move(wt))};
+    if (bias && with_bias)
+      inputs.push_back(ctx.constant(n, "bias_float", Tensor::from_doubles(DType::kFloat32, {m}, bias->data->to_doubles())));
+    return lower_as(ctx, n, "Conv", inputs);
+  };
+  return exact_accumulate(ctx, n, centered_const(*w->data, zp.get()), centered_max(x, x_zp),
+                          bias ? bias->data.get() : nullptr, worst_sum_conv, bias_shape, product, int_out);
 }
 
 Status infer_conv_integer(Node& n) {
@@ -271,8 +380,8 @@ Status infer_conv_integer(Node& n) {
 }
 
 Status lower_conv_integer(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Value* acc, integer_conv(ctx, n, n.input(0), n.input(2), n.input(1), n.input(3), nullptr));
-  ctx.emit("tfl.CAST", n, {acc}, {n.outputs[0]});
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_conv(ctx, n, n.input(0), n.input(2), n.input(1), n.input(3), nullptr, n.outputs[0]));
+  (void)acc;
   return Status::ok();
 }
 
@@ -284,7 +393,7 @@ Status infer_qlinear_conv(Node& n) {
 
 Status lower_qlinear_conv(LowerContext& ctx, Node& n) {
   NODE_CHECK(n, n.input(1) && ir::num_elements(n.inputs[1]->shape) == 1, "x_scale must be one value");
-  PT_ASSIGN_OR_RETURN(Value* acc, integer_conv(ctx, n, n.input(0), n.input(2), n.input(3), n.input(5), n.input(8)));
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_conv(ctx, n, n.input(0), n.input(2), n.input(3), n.input(5), n.input(8), nullptr));
   Shape per_channel(acc->shape.size(), 1);
   per_channel[1] = n.inputs[3]->shape[0];
   PT_ASSIGN_OR_RETURN(Value* m, multiplier(ctx, n, n.input(1), n.input(4), n.input(6), per_channel));

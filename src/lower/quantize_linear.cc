@@ -13,9 +13,10 @@
 //                      8/16-bit x, so the one rounding is MUL's, as in onnxruntime)
 //   DynamicQuantizeLinear: REDUCE_MAX/MIN of x, the uint8 scale and zero point as
 //                      onnxruntime computes them (scale 1 when x is all zero), then as above.
-// Scales and zero points may be per tensor, per axis (`axis`) or blocked (`block_size`,
-// constant parameters only). Element types TFLite lacks (uint16, int4, float8) are refused
-// by the importer; `precision` other than float32 is refused here.
+// Scales and zero points may be per tensor, per axis (`axis`) or blocked (`block_size`;
+// run-time blocked parameters are repeated along the axis with GATHER). Element types
+// TFLite lacks (uint16, int4, float8) are refused by the importer; `precision` other than
+// float32 is refused here.
 #include "lower/quantize_linear.h"
 
 #include <cmath>
@@ -137,10 +138,14 @@ Tensor expand_const(const Tensor& p, const Layout& l, const Shape& xs) {
 Result<Value*> param_value(LowerContext& ctx, const Node& n, Value* p, const Layout& l, const Shape& xs,
                            const std::string& suffix) {
   if (p->is_const()) return ctx.constant(n, suffix, expand_const(*p->data, l, xs));
-  NODE_UNSUPPORTED_IF(n, l.kind == Layout::kBlocked,
-                      "'" + p->name + "' is computed at run time; blocked quantization (block_size) needs constant "
-                      "scales and zero points");
   Value* f = ctx.cast(n, p, DType::kFloat32);
+  if (l.kind == Layout::kBlocked) {  // repeat each block's value along the axis: GATHER
+    std::vector<int64_t> idx;
+    for (int64_t k = 0; k < xs[l.axis]; ++k) idx.push_back(k / l.block);
+    Value* g = ctx.temp(n, DType::kFloat32, xs, suffix + "_per_element");
+    ctx.emit("tfl.GATHER", n, {f, ctx.const_int32(n, suffix + "_blocks", idx)}, {g})->attrs["axis"] = l.axis;
+    return g;
+  }
   const Shape want = l.kind == Layout::kTensor && !xs.empty() ? f->shape : param_shape(l, xs);
   if (f->shape != want) f = ctx.reshape(n, f, want);
   return f;
