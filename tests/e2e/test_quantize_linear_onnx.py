@@ -266,3 +266,74 @@ def test_accumulator_beyond_float32_exact_range_is_refused(tmp_path):
     assert p.returncode != 0
     assert "2^24" in p.stderr + p.stdout, p.stderr
     assert not (tmp_path / "big.tflite").exists()
+
+
+def _float_conv_matmul_model(tmp_path):
+    """A float Conv → Relu → Reshape → MatMul model to hand to onnxruntime's quantizers."""
+    rng = np.random.default_rng(1)
+    inits = {"w": (rng.standard_normal((8, 3, 3, 3)) * 0.3).astype(np.float32),
+             "b": (rng.standard_normal(8) * 0.1).astype(np.float32),
+             "shape": np.array([1, -1], np.int64),
+             "m": (rng.standard_normal((8 * 6 * 6, 10)) * 0.05).astype(np.float32)}
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["c"], ["r"]),
+             helper.make_node("Reshape", ["r", "shape"], ["f"]),
+             helper.make_node("MatMul", ["f", "m"], ["y"])]
+    graph = helper.make_graph(nodes, "float", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 6, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+                              initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    path = tmp_path / "float.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    return path
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["per_tensor", "per_channel"])
+@pytest.mark.parametrize("fmt", ["QDQ", "QOperator"])
+def test_onnxruntime_quantize_static_model(fmt, per_channel, tmp_path):
+    """A float Conv → Relu → Reshape → MatMul model quantized by onnxruntime's quantize_static
+    (uint8 activations, int8 weights). QOperator (QuantizeLinear, QLinearConv, QLinearMatMul,
+    DequantizeLinear) is integer arithmetic throughout, so the outputs must be bit-identical;
+    the QDQ form has float Conv/MatMul between the Q/DQ pairs and is held to the float rule."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    rng = np.random.default_rng(1)
+    float_path, q_path = _float_conv_matmul_model(tmp_path), tmp_path / "quantized.onnx"
+
+    class Calibration(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([{"x": rng.standard_normal((1, 3, 6, 6)).astype(np.float32)} for _ in range(8)])
+
+        def get_next(self):
+            return next(self.batches, None)
+
+    quantize_static(str(float_path), str(q_path), Calibration(), quant_format=getattr(QuantFormat, fmt),
+                    per_channel=per_channel, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    ops = {n.op_type for n in onnx.load(str(q_path)).graph.node}
+    assert ({"QLinearConv", "QLinearMatMul"} if fmt == "QOperator" else {"QuantizeLinear", "DequantizeLinear"}) <= ops
+    feeds = {"x": rng.standard_normal((1, 3, 6, 6)).astype(np.float32)}
+    ref = harness.run_onnxruntime(q_path, feeds)
+    tfl = harness.convert(q_path, tmp_path / "quantized.tflite")
+    got = _run_litert(tfl, feeds)
+    if fmt == "QOperator":
+        assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
+    else:
+        harness.assert_close(ref, got, context=f"[{fmt}] ")
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["per_tensor", "per_channel"])
+@pytest.mark.parametrize("weight_type", ["QInt8", "QUInt8"])
+def test_onnxruntime_quantize_dynamic_model(weight_type, per_channel, tmp_path):
+    """onnxruntime's quantize_dynamic: DynamicQuantizeLinear → ConvInteger / MatMulInteger
+    (run-time activation zero point) → Cast → Mul by the scales. Every float op in it is one
+    correctly rounded operation, so the outputs must be bit-identical."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    q_path = tmp_path / "dynamic.onnx"
+    quantize_dynamic(str(_float_conv_matmul_model(tmp_path)), str(q_path), weight_type=getattr(QuantType, weight_type),
+                     per_channel=per_channel, op_types_to_quantize=["Conv", "MatMul"])
+    ops = {n.op_type for n in onnx.load(str(q_path)).graph.node}
+    assert {"DynamicQuantizeLinear", "ConvInteger", "MatMulInteger"} <= ops, ops
+    feeds = {"x": np.random.default_rng(2).standard_normal((1, 3, 6, 6)).astype(np.float32)}
+    ref = harness.run_onnxruntime(q_path, feeds)
+    got = _run_litert(harness.convert(q_path, tmp_path / "dynamic.tflite"), feeds)
+    assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
