@@ -259,10 +259,77 @@ Result<std::vector<Tensor>> fold_dequantize(const Node& n) {
   return std::vector<Tensor>{Tensor::from_doubles(n.outputs[0]->dtype, xs, y)};
 }
 
+// The node writing v, or nullptr.
+Node* producer(ir::Graph& g, const Value* v) {
+  for (const auto& node : g.nodes())
+    for (const Value* o : node->outputs)
+      if (o == v) return node.get();
+  return nullptr;
+}
+
+// Same constant data and shape.
+bool same_const(const Value* a, const Tensor& b) {
+  return a && a->is_const() && a->data->shape == b.shape && a->data->dtype == b.dtype && a->data->bytes == b.bytes;
+}
+
+// Q → DQ with the same constant parameters (around every activation of a QDQ model): when
+// x is the CAST ending lower_quantize's MINIMUM(MAXIMUM([ADD(] ROUND(DIV(f, s)) [, zp)], lo), hi)
+// and DQ's scale and zero point equal s and zp, then (q - zp)·s = clamp(r, lo - zp, hi - zp)·s
+// with r = ROUND(f / s) (all integers, exact): DQ reads r and the CASTs, ADD and SUB drop out.
+// Writes DQ's float32 result into `into`; false (nothing emitted) when the pattern does not hold.
+bool dequantize_fused(LowerContext& ctx, const Node& n, const Layout& l, Value* into) {
+  ir::Graph& g = ctx.graph();
+  const Value* x = n.inputs[0];
+  const Shape& xs = x->shape;
+  int64_t lo = 0, hi = 0;
+  if (!quant_range(x->dtype, &lo, &hi) || x->dtype == DType::kInt32 || !n.inputs[1]->is_const() ||
+      (n.input(2) && !n.inputs[2]->is_const()))
+    return false;
+  const Tensor scale = expand_const(*n.inputs[1]->data, l, xs);
+  const Tensor zp = n.input(2) ? expand_const(*n.inputs[2]->data, l, xs)
+                               : Tensor::from_doubles(DType::kFloat32, param_shape(l, xs),
+                                                      std::vector<double>(ir::num_elements(param_shape(l, xs)), 0.0));
+  Node* cast = producer(g, x);
+  if (!cast || cast->op != "tfl.CAST" || cast->inputs[0]->dtype != DType::kFloat32) return false;
+  Node* mn = producer(g, cast->inputs[0]);
+  if (!mn || mn->op != "tfl.MINIMUM" || !same_const(mn->inputs[1], Tensor::from_floats({}, {static_cast<float>(hi)})))
+    return false;
+  Node* mx = producer(g, mn->inputs[0]);
+  if (!mx || mx->op != "tfl.MAXIMUM" || !same_const(mx->inputs[1], Tensor::from_floats({}, {static_cast<float>(lo)})))
+    return false;
+  Node* r = producer(g, mx->inputs[0]);
+  const bool zero_zp = all_zero(n.input(2));
+  if (r && r->op == "tfl.ADD") {
+    if (zero_zp || !same_const(r->inputs[1], zp)) return false;
+    r = producer(g, r->inputs[0]);
+  } else if (!zero_zp) {
+    return false;
+  }
+  if (!r || r->op != "tfl.ROUND") return false;
+  Node* div = producer(g, r->inputs[0]);
+  if (!div || div->op != "tfl.DIV" || !same_const(div->inputs[1], scale)) return false;
+  const Shape& shape = r->outputs[0]->shape;
+  if (shape != xs) return false;
+  auto shifted = [&](double bound) {
+    return ctx.constant(n, "bound", map_unary(zp, DType::kFloat32, [&](double z) { return bound - z; }));
+  };
+  Value* a = ctx.temp(n, DType::kFloat32, xs, "at_least");
+  ctx.emit("tfl.MAXIMUM", n, {r->outputs[0], shifted(static_cast<double>(lo))}, {a});
+  Value* b = ctx.temp(n, DType::kFloat32, xs, "saturated");
+  ctx.emit("tfl.MINIMUM", n, {a, shifted(static_cast<double>(hi))}, {b});
+  ctx.emit("tfl.MUL", n, {b, ctx.constant(n, "scale", scale)}, {into});
+  return true;
+}
+
 Status lower_dequantize(LowerContext& ctx, Node& n) {
   const Shape& xs = n.inputs[0]->shape;
   PT_ASSIGN_OR_RETURN(Layout l, param_layout(n, xs, n.inputs[1]));
   Value* out = n.outputs[0];
+  Value* y = out->dtype == DType::kFloat32 ? out : ctx.temp(n, DType::kFloat32, xs, "float32");
+  if (dequantize_fused(ctx, n, l, y)) {
+    if (y != out) ctx.emit("tfl.CAST", n, {y}, {out});
+    return Status::ok();
+  }
   Value* x = ctx.cast(n, n.inputs[0], DType::kFloat32);
   if (!all_zero(n.input(2))) {
     NODE_UNSUPPORTED_IF(n, n.inputs[0]->dtype == DType::kInt32,
@@ -273,7 +340,6 @@ Status lower_dequantize(LowerContext& ctx, Node& n) {
     x = d;
   }
   PT_ASSIGN_OR_RETURN(Value* s, param_value(ctx, n, n.inputs[1], l, xs, "scale"));
-  Value* y = out->dtype == DType::kFloat32 ? out : ctx.temp(n, DType::kFloat32, xs, "float32");
   ctx.emit("tfl.MUL", n, {x, s}, {y});
   if (y != out) ctx.emit("tfl.CAST", n, {y}, {out});
   return Status::ok();

@@ -339,6 +339,8 @@ def test_onnxruntime_quantize_static_model(fmt, per_channel, tmp_path):
         assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
     else:
         harness.assert_close(ref, got, context=f"[{fmt}] ")
+        ops = harness.inspect_json(tfl)["ops"]
+        assert "CAST" not in ops and "SUB" not in ops, f"Q→DQ pairs not collapsed: {ops}"
 
 
 @pytest.mark.parametrize("per_channel", [False, True], ids=["per_tensor", "per_channel"])
@@ -358,3 +360,44 @@ def test_onnxruntime_quantize_dynamic_model(weight_type, per_channel, tmp_path):
     ref = harness.run_onnxruntime(q_path, feeds)
     got = _run_litert(harness.convert(q_path, tmp_path / "dynamic.tflite"), feeds)
     assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
+
+
+# Q → DQ pairs: (Q params, DQ params, axis, also output the quantized tensor, collapses).
+_PAIRS = {
+    "same_per_tensor": ((0.05, 7), (0.05, 7), None, False, True),
+    "same_per_axis": (((0.05, 0.1, 0.02), (3, -4, 0)), ((0.05, 0.1, 0.02), (3, -4, 0)), 1, False, True),
+    "same_no_zero_point": ((0.05, None), (0.05, None), None, False, True),
+    "different_scale": ((0.05, 7), (0.06, 7), None, False, False),
+    "different_zero_point": ((0.05, 7), (0.05, 8), None, False, False),
+    "quantized_also_an_output": ((0.05, 7), (0.05, 7), None, True, True),
+}
+
+
+@pytest.mark.parametrize("case", list(_PAIRS))
+def test_quantize_dequantize_pair(case, tmp_path):
+    """Around every activation of a QDQ model: with the same constant parameters the pair
+    collapses to clamp(round(x / s), lo - zp, hi - zp) · s (no CASTs); otherwise it is
+    lowered as two ops. Both must match onnxruntime."""
+    (qs, qz), (ds, dz), axis, q_out, collapses = _PAIRS[case]
+    kw = {} if axis is None else {"axis": axis}
+
+    def params(prefix, scale, zp):
+        inits = {prefix + "_s": np.array(scale, np.float32)}
+        if zp is not None:
+            inits[prefix + "_z"] = np.array(zp, np.int8)
+        return inits
+
+    inits = {**params("q", qs, qz), **params("d", ds, dz)}
+    q_in = ["x", "q_s"] + (["q_z"] if qz is not None else [])
+    d_in = ["q", "d_s"] + (["d_z"] if dz is not None else [])
+    nodes = [helper.make_node("QuantizeLinear", q_in, ["q"], **kw),
+             helper.make_node("DequantizeLinear", d_in, ["y"], **kw)]
+    outs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3, 4])]
+    if q_out:
+        outs.append(helper.make_tensor_value_info("q", TensorProto.INT8, [2, 3, 4]))
+    graph = helper.make_graph(nodes, "pair", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])], outs,
+                              initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    feeds = {"x": np.concatenate([_f(20, scale=8), _TIES[:4]]).reshape(2, 3, 4)}
+    tfl = _run(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), feeds, tmp_path, case)
+    ops = harness.inspect_json(tfl)["ops"]
+    assert ("SUB" not in ops and ops.get("CAST", 0) == int(q_out)) == collapses, ops
