@@ -63,7 +63,8 @@ Shape per_row_shape(const Shape& s) { return s.size() == 1 && s[0] != 1 ? Shape{
 
 // The float32 run-time operand q - zp (zp optional).
 Value* centered(LowerContext& ctx, const Node& n, Value* q, Value* zp, bool per_row) {
-  Value* f = ctx.cast(n, q, DType::kFloat32);
+  Value* f = quantized_float_source(ctx.graph(), q);  // q requantized by the previous QLinear op
+  if (!f) f = ctx.cast(n, q, DType::kFloat32);
   if (!zp || (zp->is_const() && [&] {
         for (int64_t z : zp->data->to_int64s())
           if (z) return false;

@@ -42,6 +42,50 @@ bool quant_range(DType t, int64_t* lo, int64_t* hi) {
   }
 }
 
+namespace {
+
+// The node writing v, or nullptr.
+Node* producer(ir::Graph& g, const Value* v) {
+  for (const auto& node : g.nodes())
+    for (const Value* o : node->outputs)
+      if (o == v) return node.get();
+  return nullptr;
+}
+
+// Same constant data and shape.
+bool same_const(const Value* a, const Tensor& b) {
+  return a && a->is_const() && a->data->shape == b.shape && a->data->dtype == b.dtype && a->data->bytes == b.bytes;
+}
+
+// Holds integers only: a constant with integral values, or a CAST from an integer type.
+bool integral(ir::Graph& g, const Value* v) {
+  if (v->is_const()) {
+    for (double d : v->data->to_doubles())
+      if (d != std::nearbyint(d)) return false;
+    return true;
+  }
+  const Node* c = producer(g, v);
+  return c && c->op == "tfl.CAST" && !ir::is_float(c->inputs[0]->dtype) && c->inputs[0]->dtype != DType::kBool;
+}
+
+}  // namespace
+
+Value* quantized_float_source(ir::Graph& g, const Value* q) {
+  int64_t lo = 0, hi = 0;
+  if (q->dtype == DType::kInt32 || !quant_range(q->dtype, &lo, &hi)) return nullptr;
+  const Node* cast = producer(g, q);
+  if (!cast || cast->op != "tfl.CAST" || cast->inputs[0]->dtype != DType::kFloat32) return nullptr;
+  const Node* mn = producer(g, cast->inputs[0]);
+  if (!mn || mn->op != "tfl.MINIMUM" || !same_const(mn->inputs[1], Tensor::from_floats({}, {static_cast<float>(hi)})))
+    return nullptr;
+  const Node* mx = producer(g, mn->inputs[0]);
+  if (!mx || mx->op != "tfl.MAXIMUM" || !same_const(mx->inputs[1], Tensor::from_floats({}, {static_cast<float>(lo)})))
+    return nullptr;
+  const Node* r = producer(g, mx->inputs[0]);
+  if (r && r->op == "tfl.ADD" && integral(g, r->inputs[1])) r = producer(g, r->inputs[0]);
+  return r && r->op == "tfl.ROUND" ? cast->inputs[0] : nullptr;
+}
+
 void emit_quantize(LowerContext& ctx, const Node& n, Value* x, const std::string& op, Value* s, Value* zp,
                    Value* out) {
   int64_t lo = 0, hi = 0;
@@ -259,19 +303,6 @@ Result<std::vector<Tensor>> fold_dequantize(const Node& n) {
   return std::vector<Tensor>{Tensor::from_doubles(n.outputs[0]->dtype, xs, y)};
 }
 
-// The node writing v, or nullptr.
-Node* producer(ir::Graph& g, const Value* v) {
-  for (const auto& node : g.nodes())
-    for (const Value* o : node->outputs)
-      if (o == v) return node.get();
-  return nullptr;
-}
-
-// Same constant data and shape.
-bool same_const(const Value* a, const Tensor& b) {
-  return a && a->is_const() && a->data->shape == b.shape && a->data->dtype == b.dtype && a->data->bytes == b.bytes;
-}
-
 // Q → DQ with the same constant parameters (around every activation of a QDQ model): when
 // x is the CAST ending lower_quantize's MINIMUM(MAXIMUM([ADD(] ROUND(DIV(f, s)) [, zp)], lo), hi)
 // and DQ's scale and zero point equal s and zp, then (q - zp)·s = clamp(r, lo - zp, hi - zp)·s
@@ -289,14 +320,9 @@ bool dequantize_fused(LowerContext& ctx, const Node& n, const Layout& l, Value* 
   const Tensor zp = n.input(2) ? expand_const(*n.inputs[2]->data, l, xs)
                                : Tensor::from_doubles(DType::kFloat32, param_shape(l, xs),
                                                       std::vector<double>(ir::num_elements(param_shape(l, xs)), 0.0));
-  Node* cast = producer(g, x);
-  if (!cast || cast->op != "tfl.CAST" || cast->inputs[0]->dtype != DType::kFloat32) return false;
-  Node* mn = producer(g, cast->inputs[0]);
-  if (!mn || mn->op != "tfl.MINIMUM" || !same_const(mn->inputs[1], Tensor::from_floats({}, {static_cast<float>(hi)})))
-    return false;
-  Node* mx = producer(g, mn->inputs[0]);
-  if (!mx || mx->op != "tfl.MAXIMUM" || !same_const(mx->inputs[1], Tensor::from_floats({}, {static_cast<float>(lo)})))
-    return false;
+  Value* f = quantized_float_source(g, x);
+  if (!f) return false;
+  Node* mx = producer(g, producer(g, f)->inputs[0]);  // f = MINIMUM(MAXIMUM(…, lo), hi)
   Node* r = producer(g, mx->inputs[0]);
   const bool zero_zp = all_zero(n.input(2));
   if (r && r->op == "tfl.ADD") {
@@ -330,7 +356,8 @@ Status lower_dequantize(LowerContext& ctx, Node& n) {
     if (y != out) ctx.emit("tfl.CAST", n, {y}, {out});
     return Status::ok();
   }
-  Value* x = ctx.cast(n, n.inputs[0], DType::kFloat32);
+  Value* x = quantized_float_source(ctx.graph(), n.inputs[0]);
+  if (!x) x = ctx.cast(n, n.inputs[0], DType::kFloat32);
   if (!all_zero(n.input(2))) {
     NODE_UNSUPPORTED_IF(n, n.inputs[0]->dtype == DType::kInt32,
                         "int32 input with a nonzero zero point (ONNX allows only 0)");

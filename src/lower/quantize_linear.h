@@ -19,6 +19,11 @@ bool quant_range(ir::DType t, int64_t* lo, int64_t* hi);
 void emit_quantize(LowerContext& ctx, const ir::Node& n, ir::Value* x, const std::string& op, ir::Value* s,
                    ir::Value* zp, ir::Value* out);
 
+// When q (int8/uint8/int16) is the CAST ending emit_quantize's chain, the float32 value it
+// casts: it already holds q's integers exactly (integral, within q's range), so a consumer
+// can read it instead of casting q back to float. nullptr otherwise.
+ir::Value* quantized_float_source(ir::Graph& g, const ir::Value* q);
+
 // The same on the host, in float32 arithmetic: saturate(nearbyint(x ∘ s) + zp).
 int64_t quantize_value(float x, float s, bool divide, float zp, int64_t lo, int64_t hi);
 
