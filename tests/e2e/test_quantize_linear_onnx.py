@@ -401,3 +401,32 @@ def test_quantize_dequantize_pair(case, tmp_path):
     tfl = _run(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), feeds, tmp_path, case)
     ops = harness.inspect_json(tfl)["ops"]
     assert ("SUB" not in ops and ops.get("CAST", 0) == int(q_out)) == collapses, ops
+
+
+def test_qlinear_conv_chain_reads_requantized_float(tmp_path):
+    """QuantizeLinear → QLinearConv → QLinearConv → DequantizeLinear (a QOperator model's
+    spine): each consumer reads the requantized float, so no CAST is left, and the result
+    is integer arithmetic: bit-identical to onnxruntime."""
+    inits = {"xs": _s(0.03), "xz": np.array(120, np.uint8),
+             "w1": _q(np.int8, 4, 3, 3, 3), "w1s": _s(0.01, 0.02, 0.015, 0.01), "w1z": np.zeros(4, np.int8),
+             "s1": _s(0.15), "z1": np.array(100, np.uint8), "b1": np.array([100, -50, 0, 7], np.int32),
+             "w2": _q(np.int8, 2, 4, 1, 1), "w2s": _s(0.02), "w2z": np.array(0, np.int8),
+             "s2": _s(0.3), "z2": np.array(128, np.uint8)}
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["q"]),
+             helper.make_node("QLinearConv", ["q", "xs", "xz", "w1", "w1s", "w1z", "s1", "z1", "b1"], ["c1"],
+                              pads=[1, 1, 1, 1]),
+             helper.make_node("QLinearConv", ["c1", "s1", "z1", "w2", "w2s", "w2z", "s2", "z2"], ["c2"]),
+             helper.make_node("DequantizeLinear", ["c2", "s2", "z2"], ["y"])]
+    graph = helper.make_graph(nodes, "chain", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 5, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 5, 5])],
+                              initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    path = tmp_path / "chain.onnx"
+    onnx.save(model, str(path))
+    feeds = {"x": _f(1, 3, 5, 5)}
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / "chain.tflite")
+    got = _run_litert(tfl, feeds)
+    assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
+    ops = harness.inspect_json(tfl)["ops"]
+    assert "CAST" not in ops, ops
