@@ -17,6 +17,7 @@
 // within 2^24, and the products are CAST to int32 and recombined (MUL by 16^j, ADD, int32
 // bias) exactly; QLinear* then CASTs that int32 sum to float as onnxruntime does. A
 // run-time B past the bound is refused with the bound in the message.
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -65,12 +66,12 @@ Shape per_row_shape(const Shape& s) { return s.size() == 1 && s[0] != 1 ? Shape{
 Value* centered(LowerContext& ctx, const Node& n, Value* q, Value* zp, bool per_row) {
   Value* f = quantized_float_source(ctx.graph(), q);  // q requantized by the previous QLinear op
   if (!f) f = ctx.cast(n, q, DType::kFloat32);
-  if (!zp || (zp->is_const() && [&] {
-        for (int64_t z : zp->data->to_int64s())
-          if (z) return false;
-        return true;
-      }()))
-    return f;
+  bool zero = !zp;
+  if (zp && zp->is_const()) {
+    const std::vector<int64_t> zs = zp->data->to_int64s();
+    zero = std::all_of(zs.begin(), zs.end(), [](int64_t z) { return z == 0; });
+  }
+  if (zero) return f;
   Value* z = ctx.cast(n, zp, DType::kFloat32);
   if (per_row && z->shape != per_row_shape(z->shape)) z = ctx.reshape(n, z, per_row_shape(z->shape));
   Shape s;
@@ -218,7 +219,10 @@ Result<Value*> exact_accumulate(LowerContext& ctx, const Node& n, const Tensor& 
     ctx.emit("tfl.ADD", n, {total, terms[j]}, {sum});
     total = sum;
   }
-  if (int_out) return int_out;
+  if (int_out) {
+    if (total != int_out) ctx.reshape(n, total, shape, int_out);  // defensive: a single term
+    return int_out;
+  }
   Value* f = ctx.temp(n, DType::kFloat32, shape, "accumulator_float");
   ctx.emit("tfl.CAST", n, {total}, {f});
   return f;
@@ -240,9 +244,10 @@ Result<Value*> integer_matmul(LowerContext& ctx, const Node& n, const MatMulOper
   Value* a = centered(ctx, n, p.a, p.a_zp, p.a->shape.size() == 2);
   if (p.b->is_const() && (!p.b_zp || p.b_zp->is_const())) {
     Tensor bc = centered_const(*p.b->data, p.b_zp ? p.b_zp->data.get() : nullptr);
-    return exact_accumulate(ctx, n, bc, amax, nullptr, worst_sum_matmul, {},
-                            [&](Tensor w, bool) { return lower_as(ctx, n, "MatMul", {a, ctx.constant(n, "b_centered", std::move(w))}); },
-                            int_out);
+    auto product = [&](Tensor w, bool) {
+      return lower_as(ctx, n, "MatMul", {a, ctx.constant(n, "b_centered", std::move(w))});
+    };
+    return exact_accumulate(ctx, n, bc, amax, nullptr, worst_sum_matmul, {}, product, int_out);
   }
   const int64_t k = p.b->shape.size() == 1 ? p.b->shape[0] : p.b->shape[p.b->shape.size() - 2];
   PT_RETURN_IF_ERROR(exact_or_refuse(n, static_cast<double>(k) * amax * centered_max(p.b, p.b_zp)));
@@ -274,7 +279,8 @@ Status infer_integer_like(Node& n, const char* op_type, DType out_dtype) {
 Status infer_matmul_integer(Node& n) { return infer_integer_like(n, "MatMul", DType::kInt32); }
 
 Status lower_matmul_integer(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Value* acc, integer_matmul(ctx, n, {n.input(0), n.input(2), n.input(1), n.input(3)}, n.outputs[0]));
+  const MatMulOperands p{n.input(0), n.input(2), n.input(1), n.input(3)};
+  PT_ASSIGN_OR_RETURN(Value* acc, integer_matmul(ctx, n, p, n.outputs[0]));
   (void)acc;
   return Status::ok();
 }
@@ -320,11 +326,12 @@ Result<Value*> multiplier(LowerContext& ctx, const Node& n, Value* xs, Value* ws
 // y = saturate(round(acc · m) + y_zp) into n's output.
 Status requantize(LowerContext& ctx, const Node& n, Value* acc, Value* m, Value* y_zp) {
   Value* zp = nullptr;
-  if (y_zp) {
+  if (y_zp && !(y_zp->is_const() && y_zp->data->to_int64s() == std::vector<int64_t>(1, 0))) {
     NODE_CHECK(n, ir::num_elements(y_zp->shape) == 1, "y_zero_point must be one value");
     zp = ctx.cast(n, y_zp, DType::kFloat32);
-    if (!zp->shape.empty()) zp = zp->is_const() ? ctx.constant(n, "y_zp", Tensor::from_doubles(DType::kFloat32, {}, zp->data->to_doubles()))
-                                                : ctx.reshape(n, zp, {});
+    if (!zp->shape.empty())
+      zp = zp->is_const() ? ctx.constant(n, "y_zp", Tensor::from_doubles(DType::kFloat32, {}, zp->data->to_doubles()))
+                          : ctx.reshape(n, zp, {});
   }
   emit_quantize(ctx, n, acc, "tfl.MUL", m, zp, n.outputs[0]);
   return Status::ok();
@@ -368,7 +375,8 @@ Result<Value*> integer_conv(LowerContext& ctx, const Node& n, Value* x, Value* x
   auto product = [&](Tensor wt, bool with_bias) -> Result<Value*> {
     std::vector<Value*> inputs{xc, ctx.constant(n, "w_centered", std::move(wt))};
     if (bias && with_bias)
-      inputs.push_back(ctx.constant(n, "bias_float", Tensor::from_doubles(DType::kFloat32, {m}, bias->data->to_doubles())));
+      inputs.push_back(
+          ctx.constant(n, "bias_float", Tensor::from_doubles(DType::kFloat32, {m}, bias->data->to_doubles())));
     return lower_as(ctx, n, "Conv", inputs);
   };
   return exact_accumulate(ctx, n, centered_const(*w->data, zp.get()), centered_max(x, x_zp),
@@ -381,7 +389,8 @@ Status infer_conv_integer(Node& n) {
 }
 
 Status lower_conv_integer(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Value* acc, integer_conv(ctx, n, n.input(0), n.input(2), n.input(1), n.input(3), nullptr, n.outputs[0]));
+  PT_ASSIGN_OR_RETURN(Value* acc,
+                      integer_conv(ctx, n, n.input(0), n.input(2), n.input(1), n.input(3), nullptr, n.outputs[0]));
   (void)acc;
   return Status::ok();
 }
@@ -394,7 +403,8 @@ Status infer_qlinear_conv(Node& n) {
 
 Status lower_qlinear_conv(LowerContext& ctx, Node& n) {
   NODE_CHECK(n, n.input(1) && ir::num_elements(n.inputs[1]->shape) == 1, "x_scale must be one value");
-  PT_ASSIGN_OR_RETURN(Value* acc, integer_conv(ctx, n, n.input(0), n.input(2), n.input(3), n.input(5), n.input(8), nullptr));
+  PT_ASSIGN_OR_RETURN(Value* acc,
+                      integer_conv(ctx, n, n.input(0), n.input(2), n.input(3), n.input(5), n.input(8), nullptr));
   Shape per_channel(acc->shape.size(), 1);
   per_channel[1] = n.inputs[3]->shape[0];
   PT_ASSIGN_OR_RETURN(Value* m, multiplier(ctx, n, n.input(1), n.input(4), n.input(6), per_channel));
