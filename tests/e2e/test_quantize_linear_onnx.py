@@ -430,3 +430,38 @@ def test_qlinear_conv_chain_reads_requantized_float(tmp_path):
     assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
     ops = harness.inspect_json(tfl)["ops"]
     assert "CAST" not in ops, ops
+
+
+@pytest.mark.parametrize("exporter", harness.EXPORTERS)
+def test_pytorch_fake_quant_export(exporter, tmp_path):
+    """A PyTorch QAT-style model (fake_quantize per tensor on activations, per channel on the
+    conv weights) exported to ONNX: Q/DQ pairs on activations, Q → DQ of the weights that
+    fold to float. Compared with onnxruntime on the exported graph."""
+    import torch
+
+    class FakeQuantNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.fc = torch.nn.Linear(8 * 6 * 6, 10)
+
+        def forward(self, x):
+            x = torch.fake_quantize_per_tensor_affine(x, 0.02, 128, 0, 255)
+            w = torch.fake_quantize_per_channel_affine(self.conv.weight, torch.full((8,), 0.01),
+                                                       torch.zeros(8, dtype=torch.int32), 0, -128, 127)
+            y = torch.nn.functional.conv2d(x, w, self.conv.bias, padding=1).relu()
+            y = torch.fake_quantize_per_tensor_affine(y, 0.05, 0, 0, 255)
+            return torch.fake_quantize_per_tensor_affine(self.fc(y.flatten(1)), 0.1, -3, -128, 127)
+
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 6, 6)
+    path = harness.export_onnx(FakeQuantNet().eval(), (x,), tmp_path / "fq.onnx", exporter)
+    model = onnx.load(str(path))
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in model.graph.node}
+    feeds = {model.graph.input[0].name: x.numpy()}
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / "fq.tflite")
+    got = harness.run_litert(tfl, feeds, list(ref)).outputs
+    harness.assert_close(ref, got, context=f"[{exporter}] ")
+    ops = harness.inspect_json(tfl)["ops"]
+    assert "CAST" not in ops and "QUANTIZE" not in ops, ops
