@@ -16,7 +16,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 import harness
 
-_TYPES = {np.float32: TensorProto.FLOAT, np.int8: TensorProto.INT8, np.uint8: TensorProto.UINT8,
+_TYPES = {np.float32: TensorProto.FLOAT, np.float16: TensorProto.FLOAT16, np.int8: TensorProto.INT8, np.uint8: TensorProto.UINT8,
           np.int16: TensorProto.INT16, np.int32: TensorProto.INT32}
 _rng = np.random.default_rng(0)
 
@@ -74,6 +74,10 @@ CASES = {
                               {"s": _s(0.5), "z": np.array(-100, np.int8)}, 13, 1, None),
     "quantize_opset10_uint8": ("QuantizeLinear", {}, {"x": _f(2, 6, scale=3)},
                                {"s": _s(0.03), "z": np.array(77, np.uint8)}, 10, 1, None),
+    "quantize_float16": ("QuantizeLinear", {}, {"x": _f(4, 50, scale=3).astype(np.float16)},
+                         {"s": np.array(0.0137, np.float16), "z": np.array(5, np.int8)}, 19, 1, None),
+    "dequantize_to_float16": ("DequantizeLinear", {}, {"x": _q(np.int8, 4, 50)},
+                              {"s": np.array(0.0137, np.float16), "z": np.array(5, np.int8)}, 19, 1, None),
     "dequantize_uint8_per_tensor": ("DequantizeLinear", {}, {"x": _q(np.uint8, 2, 3, 4)},
                                     {"s": _s(0.0371), "z": np.array(129, np.uint8)}, 13, 1, None),
     "dequantize_int8_per_axis": ("DequantizeLinear", {"axis": 1}, {"x": _q(np.int8, 2, 3, 2, 2)},
