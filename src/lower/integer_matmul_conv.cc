@@ -15,8 +15,10 @@
 // Constant weights past the bound (e.g. Conv with K = 256·3·3 on uint8 input) are split
 // into base-16 (else base-4, base-2) digits, w = Σ_j d_j·16^j; each digit's product stays
 // within 2^24, and the products are CAST to int32 and recombined (MUL by 16^j, ADD, int32
-// bias) exactly; QLinear* then CASTs that int32 sum to float as onnxruntime does. A
-// run-time B past the bound is refused with the bound in the message.
+// bias) exactly; QLinear* then CASTs that int32 sum to float as onnxruntime does. With
+// both operands at run time (attention) A is split into base-16/base-4 digits at run time
+// (MUL by 1/16, FLOOR, MUL, SUB: exact on integers); past that the node is refused with
+// the bound in the message.
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -163,6 +165,39 @@ std::vector<Tensor> split_digits(const Tensor& w, int bits) {
   }
 }
 
+// Σ_j parts[j] · 2^(bits·j) (+ an int32 bias) in int32, each float32 part an exact integer
+// sum: CAST, MUL, ADD. Into int_out when given, else returned as float32 holding float(acc),
+// rounded as onnxruntime converts its int32 sums.
+Value* combine_digits(LowerContext& ctx, const Node& n, const std::vector<Value*>& parts, int bits, Value* bias,
+                      Value* int_out) {
+  std::vector<Value*> terms;
+  for (size_t j = 0; j < parts.size(); ++j) {
+    Value* ci = ctx.temp(n, DType::kInt32, parts[j]->shape, "digit_sum");
+    ctx.emit("tfl.CAST", n, {parts[j]}, {ci});
+    if (j > 0) {
+      Value* scaled = ctx.temp(n, DType::kInt32, ci->shape, "digit_scaled");
+      ctx.emit("tfl.MUL", n, {ci, ctx.const_int32(n, "digit_weight", {int64_t{1} << (bits * j)}, {})}, {scaled});
+      ci = scaled;
+    }
+    terms.push_back(ci);
+  }
+  if (bias) terms.push_back(bias);
+  const Shape shape = terms[0]->shape;
+  Value* total = terms[0];
+  for (size_t j = 1; j < terms.size(); ++j) {
+    Value* sum = j + 1 == terms.size() && int_out ? int_out : ctx.temp(n, DType::kInt32, shape, "accumulator_int");
+    ctx.emit("tfl.ADD", n, {total, terms[j]}, {sum});
+    total = sum;
+  }
+  if (int_out) {
+    if (total != int_out) ctx.reshape(n, total, shape, int_out);  // defensive: a single term
+    return int_out;
+  }
+  Value* f = ctx.temp(n, DType::kFloat32, shape, "accumulator_float");
+  ctx.emit("tfl.CAST", n, {total}, {f});
+  return f;
+}
+
 // Emits the float32 product of the run-time operand with constant weights w (plus the
 // bias, when `with_bias`).
 using Product = std::function<Result<Value*>(Tensor w, bool with_bias)>;
@@ -196,36 +231,14 @@ Result<Value*> exact_accumulate(LowerContext& ctx, const Node& n, const Tensor& 
     }
   }
   PT_RETURN_IF_ERROR(exact_or_refuse(n, bits ? 0.0 : xmax * worst(digits.back())));
-  std::vector<Value*> terms;
-  for (size_t j = 0; j < digits.size(); ++j) {
-    PT_ASSIGN_OR_RETURN(Value* c, product(std::move(digits[j]), false));
-    Value* ci = ctx.temp(n, DType::kInt32, c->shape, "digit_sum");
-    ctx.emit("tfl.CAST", n, {c}, {ci});
-    if (j > 0) {
-      Value* scaled = ctx.temp(n, DType::kInt32, c->shape, "digit_scaled");
-      ctx.emit("tfl.MUL", n, {ci, ctx.const_int32(n, "digit_weight", {int64_t{1} << (bits * j)}, {})}, {scaled});
-      ci = scaled;
-    }
-    terms.push_back(ci);
+  std::vector<Value*> parts;
+  for (Tensor& d : digits) {
+    PT_ASSIGN_OR_RETURN(Value* c, product(std::move(d), false));
+    parts.push_back(c);
   }
-  if (bias) {
-    Tensor bi = Tensor::from_int64s(DType::kInt32, bias_shape, bias->to_int64s());
-    terms.push_back(ctx.constant(n, "bias_int32", std::move(bi)));
-  }
-  const Shape& shape = terms[0]->shape;
-  Value* total = terms[0];
-  for (size_t j = 1; j < terms.size(); ++j) {
-    Value* sum = j + 1 == terms.size() && int_out ? int_out : ctx.temp(n, DType::kInt32, shape, "accumulator_int");
-    ctx.emit("tfl.ADD", n, {total, terms[j]}, {sum});
-    total = sum;
-  }
-  if (int_out) {
-    if (total != int_out) ctx.reshape(n, total, shape, int_out);  // defensive: a single term
-    return int_out;
-  }
-  Value* f = ctx.temp(n, DType::kFloat32, shape, "accumulator_float");
-  ctx.emit("tfl.CAST", n, {total}, {f});
-  return f;
+  Value* bias_term =
+      bias ? ctx.constant(n, "bias_int32", Tensor::from_int64s(DType::kInt32, bias_shape, bias->to_int64s())) : nullptr;
+  return combine_digits(ctx, n, parts, bits, bias_term, int_out);
 }
 
 // --- MatMulInteger / QLinearMatMul ---
@@ -250,11 +263,54 @@ Result<Value*> integer_matmul(LowerContext& ctx, const Node& n, const MatMulOper
     return exact_accumulate(ctx, n, bc, amax, nullptr, worst_sum_matmul, {}, product, int_out);
   }
   const int64_t k = p.b->shape.size() == 1 ? p.b->shape[0] : p.b->shape[p.b->shape.size() - 2];
-  PT_RETURN_IF_ERROR(exact_or_refuse(n, static_cast<double>(k) * amax * centered_max(p.b, p.b_zp)));
-  PT_ASSIGN_OR_RETURN(Value* acc, lower_as(ctx, n, "MatMul", {a, centered(ctx, n, p.b, p.b_zp, false)}));
-  if (!int_out) return acc;
-  ctx.emit("tfl.CAST", n, {acc}, {int_out});
-  return int_out;
+  const double per_unit = static_cast<double>(k) * centered_max(p.b, p.b_zp);  // bound per unit of |a|
+  Value* b = centered(ctx, n, p.b, p.b_zp, false);
+  if (per_unit * amax <= kExactLimit) {
+    PT_ASSIGN_OR_RETURN(Value* acc, lower_as(ctx, n, "MatMul", {a, b}));
+    if (!int_out) return acc;
+    ctx.emit("tfl.CAST", n, {acc}, {int_out});
+    return int_out;
+  }
+  // Both operands at run time: split a into base-16 (else base-4) digits at run time,
+  // d = r - 16·floor(r / 16) (exact: powers of two, integers), one product per digit.
+  for (int bits : {4, 2}) {
+    const double base = static_cast<double>(int64_t{1} << bits);
+    std::vector<double> digit_max;
+    double lo = -amax, hi = amax;
+    while (std::max(-lo, hi) > base) {
+      digit_max.push_back(base - 1);
+      lo = std::floor(lo / base);
+      hi = std::floor(hi / base);
+    }
+    digit_max.push_back(std::max(-lo, hi));
+    bool fits = true;
+    for (double d : digit_max) fits = fits && per_unit * d <= kExactLimit;
+    if (!fits) continue;
+    std::vector<Value*> parts;
+    Value* r = a;
+    for (size_t j = 0; j < digit_max.size(); ++j) {
+      Value* digit = r;
+      if (j + 1 < digit_max.size()) {
+        auto binary = [&](const char* op, Value* x, float c, const char* suffix) {
+          Value* y = ctx.temp(n, DType::kFloat32, a->shape, suffix);
+          ctx.emit(op, n, {x, ctx.const_float(n, suffix, {c}, {})}, {y});
+          return y;
+        };
+        Value* scaled = binary("tfl.MUL", r, static_cast<float>(1.0 / base), "over_base");
+        Value* q = ctx.temp(n, DType::kFloat32, a->shape, "digit_rest");
+        ctx.emit("tfl.FLOOR", n, {scaled}, {q});
+        Value* back = binary("tfl.MUL", q, static_cast<float>(base), "rest_times_base");
+        digit = ctx.temp(n, DType::kFloat32, a->shape, "digit");
+        ctx.emit("tfl.SUB", n, {r, back}, {digit});
+        r = q;
+      }
+      PT_ASSIGN_OR_RETURN(Value* c, lower_as(ctx, n, "MatMul", {digit, b}));
+      parts.push_back(c);
+    }
+    return combine_digits(ctx, n, parts, bits, nullptr, int_out);
+  }
+  PT_RETURN_IF_ERROR(exact_or_refuse(n, per_unit * amax));  // even base-4 digits would not stay exact
+  return internal_error(n.describe() + ": unreachable");
 }
 
 Status infer_integer_like(Node& n, const char* op_type, DType out_dtype) {

@@ -108,6 +108,18 @@ CASES = {
                                             {"w": _q(np.int8, 6, 2, 2, 2), "xz": np.array(-7, np.int8),
                                              "wz": np.array(3, np.int8)}, 10, 1, None),
     # Accumulators beyond 2^24 (float32's exact integers): the weights are split into digits.
+    "matmul_integer_runtime_k512_split_base16": ("MatMulInteger", {}, {"a": _q(np.uint8, 2, 3, 512),
+                                                                       "b": _q(np.uint8, 2, 512, 4)},
+                                                 {"az": np.array(0, np.uint8), "bz": np.array(255, np.uint8)},
+                                                 10, 1, None),
+    "matmul_integer_runtime_k8000_split_base4": ("MatMulInteger", {}, {"a": _q(np.int8, 2, 8000),
+                                                                       "b": _q(np.int8, 8000, 3)},
+                                                 {"az": np.array(127, np.int8), "bz": np.array(-128, np.int8)},
+                                                 10, 1, None),
+    "qlinear_matmul_runtime_k1000_split": ("QLinearMatMul", {},
+                                           {"a": _q(np.uint8, 4, 1000), "as": _s(0.05), "az": np.array(0, np.uint8),
+                                            "b": _q(np.uint8, 1000, 3), "bs": _s(0.04), "bz": np.array(255, np.uint8),
+                                            "ys": _s(200.0), "yz": np.array(255, np.uint8)}, {}, 10, 1, None),
     "matmul_integer_k2048_split_base16": ("MatMulInteger", {}, {"a": _q(np.uint8, 2, 2048)},
                                           {"b": _q(np.int8, 2048, 3)}, 10, 1, None),
     "matmul_integer_k16384_split_base4": ("MatMulInteger", {}, {"a": _q(np.uint8, 1, 16384)},
@@ -282,8 +294,9 @@ def test_qdq_conv_relu_matmul_model(tmp_path):
 
 
 def test_accumulator_beyond_float32_exact_range_is_refused(tmp_path):
-    """K · 255 · 255 above 2^24 with run-time operands: a clear refusal, not wrong numbers."""
-    feeds = {"a": _q(np.uint8, 2, 512), "b": _q(np.uint8, 512, 3)}
+    """Both operands at run time and K so large that even base-4 digits of A would pass 2^24
+    (K · 255 · 4 > 2^24): a clear refusal, not wrong numbers."""
+    feeds = {"a": _q(np.uint8, 2, 20000), "b": _q(np.uint8, 20000, 3)}
     model = _model("MatMulInteger", {}, feeds, {}, 10, 1, None)
     path = tmp_path / "big.onnx"
     onnx.save(model, str(path))
