@@ -482,3 +482,19 @@ def test_pytorch_fake_quant_export(exporter, tmp_path):
     harness.assert_close(ref, got, context=f"[{exporter}] ")
     ops = harness.inspect_json(tfl)["ops"]
     assert "CAST" not in ops and "QUANTIZE" not in ops, ops
+
+
+def test_dequantize_of_large_weights_folds(tmp_path):
+    """A 2100 × 2100 int8 weight (more elements than the converter folds by default): folding
+    DequantizeLinear makes nothing larger than its input, so it still folds and the product
+    is one FULLY_CONNECTED, not a run-time MUL feeding BATCH_MATMUL."""
+    w = _q(np.int8, 2100, 2100)
+    nodes = [helper.make_node("DequantizeLinear", ["w", "ws", "wz"], ["wf"]),
+             helper.make_node("MatMul", ["x", "wf"], ["y"])]
+    graph = helper.make_graph(nodes, "big", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2100])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2100])],
+                              initializer=[numpy_helper.from_array(w, "w"), numpy_helper.from_array(_s(0.01), "ws"),
+                                           numpy_helper.from_array(np.array(3, np.int8), "wz")])
+    feeds = {"x": _f(1, 2100)}
+    tfl = _run(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), feeds, tmp_path, "big")
+    assert set(harness.inspect_json(tfl)["ops"]) == {"FULLY_CONNECTED"}
