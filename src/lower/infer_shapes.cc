@@ -9,7 +9,8 @@ namespace pt2tflite::lower {
 namespace {
 
 // Folding materialises tensors; past this size it would bloat the model (e.g. Expand of a
-// constant to a big activation) and is better left to the runtime.
+// constant to a big activation) and is better left to the runtime, unless the result is no
+// larger than an input it replaces.
 constexpr int64_t kMaxFoldElements = 1 << 22;
 
 bool all_inputs_const(const ir::Node& n) {
@@ -55,9 +56,12 @@ Status infer_shapes_and_fold(ir::Graph& g) {
       continue;
     }
     if (rule->fold && (rule->fold_from_shapes || all_inputs_const(*n))) {
-      int64_t total = 0;
+      int64_t total = 0, largest_input = 0;
       for (const ir::Value* v : n->outputs) total += std::max<int64_t>(ir::num_elements(v->shape), 0);
-      if (total > kMaxFoldElements) continue;
+      for (const ir::Value* v : n->inputs)
+        if (v && v->is_const()) largest_input = std::max(largest_input, ir::num_elements(v->shape));
+      // No bigger than an input (DequantizeLinear / Transpose of big weights): no bloat.
+      if (total > kMaxFoldElements && total > largest_input) continue;
       auto folded = rule->fold(*n);
       if (!folded.is_ok()) {
         // Folding is an optimisation; an op that can't fold here is lowered instead,
