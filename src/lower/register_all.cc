@@ -14,7 +14,7 @@ const OpRule* Registry::find(const std::string& op) const {
 std::vector<std::string> Registry::lowered_op_types() const {
   std::vector<std::string> out;
   for (const auto& [name, rule] : rules_)
-    if (rule.lower) out.push_back(name);
+    if (rule.lower || rule.expand) out.push_back(name);
   return out;
 }
 
@@ -45,6 +45,8 @@ const Registry& registry() {
     register_gather_scatter(reg);
     register_positional(reg);
     register_einsum(reg);
+    register_control_flow(reg);
+    register_sequence(reg);
     return reg;
   }();
   return r;

@@ -16,10 +16,14 @@
 namespace pt2tflite::lower {
 
 class LowerContext;
+class ExpandContext;
 
 using InferFn = Status (*)(ir::Node& node);
 using FoldFn = Result<std::vector<ir::Tensor>> (*)(const ir::Node& node);
 using LowerFn = Status (*)(LowerContext& ctx, ir::Node& node);
+// Resolves the node at conversion time (expand.h): on success every output has been replaced
+// or registered as a sequence/optional, and the walk removes the node.
+using ExpandFn = Status (*)(ExpandContext& ctx, ir::Node& node);
 
 struct OpRule {
   InferFn infer = nullptr;
@@ -28,7 +32,15 @@ struct OpRule {
   // fold reads only its inputs' shapes, not their data (Shape, Size): it is tried even
   // when the inputs are computed at run time.
   bool fold_from_shapes = false;
+  // Instead of infer/fold/lower: control flow and sequence/optional ops (expand.h).
+  ExpandFn expand = nullptr;
 };
+
+inline OpRule expand_only(ExpandFn f) {
+  OpRule r;
+  r.expand = f;
+  return r;
+}
 
 class Registry {
  public:
@@ -69,5 +81,7 @@ void register_select(Registry& r);          // select.cc: ArgMax ArgMin TopK
 void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements GatherND ScatterND ScatterElements Scatter
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
 void register_einsum(Registry& r);          // einsum.cc: Einsum
+void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)
+void register_sequence(Registry& r);        // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
 
 }  // namespace pt2tflite::lower
