@@ -71,6 +71,8 @@ class ExpandContext {
   ir::Graph& g_;
   std::unordered_map<const ir::Value*, std::vector<ir::Value*>> sequences_;
   std::unordered_map<const ir::Value*, ir::Value*> optionals_;
+  // A subgraph's constants, copied once into the graph however often the subgraph is inlined.
+  std::unordered_map<const ir::Value*, ir::Value*> inlined_consts_;
   // Outputs of nodes that folded or expanded away → the value that took their place.
   std::unordered_map<const ir::Value*, ir::Value*> replaced_;
 

@@ -159,9 +159,12 @@ Result<std::vector<ir::Value*>> ExpandContext::inline_graph(const ir::Graph& bod
     if (!v) return static_cast<ir::Value*>(nullptr);
     auto it = map.find(v);
     if (it != map.end()) return current(it->second);
-    if (v->is_const()) {  // shares the immutable data
-      ir::Value* c = g_.add_value(prefix + v->name, v->dtype, v->shape);
-      c->data = v->data;
+    if (v->is_const()) {  // one copy for every iteration of a loop; the data is shared
+      ir::Value*& c = inlined_consts_[v];
+      if (!c) {
+        c = g_.add_value(prefix + v->name, v->dtype, v->shape);
+        c->data = v->data;
+      }
       map[v] = c;
       return c;
     }
