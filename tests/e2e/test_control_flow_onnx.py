@@ -188,6 +188,19 @@ def test_loop_carrying_a_sequence(tmp_path):
     _check(_model(nodes, [_vi("x", F, [2, 3])], [_vi("y")]), {"x": _f(2, 3)}, tmp_path, "loop_seq")
 
 
+def test_loop_growing_a_carried_tensor(tmp_path):
+    # y = concat(y, x * iter) each iteration: the carried value changes shape, which only works
+    # because every unrolled copy of the body is inferred anew.
+    body = helper.make_graph(
+        [helper.make_node("Cast", ["iter"], ["fi"], to=F), helper.make_node("Mul", ["x", "fi"], ["xi"]),
+         helper.make_node("Concat", ["y_in", "xi"], ["y_out"], axis=0),
+         helper.make_node("Identity", ["cond_in"], ["cond_out"])],
+        "body", [_vi("iter", TensorProto.INT64, []), _vi("cond_in", TensorProto.BOOL, []), _vi("y_in")],
+        [_vi("cond_out", TensorProto.BOOL, []), _vi("y_out")])
+    nodes = [_const("M", 3), _const("c0", True, np.bool_), helper.make_node("Loop", ["M", "c0", "x"], ["y"], body=body)]
+    _check(_model(nodes, [_vi("x", F, [2, 3])], [_vi("y")]), {"x": _f(2, 3)}, tmp_path, "loop_grow")
+
+
 def test_loop_with_too_many_iterations_is_refused(tmp_path):
     err = _refused(_loop_model(_loop_body(), [_const("M", 100)]), tmp_path, "loop_long")
     assert "64" in err and "iterations" in err, err
@@ -317,3 +330,21 @@ def test_torchscript_if_on_shape_and_loop(shape, tmp_path):
     tfl = harness.convert(path, tmp_path / "scripted.tflite", input_shapes={"x": shape})
     got = harness.run_litert(tfl, {"x": x}, list(ref)).outputs
     harness.assert_close(ref, got)
+
+
+class _CondOnShape(torch.nn.Module):
+    def forward(self, x):
+        return torch.cond(x.shape[0] > 1, lambda x: x * 2, lambda x: x - 1, (x,))
+
+
+@pytest.mark.parametrize("rows", [2, 1])
+def test_dynamo_torch_cond_on_a_shape(rows, tmp_path):
+    # The dynamo exporter writes torch.cond as an If whose branches read outer initializers.
+    path = tmp_path / "cond.onnx"
+    torch.onnx.export(_CondOnShape(), (torch.randn(2, 3),), str(path), dynamo=True, input_names=["x"],
+                      output_names=["y"], dynamic_shapes={"x": {0: torch.export.Dim("n")}})
+    assert "If" in {n.op_type for n in onnx.load(str(path)).graph.node}, "the exporter no longer writes an If"
+    x = _f(rows, 3)
+    ref = harness.run_onnxruntime(path, {"x": x})
+    tfl = harness.convert(path, tmp_path / "cond.tflite", input_shapes={"x": x.shape})
+    harness.assert_close(ref, harness.run_litert(tfl, {"x": x}, list(ref)).outputs)
