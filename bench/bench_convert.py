@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Conversion speed and memory of `pt2tflite convert` on MobileNetV2, ResNet-18 and the ViT encoder.
+"""Conversion speed and memory of `pt2tflite convert` on MobileNetV2, ResNet-18, the ViT encoder
+and a BERT-base-sized encoder (436 MB of weights).
 
 Each model (tests/e2e/models.py) is exported once with the TorchScript exporter, opset 17;
 then `pt2tflite convert` runs once to warm the page cache and N times timed (wall clock,
@@ -8,7 +9,7 @@ getrusage(RUSAGE_CHILDREN) of a fresh wrapper process per run). Targets: median 
 peak RSS <= 2 x weights + 100 MB. Prints a table and writes the section
 "Conversion speed and memory" of bench/RESULTS.md (other sections are kept).
 
-  .venv/bin/python bench/bench_convert.py [--runs 7] [--models mobilenet_v2,resnet18,vit] [--no-write]
+  .venv/bin/python bench/bench_convert.py [--runs 7] [--models mobilenet_v2,resnet18,vit,bert_base] [--no-write]
 Binary: build/pt2tflite, or PT2TFLITE_BIN.
 """
 
@@ -35,7 +36,17 @@ import harness  # noqa: E402
 import models  # noqa: E402
 
 SECTION = "Conversion speed and memory"
+
+# Bench-only models: too big for the test suite, but what the memory target is about.
+BERT_BASE_SEQ = 128
+EXTRA_MODELS = {
+    # BERT-base geometry (12 layers, hidden 768, 12 heads, MLP 3072, vocab 30522): 436 MB of weights.
+    "bert_base": models.ModelSpec(
+        lambda: models.MiniBert(vocab=30522, max_len=BERT_BASE_SEQ, dim=768, depth=12, heads=12, mlp=3072).eval(),
+        ((1, BERT_BASE_SEQ), (1, BERT_BASE_SEQ)), ("ids:30522", "mask")),
+}
 TIME_TARGET_S = 0.3
+TIME_TARGET_MAX_WEIGHTS_MB = 100
 MB = 1e6
 
 
@@ -108,7 +119,7 @@ def run_once(cmd: list[str], use_gnu_time: bool) -> tuple[float, float, int, sub
 def bench_model(name: str, runs: int, workdir: Path, use_gnu_time: bool) -> dict:
     import torch
 
-    spec = models.MODELS[name]
+    spec = EXTRA_MODELS[name] if name in EXTRA_MODELS else models.MODELS[name]
     onnx_path = workdir / name / "model.onnx"
     inputs = tuple(torch.from_numpy(a) for a in harness.random_inputs(spec.shapes, kind=spec.input_kinds))
     t0 = time.perf_counter()
@@ -137,7 +148,8 @@ def bench_model(name: str, runs: int, workdir: Path, use_gnu_time: bool) -> dict
     row.update(median_s=statistics.median(walls), cpu_s=statistics.median(cpus), min_s=min(walls), max_s=max(walls),
                peak_rss_mb=max(rsss) / MB, tflite_mb=out.stat().st_size / MB)
     row["rss_target_mb"] = 2 * row["weights_mb"] + 100
-    row["time_ok"] = row["median_s"] <= TIME_TARGET_S
+    # The 0.3 s target is for mobile-sized models; writing (and fsyncing) 400+ MB cannot meet it.
+    row["time_ok"] = row["median_s"] <= TIME_TARGET_S if row["weights_mb"] <= TIME_TARGET_MAX_WEIGHTS_MB else None
     row["rss_ok"] = row["peak_rss_mb"] <= row["rss_target_mb"]
     return row
 
@@ -153,7 +165,7 @@ def table(rows: list[dict]) -> list[str]:
         lines.append(
             f"| {r['model']} | {r['weights_mb']:.1f} | {r['tflite_mb']:.1f} | "
             f"{r['median_s']:.3f} ({r['min_s']:.3f}–{r['max_s']:.3f}) | {r['cpu_s']:.3f} | "
-            f"{'PASS' if r['time_ok'] else 'MISS'} | "
+            f"{'n/a (> 100 MB weights)' if r['time_ok'] is None else 'PASS' if r['time_ok'] else 'MISS'} | "
             f"{r['peak_rss_mb']:.1f} | {'PASS' if r['rss_ok'] else 'MISS'} (≤ {r['rss_target_mb']:.0f}) |")
     return lines
 
@@ -170,7 +182,7 @@ def write_results(section_lines: list[str], path: Path, section: str = SECTION) 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=7, help="timed runs per model (>= 7 for the record)")
-    ap.add_argument("--models", default="mobilenet_v2,resnet18,vit")
+    ap.add_argument("--models", default="mobilenet_v2,resnet18,vit,bert_base")
     ap.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     args = ap.parse_args()

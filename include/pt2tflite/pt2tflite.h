@@ -92,14 +92,24 @@ Result<std::vector<uint8_t>> convert_file(const std::string& onnx_path, const Co
 Result<std::vector<uint8_t>> convert_bytes(const std::string& model_bytes, const std::string& base_dir,
                                            const ConvertOptions& options);
 
+// Converts `onnx_path` and writes the result to `tflite_path` atomically, straight from the
+// flatbuffer builder (one copy of the weights fewer than convert_file + write_file_atomic:
+// the peak memory of large models). Returns the number of bytes written.
+Result<size_t> convert_file_to_file(const std::string& onnx_path, const std::string& tflite_path,
+                                    const ConvertOptions& options);
+
 // Writes bytes to `path` atomically: a temporary file in the same folder, then rename.
 // On failure nothing is left at `path`.
 Status write_file_atomic(const std::string& path, const std::vector<uint8_t>& bytes);
+Status write_file_atomic(const std::string& path, const uint8_t* data, size_t size);
 
 // Names of the passes in pipeline order, for --dump-after.
 std::vector<std::string> pass_names();
 
-// ONNX op types the converter lowers, sorted.
+// ONNX op types the converter converts, sorted.
 std::vector<std::string> supported_onnx_ops();
+// The subset of supported_onnx_ops() evaluated at conversion time only (NonZero, window
+// functions …): their output shape depends on input values, so their inputs must be constant.
+std::vector<std::string> constant_input_onnx_ops();
 
 }  // namespace pt2tflite

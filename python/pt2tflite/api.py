@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from . import _core, _export, _options
 from ._options import QuantizationRequest
 
-__all__ = ["convert", "convert_onnx", "supported_onnx_ops", "pass_names"]
+__all__ = ["convert", "convert_onnx", "supported_onnx_ops", "constant_input_onnx_ops", "pass_names"]
 
 def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None = None,
             input_shapes: Mapping[str, Sequence[int]] | Sequence[Sequence[int]] | None = None,
@@ -91,6 +91,12 @@ def convert_onnx(model, *, io_layout: str = "nchw", batch: int | None = None,
 def supported_onnx_ops() -> list[str]:
     """The ONNX op types this build converts, sorted."""
     return list(_core.supported_onnx_ops())
+
+
+def constant_input_onnx_ops() -> list[str]:
+    """The supported ONNX op types evaluated while converting (NonZero, window functions ...):
+    their output shape depends on input values, so their inputs must be constant."""
+    return list(_core.constant_input_onnx_ops())
 
 
 def pass_names() -> list[str]:

@@ -5,6 +5,11 @@
 // 1-D runs as 2-D with H = 1. Groups other than 1 and depthwise are split into per-group
 // convolutions joined by CONCATENATION: every TFLite runtime (Micro, Vela) supports that.
 // Dilated ConvTranspose runs with a zero-dilated kernel (TRANSPOSE_CONV has no dilation).
+// Weights and bias computed at run time (F.conv2d(x, w) with a computed w: correlation
+// layers, Siamese trackers, dynamic filters) are permuted/split by TRANSPOSE/SPLIT ops:
+// LiteRT's convolution kernels accept non-constant filters. Not for dilated ConvTranspose,
+// whose kernel would need zero taps inserted at run time.
+#include <algorithm>
 #include <numeric>
 
 #include "lower/context.h"
@@ -142,28 +147,71 @@ void split_per_group(LowerContext& ctx, const Node& n, Value* x, int64_t group, 
 // Brings a 1-D convolution's input, weights and geometry to 2-D with H = 1.
 struct Conv2DOperands {
   Value* x = nullptr;  // NCHW
-  Tensor w;            // [O, I/g, kH, kW] (ConvTranspose: [I, O/g, kH, kW])
+  Tensor w;            // [O, I/g, kH, kW] (ConvTranspose: [I, O/g, kH, kW]) when constant
+  Value* w_runtime = nullptr;  // the same, computed at run time (then w is empty)
+  Shape w_shape;
   Geometry geo;
   bool was_1d = false;
 };
 
 Status to_2d(LowerContext& ctx, const Node& n, bool transposed, Conv2DOperands* ops) {
   PT_RETURN_IF_ERROR(read_geometry(n, transposed, &ops->geo));
-  NODE_UNSUPPORTED_IF(n, !n.inputs[1]->is_const(),
-                      "weights '" + n.inputs[1]->name + "' are computed at run time; TFLite needs constant filters");
   NODE_UNSUPPORTED_IF(n, !ir::is_float(n.inputs[0]->dtype), "integer convolution");
+  NODE_UNSUPPORTED_IF(n, n.inputs[1]->dtype != n.inputs[0]->dtype,
+                      "weights '" + n.inputs[1]->name + "' and X have different types");
   ops->x = n.inputs[0];
-  ops->w = *n.inputs[1]->data;
+  if (n.inputs[1]->is_const())
+    ops->w = *n.inputs[1]->data;
+  else
+    ops->w_runtime = n.inputs[1];
+  ops->w_shape = n.inputs[1]->shape;
   if (n.inputs[0]->shape.size() == 3) {
     ops->was_1d = true;
     Shape xs = ops->x->shape;
     ops->x = ctx.reshape(n, ops->x, {xs[0], xs[1], 1, xs[2]});
-    ops->w.shape.insert(ops->w.shape.begin() + 2, 1);
+    ops->w_shape.insert(ops->w_shape.begin() + 2, 1);
+    if (ops->w_runtime)
+      ops->w_runtime = ctx.reshape(n, ops->w_runtime, ops->w_shape);
+    else
+      ops->w.shape = ops->w_shape;
     ops->geo.axes.insert(ops->geo.axes.begin(), AxisWindow{1, 1, 1, 1, 0, 0});
     ops->geo.out.insert(ops->geo.out.begin(), 1);
     ops->geo.output_padding.insert(ops->geo.output_padding.begin(), 0);
   }
   return Status::ok();
+}
+
+// A run-time tensor cut into `group` equal parts along `axis` (itself for 1 group).
+std::vector<Value*> split_runtime(LowerContext& ctx, const Node& n, Value* v, int64_t group, int64_t axis = 0) {
+  if (!v || group == 1) return {v};
+  std::vector<Value*> parts;
+  Shape part = v->shape;
+  part[axis] /= group;
+  for (int64_t i = 0; i < group; ++i) parts.push_back(ctx.temp(n, v->dtype, part, "group_operand"));
+  ctx.emit("tfl.SPLIT", n, {ctx.const_int32(n, "axis", {axis}, {}), v}, parts);
+  return parts;
+}
+
+// The filters of all groups in TFLite's layout (`perm` of ONNX's weights): permuted constant
+// slices, or one TRANSPOSE of the run-time weights SPLIT along the axis ONNX's axis 0 went to.
+std::vector<Value*> group_filters(LowerContext& ctx, const Node& n, const Conv2DOperands& ops, int64_t group,
+                                  const std::vector<int64_t>& perm) {
+  if (ops.w_runtime) {
+    const int64_t axis = std::find(perm.begin(), perm.end(), 0) - perm.begin();
+    return split_runtime(ctx, n, ctx.transpose(n, ops.w_runtime, perm), group, axis);
+  }
+  std::vector<Value*> out;
+  for (int64_t i = 0; i < group; ++i)
+    out.push_back(ctx.constant(n, "filter", ir::transpose(group == 1 ? ops.w : slice_axis0(ops.w, group, i), perm)));
+  return out;
+}
+
+// Group i's bias: a constant slice, or the run-time bias' SPLIT part; nullptr without bias.
+Value* group_bias(LowerContext& ctx, const Node& n, Value* bias, const std::vector<Value*>& parts, int64_t group,
+                  int64_t i) {
+  if (!bias || group == 1) return bias;
+  if (!bias->is_const()) return parts[static_cast<size_t>(i)];
+  return ctx.constant(n, "bias", slice_axis0(*bias->data, group, i));
 }
 
 // Writes the NHWC result into the node's output (reshaping back to 1-D when needed).
@@ -206,7 +254,7 @@ Status lower_conv(LowerContext& ctx, Node& n) {
   Conv2DOperands ops;
   PT_RETURN_IF_ERROR(to_2d(ctx, n, false, &ops));
   const Geometry& geo = ops.geo;
-  const int64_t c_in = ops.x->shape[1], c_out = ops.w.shape[0], group = geo.group;
+  const int64_t c_in = ops.x->shape[1], c_out = ops.w_shape[0], group = geo.group;
   std::vector<AxisPadding> per_axis;
   for (size_t i = 0; i < geo.axes.size(); ++i) per_axis.push_back(classify_padding(geo.axes[i], geo.out[i]));
   TflPadding padding = combine(per_axis);
@@ -215,9 +263,7 @@ Status lower_conv(LowerContext& ctx, Node& n) {
   if (padding == TflPadding::kExplicit) x = pad_explicit(ctx, n, x, geo);
   const bool same = padding == TflPadding::kSame;
 
-  NODE_UNSUPPORTED_IF(n, n.input(2) && !n.inputs[2]->is_const(),
-                      "bias '" + n.inputs[2]->name + "' is computed at run time; TFLite needs a constant bias");
-  Tensor bias = n.input(2) ? *n.inputs[2]->data : Tensor::from_floats({c_out}, std::vector<float>(c_out, 0.0f));
+  Value* bias = n.input(2) ? n.inputs[2] : ctx.constant(n, "bias", Tensor::from_floats({c_out}, std::vector<float>(c_out, 0.0f)));
   const Shape y_shape{ops.x->shape[0], geo.out[0], geo.out[1], c_out};
   Value* y = ctx.temp(n, ops.x->dtype, y_shape, "nhwc");
 
@@ -227,24 +273,21 @@ Status lower_conv(LowerContext& ctx, Node& n) {
   };
   if (group == c_in && group > 1 && c_out % c_in == 0) {
     // Depthwise: filter [1, kH, kW, C*multiplier]; ONNX's output channel o reads input o / multiplier.
-    Tensor filter = ir::transpose(ops.w, {1, 2, 3, 0});
-    Node* op = ctx.emit("tfl.DEPTHWISE_CONV_2D", n,
-                        {x, ctx.constant(n, "filter", std::move(filter)), ctx.constant(n, "bias", bias)}, {y});
+    Value* filter = group_filters(ctx, n, ops, 1, {1, 2, 3, 0})[0];
+    Node* op = ctx.emit("tfl.DEPTHWISE_CONV_2D", n, {x, filter, bias}, {y});
     set_window_attrs(op, geo, same);
     set_dilation(op);
     op->attrs["depth_multiplier"] = c_out / c_in;
   } else if (group == 1) {
-    Node* op = ctx.emit("tfl.CONV_2D", n,
-                        {x, ctx.constant(n, "filter", ir::transpose(ops.w, {0, 2, 3, 1})), ctx.constant(n, "bias", bias)},
-                        {y});
+    Value* filter = group_filters(ctx, n, ops, 1, {0, 2, 3, 1})[0];
+    Node* op = ctx.emit("tfl.CONV_2D", n, {x, filter, bias}, {y});
     set_window_attrs(op, geo, same);
     set_dilation(op);
   } else {
+    const std::vector<Value*> filters = group_filters(ctx, n, ops, group, {0, 2, 3, 1});
+    const std::vector<Value*> b_parts = split_runtime(ctx, n, bias->is_const() ? nullptr : bias, group);
     split_per_group(ctx, n, x, group, y, [&](int64_t i, Value* xi, Value* yi) {
-      Node* op = ctx.emit("tfl.CONV_2D", n,
-                          {xi, ctx.constant(n, "filter", ir::transpose(slice_axis0(ops.w, group, i), {0, 2, 3, 1})),
-                           ctx.constant(n, "bias", slice_axis0(bias, group, i))},
-                          {yi});
+      Node* op = ctx.emit("tfl.CONV_2D", n, {xi, filters[i], group_bias(ctx, n, bias, b_parts, group, i)}, {yi});
       set_window_attrs(op, geo, same);
       set_dilation(op);
     });
@@ -275,17 +318,19 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   PT_RETURN_IF_ERROR(to_2d(ctx, n, true, &ops));
   Geometry& geo = ops.geo;
   if (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1) {
+    NODE_UNSUPPORTED_IF(n, ops.w_runtime != nullptr,
+                        "dilated ConvTranspose with weights computed at run time (TRANSPOSE_CONV has no dilation; "
+                        "the kernel would need zero taps inserted at run time)");
     ops.w = dilate_kernel(ops.w, geo.axes[0].dilation, geo.axes[1].dilation);
+    ops.w_shape = ops.w.shape;
     for (AxisWindow& a : geo.axes) {
       a.kernel = a.dilated_kernel();
       a.dilation = 1;
     }
   }
-  NODE_UNSUPPORTED_IF(n, n.input(2) && !n.inputs[2]->is_const(),
-                      "bias '" + n.inputs[2]->name + "' is computed at run time; TFLite needs a constant bias");
   const int64_t batch = ops.x->shape[0], group = geo.group, c_in = ops.x->shape[1];
-  const int64_t c_out = ops.w.shape[1] * group;
-  NODE_CHECK(n, ops.w.shape[0] == c_in, "weights have " + std::to_string(ops.w.shape[0]) + " input channels, X has " +
+  const int64_t c_out = ops.w_shape[1] * group;
+  NODE_CHECK(n, ops.w_shape[0] == c_in, "weights have " + std::to_string(ops.w_shape[0]) + " input channels, X has " +
                                             std::to_string(c_in));
   Shape full{batch, 0, 0, c_out};
   bool crop_or_pad = false;
@@ -297,18 +342,21 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   Value* x = ctx.to_channels_last(n, ops.x);
   Value* bias = n.input(2) ? n.inputs[2] : nullptr;
   Value* y = ctx.temp(n, x->dtype, full, "full");
-  // One TRANSPOSE_CONV of x with weights w ([I, O, kH, kW]) and bias b into y.
-  auto transpose_conv = [&](Value* xi, const Tensor& w, Value* b, Value* yi) {
-    Value* filter = ctx.constant(n, "filter", ir::transpose(w, {1, 2, 3, 0}));  // → [O, kH, kW, I]
+  // One TRANSPOSE_CONV of x with group i's weights ([I, O, kH, kW] → filter [O, kH, kW, I])
+  // and bias b into y.
+  const std::vector<Value*> filters = group_filters(ctx, n, ops, group, {1, 2, 3, 0});
+  auto transpose_conv = [&](Value* xi, int64_t i, Value* b, Value* yi) {
+    Value* filter = filters[static_cast<size_t>(i)];
     Node* op = ctx.emit("tfl.TRANSPOSE_CONV", n, {ctx.const_int32(n, "output_shape", yi->shape), filter, xi, b}, {yi});
     set_window_attrs(op, geo, false);
   };
   if (group == 1) {
-    transpose_conv(x, ops.w, crop_or_pad ? nullptr : bias, y);
+    transpose_conv(x, 0, crop_or_pad ? nullptr : bias, y);
   } else {
+    const std::vector<Value*> b_parts =
+        split_runtime(ctx, n, bias && !bias->is_const() && !crop_or_pad ? bias : nullptr, group);
     split_per_group(ctx, n, x, group, y, [&](int64_t i, Value* xi, Value* yi) {
-      Value* bi = bias && !crop_or_pad ? ctx.constant(n, "bias", slice_axis0(*bias->data, group, i)) : nullptr;
-      transpose_conv(xi, slice_axis0(ops.w, group, i), bi, yi);
+      transpose_conv(xi, i, crop_or_pad ? nullptr : group_bias(ctx, n, bias, b_parts, group, i), yi);
     });
   }
   if (crop_or_pad) {

@@ -16,8 +16,11 @@
 // data + SCATTER_ND(updates). reduction='none' selects SCATTER_ND(updates) where a mask of
 // the written elements is set, data elsewhere (SELECT_V2: exact, NaN/inf in data stay put
 // where not written); the mask is a constant for constant indices. ONNX leaves duplicate
-// indices undefined for 'none'. 'mul'/'max'/'min' have no TFLite expression and are refused.
+// indices undefined for 'none'. 'mul'/'max'/'min' (torch's scatter_reduce prod/amax/amin,
+// point-cloud scatter_max) have no TFLite scatter: see scatter_by_one_hot.
 #include <algorithm>
+
+#include <limits>
 
 #include "lower/context.h"
 #include "lower/eval_util.h"
@@ -284,10 +287,69 @@ Tensor expand_coords(const Tensor& coords, const Shape& data) {
   return Tensor::from_int64s(DType::kInt32, s, out);
 }
 
+// Past this many [updates × data elements] the one-hot mask of scatter_by_one_hot is too big.
+constexpr int64_t kMaxOneHotElements = int64_t{1} << 22;
+
+// reduction 'max' / 'min' / 'mul': each update element's flat data index becomes a row of a
+// one-hot [U, D] mask (ONE_HOT); the updates, with the reduction's identity (-inf, +inf, 1)
+// where a row does not hit, are reduced over the rows (REDUCE_MAX / REDUCE_MIN / REDUCE_PROD)
+// and combined with data (MAXIMUM / MINIMUM / MUL): elements nobody writes meet the identity
+// and keep their value. Duplicate indices reduce together, as ONNX specifies. Indices that
+// address slices (depth < rank) cover contiguous row-major runs: index + 0..slice-1. Float32.
+Status scatter_by_one_hot(LowerContext& ctx, Node& n, Value* coords, int64_t depth, const std::string& red) {
+  Value* data = n.inputs[0];
+  Value* updates = n.inputs[2];
+  const Shape& shape = data->shape;
+  const int64_t rank = static_cast<int64_t>(shape.size());
+  NODE_UNSUPPORTED_IF(n, data->dtype != DType::kFloat32,
+                      "reduction='" + red + "' is composed for float32 data only (no TFLite scatter reduces so)");
+  const int64_t elements = ir::num_elements(shape), count = ir::num_elements(updates->shape);
+  NODE_UNSUPPORTED_IF(n, elements * count > kMaxOneHotElements,
+                      "reduction='" + red + "': " + std::to_string(count) + " updates into " + std::to_string(elements) +
+                          " elements need a one-hot mask larger than " + std::to_string(kMaxOneHotElements));
+  // Flat index of every update element: coordinates · row-major strides, plus the offsets
+  // inside an addressed slice.
+  const int64_t per = slice_size(shape, depth), addressed = count / per;
+  Value* rows = ctx.reshape(n, coords, {addressed, depth});
+  std::vector<int64_t> strides = strides_of(shape);
+  strides.resize(static_cast<size_t>(depth));
+  Value* weighted = ctx.temp(n, DType::kInt32, {addressed, depth}, "weighted");
+  ctx.emit("tfl.MUL", n, {rows, ctx.const_int32(n, "strides", strides, {1, depth})}, {weighted});
+  Value* flat_index = ctx.temp(n, DType::kInt32, {addressed, 1}, "flat_index");
+  ctx.emit("tfl.SUM", n, {weighted, ctx.const_int32(n, "axis", {1})}, {flat_index})->attrs["keep_dims"] = int64_t{1};
+  if (per > 1) {
+    std::vector<int64_t> offsets(static_cast<size_t>(per));
+    for (int64_t j = 0; j < per; ++j) offsets[static_cast<size_t>(j)] = j;
+    Value* run = ctx.temp(n, DType::kInt32, {addressed, per}, "flat_run");
+    ctx.emit("tfl.ADD", n, {flat_index, ctx.const_int32(n, "offsets", offsets, {1, per})}, {run});
+    flat_index = run;
+  }
+  flat_index = ctx.reshape(n, flat_index, {count});
+  Value* hot = ctx.temp(n, DType::kBool, {count, elements}, "hits");
+  ctx.emit("tfl.ONE_HOT", n,
+           {flat_index, ctx.constant(n, "depth", Tensor::from_int64s(DType::kInt32, {}, {elements})),
+            ctx.constant(n, "on", Tensor::from_int64s(DType::kBool, {}, {1})),
+            ctx.constant(n, "off", Tensor::from_int64s(DType::kBool, {}, {0}))},
+           {hot})
+      ->attrs["axis"] = int64_t{-1};
+  const float inf = std::numeric_limits<float>::infinity();
+  const float identity = red == "max" ? -inf : red == "min" ? inf : 1.0f;
+  Value* candidates = ctx.temp(n, DType::kFloat32, {count, elements}, "candidates");
+  ctx.emit("tfl.SELECT_V2", n,
+           {hot, ctx.reshape(n, updates, {count, 1}), ctx.const_float(n, "identity", {identity}, {})}, {candidates});
+  const char* reduce = red == "max" ? "tfl.REDUCE_MAX" : red == "min" ? "tfl.REDUCE_MIN" : "tfl.REDUCE_PROD";
+  const char* combine = red == "max" ? "tfl.MAXIMUM" : red == "min" ? "tfl.MINIMUM" : "tfl.MUL";
+  Value* reduced = ctx.temp(n, DType::kFloat32, {elements}, "reduced");
+  ctx.emit(reduce, n, {candidates, ctx.const_int32(n, "rows", {0})}, {reduced})->attrs["keep_dims"] = int64_t{0};
+  Value* combined = ctx.temp(n, DType::kFloat32, {elements}, "combined");
+  ctx.emit(combine, n, {ctx.reshape(n, data, {elements}), reduced}, {combined});
+  ctx.reshape(n, combined, shape, n.outputs[0]);
+  return Status::ok();
+}
+
 Status lower_scatter(LowerContext& ctx, Node& n) {
   PT_ASSIGN_OR_RETURN(Coords c, coords_shape(n));
   PT_ASSIGN_OR_RETURN(std::string red, reduction_of(n));
-  NODE_UNSUPPORTED_IF(n, red != "none" && red != "add", "reduction='" + red + "' (TFLite's SCATTER_ND only sums)");
   Value* data = n.inputs[0];
   Value* updates = n.inputs[2];
   const DType t = data->dtype;
@@ -301,6 +363,7 @@ Status lower_scatter(LowerContext& ctx, Node& n) {
     coords = ctx.constant(n, "coords_full", expand_coords(*coords->data, shape));
     c.depth = static_cast<int64_t>(shape.size());
   }
+  if (red == "max" || red == "min" || red == "mul") return scatter_by_one_hot(ctx, n, coords, c.depth, red);
   Value* shape_t = ctx.const_int32(n, "shape", shape);
   // SCATTER_ND's updates are [I..., slice]: the elements ops' updates already are.
   Value* scattered;

@@ -107,14 +107,31 @@ Status infer_batch_norm(Node& n) {
   return Status::ok();
 }
 
+// Statistics computed at run time: s = scale / sqrt(var + eps), t = B - mean * s, per channel
+// ([C] reshaped to [C, 1, ...]), then y = x * s + t.
+Status lower_batch_norm_runtime(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  const size_t r = x->shape.size();
+  auto channel = [&](size_t i, const char* suffix) { return per_channel(ctx, n, n.inputs[i], r, suffix); };
+  Value* var = channel(4, "var");
+  Value* rstd = emit(ctx, n, "tfl.RSQRT",
+                     {emit(ctx, n, "tfl.ADD", {var, scalar(ctx, n, "epsilon", x->dtype, n.get_float("epsilon", 1e-5))})});
+  Value* s = emit(ctx, n, "tfl.MUL", {channel(1, "scale"), rstd});
+  Value* t = emit(ctx, n, "tfl.SUB", {channel(2, "shift"), emit(ctx, n, "tfl.MUL", {channel(3, "mean"), s})});
+  emit(ctx, n, "tfl.ADD", {emit(ctx, n, "tfl.MUL", {x, s}, ctx.temp(n, x->dtype, x->shape, "scaled")), t}, n.outputs[0]);
+  return Status::ok();
+}
+
 Status lower_batch_norm(LowerContext& ctx, Node& n) {
   Value* x = n.inputs[0];
   NODE_UNSUPPORTED_IF(n, n.get_int("training_mode", 0) != 0, "training mode; export the model in eval() mode");
   for (size_t i = 1; i < n.outputs.size(); ++i)
     NODE_UNSUPPORTED_IF(n, is_read(ctx.graph(), n.outputs[i]), "running statistics outputs (training mode)");
   NODE_CHECK(n, n.inputs.size() >= 5, "needs X, scale, B, mean and var");
-  for (size_t i = 1; i < 5; ++i)
-    NODE_UNSUPPORTED_IF(n, !n.inputs[i] || !n.inputs[i]->is_const(), "scale, B, mean and var must be constant");
+  for (size_t i = 1; i < 5; ++i) NODE_CHECK(n, n.inputs[i] != nullptr, "needs X, scale, B, mean and var");
+  bool all_const = true;
+  for (size_t i = 1; i < 5; ++i) all_const = all_const && n.inputs[i]->is_const();
+  if (!all_const) return lower_batch_norm_runtime(ctx, n);
   const auto scale = n.inputs[1]->data->to_doubles(), shift = n.inputs[2]->data->to_doubles();
   const auto mean = n.inputs[3]->data->to_doubles(), var = n.inputs[4]->data->to_doubles();
   const int64_t c = x->shape[1];

@@ -11,10 +11,17 @@ const OpRule* Registry::find(const std::string& op) const {
   return it == rules_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> Registry::lowered_op_types() const {
+std::vector<std::string> Registry::op_types() const {
   std::vector<std::string> out;
   for (const auto& [name, rule] : rules_)
-    if (rule.lower || rule.expand) out.push_back(name);
+    if (rule.lower || rule.fold || rule.expand) out.push_back(name);
+  return out;
+}
+
+std::vector<std::string> Registry::fold_only_op_types() const {
+  std::vector<std::string> out;
+  for (const auto& [name, rule] : rules_)
+    if ((!rule.lower && rule.fold) || rule.needs_constant_inputs) out.push_back(name);
   return out;
 }
 
@@ -45,6 +52,7 @@ const Registry& registry() {
     register_gather_scatter(reg);
     register_positional(reg);
     register_einsum(reg);
+    register_signal(reg);
     register_control_flow(reg);
     register_sequence(reg);
     return reg;

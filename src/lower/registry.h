@@ -32,6 +32,9 @@ struct OpRule {
   // fold reads only its inputs' shapes, not their data (Shape, Size): it is tried even
   // when the inputs are computed at run time.
   bool fold_from_shapes = false;
+  // The output shape depends on input values (a window's size): the inputs must be constant,
+  // and `lower` only copies out a folded result. Listed by `pt2tflite ops --constant-input`.
+  bool needs_constant_inputs = false;
   // Instead of infer/fold/lower: control flow and sequence/optional ops (expand.h).
   ExpandFn expand = nullptr;
 };
@@ -47,7 +50,11 @@ class Registry {
   void add(const std::string& onnx_op_type, OpRule rule) { rules_[onnx_op_type] = rule; }
   // `op` is the IR op name ("onnx.Conv"); nullptr when unknown.
   const OpRule* find(const std::string& op) const;
-  std::vector<std::string> lowered_op_types() const;
+  // Op types with a lowering, or with only a fold (converted when their inputs are constant).
+  std::vector<std::string> op_types() const;
+  // The subset of op_types() whose inputs must be constant: only a fold, or
+  // needs_constant_inputs (their output shapes depend on input values).
+  std::vector<std::string> fold_only_op_types() const;
 
  private:
   std::map<std::string, OpRule> rules_;
@@ -81,6 +88,7 @@ void register_select(Registry& r);          // select.cc: ArgMax ArgMin TopK
 void register_gather_scatter(Registry& r);  // gather_scatter.cc: GatherElements GatherND ScatterND ScatterElements Scatter
 void register_positional(Registry& r);      // positional.cc: Trilu CumSum OneHot EyeLike NonZero
 void register_einsum(Registry& r);          // einsum.cc: Einsum
+void register_signal(Registry& r);  // signal.cc: Hann/Hamming/BlackmanWindow MelWeightMatrix DFT STFT
 void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)
 void register_sequence(Registry& r);        // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
 

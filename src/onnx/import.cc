@@ -139,8 +139,10 @@ class GraphImporter {
  public:
   GraphImporter(const ImportOptions& opt, const std::string& path, int opset) : opt_(opt), path_(path), opset_(opset) {}
 
+  // `release`: the same graph, mutable, whose initializer bytes are freed once converted
+  // (peak memory; the main graph only).
   Result<Graph> import(const onnx::GraphProto& gp, const std::function<bool(const std::string&)>* outer_defines,
-                       std::vector<std::string>* captured);
+                       std::vector<std::string>* captured, onnx::GraphProto* release = nullptr);
 
  private:
   using Lookup = std::function<Value*(const std::string&)>;
@@ -156,7 +158,7 @@ class GraphImporter {
 
 Result<Graph> GraphImporter::import(const onnx::GraphProto& gp,
                                     const std::function<bool(const std::string&)>* outer_defines,
-                                    std::vector<std::string>* captured) {
+                                    std::vector<std::string>* captured, onnx::GraphProto* release) {
   const bool top = outer_defines == nullptr;
   const std::string& path = path_;
   const ImportOptions& opt = opt_;
@@ -164,10 +166,13 @@ Result<Graph> GraphImporter::import(const onnx::GraphProto& gp,
   g.name = gp.name().empty() ? "main" : gp.name();
   std::map<std::string, Value*> by_name;
 
-  for (const auto& init : gp.initializer()) {
+  for (int i = 0; i < gp.initializer_size(); ++i) {
+    const onnx::TensorProto& init = gp.initializer(i);
     auto t = tensor_from_proto(init, opt.base_dir);
     if (!t.is_ok()) return Status::error(t.status().kind(), path + ": " + t.status().message());
     by_name[init.name()] = g.add_const(init.name(), std::move(t).value());
+    // Peak memory: the weights live in the IR now; their protobuf copy goes one by one.
+    if (release) std::string().swap(*release->mutable_initializer(i)->mutable_raw_data());
   }
   std::map<std::string, TypeHint> hints;
   for (const auto& vi : gp.value_info()) {
@@ -319,11 +324,12 @@ Status GraphImporter::import_subgraphs(const onnx::NodeProto& np,
 
 }  // namespace
 
-Result<Graph> import_model(const std::string& bytes, const ImportOptions& opt) {
+Result<Graph> import_model(std::string bytes, const ImportOptions& opt) {
   const std::string& path = opt.model_path.empty() ? std::string("<memory>") : opt.model_path;
   onnx::ModelProto model;
   if (bytes.empty() || !model.ParseFromString(bytes))
     return invalid_model(path + ": not an ONNX model (the file does not parse as an ONNX ModelProto; is it truncated?)");
+  std::string().swap(bytes);  // peak memory: the parsed model holds everything from here
   if (model.ir_version() <= 0 || !model.has_graph() || model.graph().output_size() == 0)
     return invalid_model(path + ": not an ONNX model (no ir_version or no graph outputs)");
 
@@ -335,7 +341,7 @@ Result<Graph> import_model(const std::string& bytes, const ImportOptions& opt) {
     return unsupported(path + ": ONNX opset " + std::to_string(opset) + " (supported: " +
                        std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) + ")");
   GraphImporter importer(opt, path, opset);
-  return importer.import(model.graph(), nullptr, nullptr);
+  return importer.import(model.graph(), nullptr, nullptr, model.mutable_graph());
 }
 
 }  // namespace pt2tflite::onnx_import

@@ -19,7 +19,8 @@ struct ImportOptions {
 };
 
 // Parses and imports a serialized ModelProto.
-Result<ir::Graph> import_model(const std::string& model_bytes, const ImportOptions& options);
+// Takes the bytes by value: a caller that moves its buffer in has it freed right after parsing.
+Result<ir::Graph> import_model(std::string model_bytes, const ImportOptions& options);
 
 // Opsets of the default ONNX domain we accept. Raised to 28 after reviewing, op by op, what
 // opsets 24–28 changed for every op we lower (onnx.defs schema history, onnx 1.23):

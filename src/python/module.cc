@@ -216,5 +216,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("write_file_atomic", &write_file_atomic, py::arg("path"), py::arg("data"),
         "Writes bytes to `path` through a temporary file and a rename.");
   m.def("pass_names", &pt2tflite::pass_names, "Pass names in pipeline order.");
-  m.def("supported_onnx_ops", &pt2tflite::supported_onnx_ops, "ONNX op types the converter lowers, sorted.");
+  m.def("supported_onnx_ops", &pt2tflite::supported_onnx_ops, "ONNX op types the converter converts, sorted.");
+  m.def("constant_input_onnx_ops", &pt2tflite::constant_input_onnx_ops,
+        "The supported ONNX op types evaluated at conversion time: their inputs must be constant.");
 }

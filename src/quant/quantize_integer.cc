@@ -138,12 +138,17 @@ class Planner {
         continue;
       }
       const OpQuantRule* r = find_rule(n->op);
-      if (r && (o_.activations == DType::kInt8 || r->int16)) {
+      // Integer kernels want symmetric (zero point 0) weights, which a tensor computed at run
+      // time cannot promise: such a convolution or FC stays float.
+      const bool runtime_weights = r && r->weight >= 0 && static_cast<size_t>(r->weight) < n->inputs.size() &&
+                                   n->inputs[r->weight] && !n->inputs[r->weight]->is_const();
+      if (r && !runtime_weights && (o_.activations == DType::kInt8 || r->int16)) {
         integer_.insert(n.get());
       } else if (o_.allow_float_fallback) {
         plan_.float_nodes.insert(n->name);
       } else {
-        missing.push_back(n->op + " (node '" + n->name + "')");
+        missing.push_back(n->op + " (node '" + n->name + "'" + (runtime_weights ? ": weights computed at run time" : "") +
+                          ")");
       }
     }
     if (missing.empty()) return Status::ok();

@@ -27,7 +27,7 @@ class ModelWriter {
     return bytes + 256 * g.nodes().size();
   }
 
-  Result<std::vector<uint8_t>> write(const WriteOptions& opt) {
+  Status write(const WriteOptions& opt, const ByteSink& sink) {
     PT_RETURN_IF_ERROR(check_ops());
     // Buffer 0 is the empty sentinel that every non-constant tensor points to.
     buffers_.push_back(tflite::CreateBuffer(fbb_));
@@ -67,7 +67,7 @@ class ModelWriter {
 
     flatbuffers::Verifier verifier(fbb_.GetBufferPointer(), fbb_.GetSize());
     if (!tflite::VerifyModelBuffer(verifier)) return internal_error("the written flatbuffer fails verification");
-    return std::vector<uint8_t>(fbb_.GetBufferPointer(), fbb_.GetBufferPointer() + fbb_.GetSize());
+    return sink(fbb_.GetBufferPointer(), fbb_.GetSize());
   }
 
  private:
@@ -148,9 +148,18 @@ class ModelWriter {
 
 }  // namespace
 
-Result<std::vector<uint8_t>> write_model(const ir::Graph& g, const WriteOptions& options) {
+Status write_model(const ir::Graph& g, const WriteOptions& options, const ByteSink& sink) {
   ModelWriter w(g);
-  return w.write(options);
+  return w.write(options, sink);
+}
+
+Result<std::vector<uint8_t>> write_model(const ir::Graph& g, const WriteOptions& options) {
+  std::vector<uint8_t> out;
+  PT_RETURN_IF_ERROR(write_model(g, options, [&out](const uint8_t* data, size_t size) {
+    out.assign(data, data + size);
+    return Status::ok();
+  }));
+  return out;
 }
 
 }  // namespace pt2tflite::tflite_writer

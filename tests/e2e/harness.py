@@ -295,6 +295,24 @@ def assert_close(ref: dict[str, np.ndarray], got: dict[str, np.ndarray], tol: fl
     return rel
 
 
+def check_onnx_model(model, feeds: dict[str, np.ndarray], tmp_path: Path, name: str, *,
+                     tol: float = FLOAT_TOL, extra: Sequence[str] = ()) -> Path:
+    """Saves an ONNX ModelProto built in a test, converts it with the CLI (`extra` flags), runs it
+    in LiteRT and onnxruntime on `feeds` (ONNX-named, any dtype) and asserts the outputs agree
+    (same dtype, integers exactly, floats by assert_close). Returns the .tflite path."""
+    import onnx
+
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    ref = run_onnxruntime(path, feeds)
+    tfl = convert(path, tmp_path / f"{name}.tflite", extra=extra)
+    got = run_litert(tfl, feeds, list(ref)).outputs
+    for out, r in ref.items():
+        assert got[out].dtype == r.dtype, f"[{name}] {out}: dtype {got[out].dtype}, onnxruntime {r.dtype}"
+    assert_close(ref, got, tol, context=f"[{name}] ")
+    return tfl
+
+
 # --------------------------------------------------------------------------- exports, cached
 
 

@@ -22,6 +22,8 @@ from models import randomize_batchnorm
 IMG = (1, 8, 16, 16)
 RUNTIME_INDEX_WHY = ("run-time indices: the GATHER_ND/SCATTER_ND coordinates are built in the ONNX (NCHW) "
                      "order, so the data is transposed to it (and a scatter's result back)")
+RUNTIME_FILTER_WHY = ("weights computed at run time: one TRANSPOSE moves them from ONNX's OIHW to TFLite's "
+                      "OHWI filter layout (plus the NCHW borders)")
 MATMUL_NHWC_WHY = "--nhwc-io permutes both operands and the result of a batched matmul"
 
 
@@ -110,6 +112,23 @@ CASES: list[Case] = [
     Case("conv2d_same_even_kernel_asymmetric", mod(lambda: nn.Conv2d(8, 16, 4, padding="same"))),
     Case("conv2d_after_asymmetric_pad", fn(lambda m, x: m.c(F.pad(x, (0, 1, 0, 1))),
                                           c=nn.Conv2d(8, 16, 3, stride=2))),
+    # ---------------------------------------------------------------- Conv with run-time weights
+    # Weights computed by the model (a Siamese tracker's depthwise cross-correlation, a
+    # hypernetwork's filters): TRANSPOSE/SPLIT ops bring them to TFLite's filter layout. That
+    # one TRANSPOSE stays unless the weights arrive as a channels-first image (the xcorr case,
+    # where it cancels against the template's border transpose).
+    Case("conv2d_runtime_depthwise_xcorr", fn(lambda m, x, z: F.conv2d(x, z.reshape(8, 1, 4, 4), groups=8)),
+         shapes=(IMG, (1, 8, 4, 4))),
+    Case("conv2d_runtime_weights", fn(lambda m, x, z: F.conv2d(x, z.reshape(16, 8, 3, 3), padding=1)),
+         shapes=(IMG, (16, 72)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
+    Case("conv2d_runtime_weights_bias_groups2",
+         fn(lambda m, x, z: F.conv2d(x, z[:, :36].reshape(16, 4, 3, 3), z[:, 36], padding=1, groups=2)),
+         shapes=(IMG, (16, 37)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
+    Case("conv1d_runtime_weights", fn(lambda m, x, z: F.conv1d(x, z.reshape(16, 8, 3), stride=2)),
+         shapes=((1, 8, 32), (16, 24)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
+    Case("convtranspose2d_runtime_weights",
+         fn(lambda m, x, z: F.conv_transpose2d(x, z.reshape(8, 4, 4, 4), stride=2, padding=1)),
+         shapes=(IMG, (8, 64)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
     # ---------------------------------------------------------------- ConvTranspose 2-D
     Case("convtranspose2d_s2_p1_op1", mod(lambda: nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1))),
     Case("convtranspose2d_s2_k2", mod(lambda: nn.ConvTranspose2d(8, 4, 2, stride=2))),

@@ -42,6 +42,19 @@ CASES = {
     "scatter_elements_int32_indices": ("ScatterElements", {"axis": 1},
                                        {"x": _f(3, 4), "i": np.array([[3], [0], [-2]], np.int32), "u": _f(3, 1)},
                                        {}, 13, 1),
+    # reduction max/min/mul: composed with a one-hot mask (no TFLite scatter reduces so);
+    # duplicates reduce together, untouched elements keep their value.
+    "scatter_elements_max_duplicates": ("ScatterElements", {"axis": 1, "reduction": "max"},
+                                        {"x": _f(3, 5), "i": _i64([[0, 0, -1], [2, 4, 2], [1, 1, 1]]), "u": _f(3, 3)},
+                                        {}, 18, 1),
+    "scatter_elements_min_axis0": ("ScatterElements", {"axis": 0, "reduction": "min"},
+                                   {"x": _f(4, 3), "i": _i64([[3, 0, 1], [3, -4, 2]]), "u": _f(2, 3)}, {}, 18, 1),
+    "scatternd_mul_slices_duplicates": ("ScatterND", {"reduction": "mul"},
+                                        {"x": _f(4, 2, 3), "i": _i64([[1], [3], [1]]), "u": _f(3, 2, 3)}, {}, 18, 1),
+    "scatternd_max_elements": ("ScatterND", {"reduction": "max"},
+                               {"x": _f(3, 4), "i": _i64([[0, 1], [2, -1], [0, 1]]), "u": _f(3)}, {}, 18, 1),
+    "scatternd_min_constant_indices": ("ScatterND", {"reduction": "min"}, {"x": _f(2, 3, 4)},
+                                       {"i": _i64([[1, 2], [0, 0]]), "u": _f(2, 4)}, 18, 1),
     "onehot_negative_and_out_of_range": ("OneHot", {"axis": 0}, {"i": _i64([[0, -1, 3], [7, -8, 2]])},
                                          {"d": np.array(5, np.int64), "v": np.array([0.5, 3], np.float32)}, 11, 1),
     "topk_int64_ties": ("TopK", {}, {"x": _i64([[5, 1, 5, 3], [0, 0, 2, -7]])}, {"k": _i64([2])}, 11, 2),
@@ -65,20 +78,20 @@ def _model(op, attrs, feeds, consts, opset, outputs) -> onnx.ModelProto:
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_index_op_with_integer_inputs(case, tmp_path):
-    from ai_edge_litert.interpreter import Interpreter
-
     op, attrs, feeds, consts, opset, outputs = CASES[case]
-    path = tmp_path / f"{case}.onnx"
-    onnx.save(_model(op, attrs, feeds, consts, opset, outputs), str(path))
-    ref = harness.run_onnxruntime(path, feeds)
-    tfl = harness.convert(path, tmp_path / f"{case}.tflite")
-    interp = Interpreter(model_path=str(tfl), num_threads=1)
-    interp.allocate_tensors()
-    by_name = {d["name"]: d for d in interp.get_input_details()}
-    for name, value in feeds.items():
-        interp.set_tensor(by_name[name]["index"], value)
-    interp.invoke()
-    got = {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
-    for name, r in ref.items():
-        assert got[name].dtype == r.dtype, f"{name}: {got[name].dtype}, onnxruntime {r.dtype}"
-    harness.assert_close(ref, got, context=f"[{case}] ")
+    harness.check_onnx_model(_model(op, attrs, feeds, consts, opset, outputs), feeds, tmp_path, case)
+
+
+def test_nonzero_of_a_constant_mask_folds(tmp_path):
+    """NonZero is evaluated while converting when its input is constant (the usual case: a
+    mask built from shapes or weights); its coordinates then index run-time data."""
+    mask = np.array([[0, 1.5, 0, 2], [3, 0, 0, -1], [0, 0, 0, 0]], np.float32)
+    x = _f(3, 4, 6)
+    nodes = [helper.make_node("NonZero", ["m"], ["nz"]),
+             helper.make_node("Transpose", ["nz"], ["idx"], perm=[1, 0]),
+             helper.make_node("GatherND", ["x", "idx"], ["y"])]
+    graph = helper.make_graph(nodes, "nonzero_fold", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              initializer=[numpy_helper.from_array(mask, "m")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    harness.check_onnx_model(model, {"x": x}, tmp_path, "nonzero_fold")

@@ -71,18 +71,32 @@ TEST(LowerConv, GroupedConvSplitsPerGroup) {
   EXPECT_EQ(t.find("tfl.CONV_2D")->inputs[1]->shape, (ir::Shape{3, 1, 1, 2}));
 }
 
-TEST(LowerConv, RuntimeWeightsAreUnsupported) {
-  Builder b;
-  ir::Value* x = b.input("x", {1, 2, 4, 4});
-  ir::Value* w = b.input("w", {2, 2, 1, 1});
-  ir::Value* y = b.value("y", {-1});
-  b.node("onnx.Conv", {x, w}, {y});
-  b.g.outputs = {y};
-  ASSERT_TRUE(infer_shapes_and_fold(b.g).is_ok());
-  Status s = lower_graph(b.g);
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(s.message().find("computed at run time"), std::string::npos) << s.message();
+// Weights computed at run time reach CONV_2D through one TRANSPOSE to OHWI (a grouped conv
+// then SPLITs the transposed filter along O, not the raw weights per group).
+TEST(LowerConv, RuntimeWeightsAreTransposedToOhwi) {
+  for (int64_t group : {1, 2}) {
+    Builder b;
+    ir::Value* x = b.input("x", {1, 4, 4, 4});  // 4 channels: group 2 is not depthwise
+    ir::Value* w = b.input("w", {4, 4 / group, 3, 3});
+    ir::Value* y = b.value("y", {-1});
+    b.node("onnx.Conv", {x, w}, {y}, {{"group", group}});
+    b.g.outputs = {y};
+    ASSERT_TRUE(infer_shapes_and_fold(b.g).is_ok());
+    ASSERT_TRUE(lower_graph(b.g).is_ok());
+    std::vector<const ir::Node*> convs;
+    const ir::Node* filter_transpose = nullptr;
+    for (const auto& n : b.g.nodes()) {
+      if (n->op == "tfl.CONV_2D") convs.push_back(n.get());
+      if (n->op == "tfl.TRANSPOSE" && n->inputs[0] == w) filter_transpose = n.get();
+    }
+    ASSERT_NE(filter_transpose, nullptr) << "group " << group;
+    EXPECT_EQ(filter_transpose->outputs[0]->shape, (ir::Shape{4, 3, 3, 4 / group}));
+    ASSERT_EQ(convs.size(), static_cast<size_t>(group));
+    for (const ir::Node* c : convs) {
+      EXPECT_FALSE(c->inputs[1]->is_const());
+      EXPECT_EQ(c->inputs[1]->shape, (ir::Shape{4 / group, 3, 3, 4 / group}));
+    }
+  }
 }
 
 // onnx.ConvTranspose of x [1, c, 3, 3] with weights [c, m/group, k, k] (all 1).
@@ -146,8 +160,9 @@ TEST(LowerConvTranspose, GroupsSplitIntoOneTransposeConvEach) {
 }
 
 // Found by the ONNX node tests (causal_conv_with_state_*_expanded): a run-time bias was
-// read before it was checked, and the converter crashed.
-TEST(LowerConv, RuntimeBiasIsUnsupportedNotACrash) {
+// read before it was checked, and the converter crashed. It is now an operand like the
+// weights: passed as is, or SPLIT per group.
+TEST(LowerConv, RuntimeBiasIsPassedOrSplitPerGroup) {
   for (int64_t group : {1, 2}) {
     Builder b;
     ir::Value* x = b.input("x", {1, 2, 4, 4});
@@ -157,10 +172,16 @@ TEST(LowerConv, RuntimeBiasIsUnsupportedNotACrash) {
     b.node("onnx.Conv", {x, w, bias}, {y}, {{"group", group}});
     b.g.outputs = {y};
     ASSERT_TRUE(infer_shapes_and_fold(b.g).is_ok());
-    Status s = lower_graph(b.g);
-    ASSERT_FALSE(s.is_ok());
-    EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
-    EXPECT_NE(s.message().find("bias 'bias'"), std::string::npos) << s.message();
+    ASSERT_TRUE(lower_graph(b.g).is_ok());
+    for (const auto& n : b.g.nodes()) {
+      if (n->op != "tfl.CONV_2D") continue;
+      if (group == 1) {
+        EXPECT_EQ(n->inputs[2], bias);
+      } else {
+        EXPECT_FALSE(n->inputs[2]->is_const());
+        EXPECT_EQ(n->inputs[2]->shape, (ir::Shape{1}));
+      }
+    }
   }
 }
 

@@ -210,7 +210,7 @@ TEST(GatherScatter, ScatterNdRunTimeIndicesCountWrites) {
   EXPECT_EQ(t.count("tfl.SELECT_V2"), 1);
 }
 
-TEST(GatherScatter, ScatterAddIsAddAndMulIsRefused) {
+TEST(GatherScatter, ScatterAddIsAddAndMulIsAOneHotProduct) {
   OnnxCase t;
   t.op("ScatterND", {t.input("x", {4}), t.i64("i", {0, 0}, {2, 1}), t.input("u", {2})}, {{"reduction", std::string("add")}},
        18);
@@ -219,9 +219,17 @@ TEST(GatherScatter, ScatterAddIsAddAndMulIsRefused) {
   OnnxCase m;
   m.op("ScatterND", {m.input("x", {4}), m.i64("i", {0}, {1, 1}), m.input("u", {1})}, {{"reduction", std::string("mul")}},
        18);
-  const Status s = m.run();
+  ASSERT_TRUE(m.run().is_ok());
+  ASSERT_NE(m.find("tfl.ONE_HOT"), nullptr);
+  ASSERT_NE(m.find("tfl.REDUCE_PROD"), nullptr);
+  EXPECT_EQ(m.find("tfl.MUL")->op, "tfl.MUL");
+  // Integer data has no composed form: refused, naming the reduction.
+  OnnxCase i;
+  i.op("ScatterND", {i.input("x", {4}, ir::DType::kInt64), i.i64("i", {0}, {1, 1}), i.input("u", {1}, ir::DType::kInt64)},
+       {{"reduction", std::string("max")}}, 18);
+  const Status s = i.run();
   ASSERT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find("mul"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("reduction='max'"), std::string::npos) << s.message();
 }
 
 TEST(GatherScatter, ScatterElementsFoldsWithReductions) {
