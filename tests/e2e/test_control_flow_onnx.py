@@ -348,3 +348,25 @@ def test_dynamo_torch_cond_on_a_shape(rows, tmp_path):
     ref = harness.run_onnxruntime(path, {"x": x})
     tfl = harness.convert(path, tmp_path / "cond.tflite", input_shapes={"x": x.shape})
     harness.assert_close(ref, harness.run_litert(tfl, {"x": x}, list(ref)).outputs)
+
+
+class _ScriptedLists(torch.nn.Module):
+    def forward(self, x):
+        outs: list[torch.Tensor] = []
+        for i in range(x.shape[0]):  # a list appended in a Loop: SequenceEmpty / SequenceInsert
+            outs.append(torch.relu(x[i]) * i)
+        parts = torch.split(x, 2, dim=1)  # SplitToSequence, iterated by a Loop over SequenceLength
+        return torch.stack(outs, 0), torch.cat([p * 2 for p in parts], 1)
+
+
+def test_torchscript_lists_become_sequences(tmp_path):
+    path = tmp_path / "lists.onnx"
+    torch.onnx.export(torch.jit.script(_ScriptedLists()), (torch.randn(3, 5),), str(path), dynamo=False,
+                      opset_version=17, input_names=["x"], output_names=["y", "z"],
+                      dynamic_axes={"x": {0: "n", 1: "c"}})
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert {"Loop", "SplitToSequence", "ConcatFromSequence"} <= ops, f"the exporter wrote {sorted(ops)}"
+    x = _f(3, 5)
+    ref = harness.run_onnxruntime(path, {"x": x})
+    tfl = harness.convert(path, tmp_path / "lists.tflite", input_shapes={"x": x.shape})
+    harness.assert_close(ref, harness.run_litert(tfl, {"x": x}, list(ref)).outputs)
