@@ -27,7 +27,8 @@ struct TypeHint {
 Result<TypeHint> hint_from_type(const onnx::TypeProto& type, const std::string& context) {
   TypeHint h;
   if (!type.has_tensor_type())
-    return unsupported(context + " is not a tensor (sequence/map/optional types have no TFLite form)");
+    return unsupported(context + " is not a tensor (sequence/map/optional types have no TFLite form; inside the "
+                       "model they are resolved at conversion time, but not as model inputs or outputs)");
   const auto& tt = type.tensor_type();
   PT_ASSIGN_OR_RETURN(h.dtype, dtype_from_onnx(tt.elem_type(), context));
   if (tt.has_shape()) {
