@@ -39,6 +39,8 @@ struct Value {
 using Attribute = std::variant<int64_t, double, std::string, std::vector<int64_t>,
                                std::vector<double>, std::vector<std::string>>;
 
+class Graph;
+
 struct Node {
   std::string op;    // namespaced: "onnx.Conv", "tfl.CONV_2D"
   std::string name;  // unique within the graph; kept from ONNX where there is one
@@ -46,6 +48,12 @@ struct Node {
   std::vector<Value*> outputs;
   std::map<std::string, Attribute> attrs;  // ordered: deterministic output
   int opset = 0;  // opset of the op's domain at import; 0 for ops made by pt2tflite
+  // Graph-valued attributes (If's branches, Loop's and Scan's body). A subgraph is closed:
+  // each value it reads from an enclosing graph is one of its inputs, after its own formal
+  // inputs, and the node passes those outer values as its last `captured` inputs, in the
+  // same order for every subgraph of the node. Shared and immutable, like constant data.
+  std::map<std::string, std::shared_ptr<const Graph>> subgraphs;
+  int captured = 0;
 
   bool has(const std::string& key) const { return attrs.count(key) != 0; }
   int64_t get_int(const std::string& key, int64_t def) const;

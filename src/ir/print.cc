@@ -55,6 +55,8 @@ std::string print(const Graph& g) {
       }
       os << "}";
     }
+    for (const auto& [k, sub] : n->subgraphs)
+      os << " [" << k << ": " << sub->nodes().size() << " nodes, " << n->captured << " captured]";
     os << "  # " << n->name << "\n";
   }
   os << "  return ";

@@ -21,7 +21,11 @@ Status check_supported(const ir::Graph& g) {
   for (const auto& [op, nodes] : missing) {
     const OpRule* rule = registry().find(op);
     msg += "\n  " + op + " (opset " + std::to_string(nodes[0]->opset) + ")";
-    if (rule) msg += " [only foldable: its inputs must be constant, or it must be part of a pattern such as GELU]";
+    if (rule && rule->expand)
+      msg += " [resolved at conversion time: its inputs must have static shapes, and its condition, trip count "
+             "or positions must fold to constants]";
+    else if (rule)
+      msg += " [only foldable: its inputs must be constant, or it must be part of a pattern such as GELU]";
     msg += ": ";
     for (size_t i = 0; i < nodes.size() && i < 8; ++i) msg += (i ? ", " : "") + std::string("'") + nodes[i]->name + "'";
     if (nodes.size() > 8) msg += " and " + std::to_string(nodes.size() - 8) + " more";

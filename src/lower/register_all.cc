@@ -14,7 +14,7 @@ const OpRule* Registry::find(const std::string& op) const {
 std::vector<std::string> Registry::op_types() const {
   std::vector<std::string> out;
   for (const auto& [name, rule] : rules_)
-    if (rule.lower || rule.fold) out.push_back(name);
+    if (rule.lower || rule.fold || rule.expand) out.push_back(name);
   return out;
 }
 
@@ -72,6 +72,8 @@ const Registry& registry() {
     register_max_unpool(reg);
     register_quantize_linear(reg);
     register_integer_matmul_conv(reg);
+    register_control_flow(reg);
+    register_sequence(reg);
     return reg;
   }();
   return r;

@@ -16,10 +16,14 @@
 namespace pt2tflite::lower {
 
 class LowerContext;
+class ExpandContext;
 
 using InferFn = Status (*)(ir::Node& node);
 using FoldFn = Result<std::vector<ir::Tensor>> (*)(const ir::Node& node);
 using LowerFn = Status (*)(LowerContext& ctx, ir::Node& node);
+// Resolves the node at conversion time (expand.h): on success every output has been replaced
+// or registered as a sequence/optional, and the walk removes the node.
+using ExpandFn = Status (*)(ExpandContext& ctx, ir::Node& node);
 
 struct OpRule {
   InferFn infer = nullptr;
@@ -31,7 +35,15 @@ struct OpRule {
   // The output shape depends on input values (a window's size): the inputs must be constant,
   // and `lower` only copies out a folded result. Listed by `pt2tflite ops --constant-input`.
   bool needs_constant_inputs = false;
+  // Instead of infer/fold/lower: control flow and sequence/optional ops (expand.h).
+  ExpandFn expand = nullptr;
 };
+
+inline OpRule expand_only(ExpandFn f) {
+  OpRule r;
+  r.expand = f;
+  return r;
+}
 
 class Registry {
  public:
@@ -96,5 +108,7 @@ void register_det(Registry& r);             // det.cc: Det
 void register_max_unpool(Registry& r);      // max_unpool.cc: MaxUnpool
 void register_quantize_linear(Registry& r);  // quantize_linear.cc: QuantizeLinear DequantizeLinear DynamicQuantizeLinear
 void register_integer_matmul_conv(Registry& r);  // integer_matmul_conv.cc: MatMulInteger ConvInteger QLinearMatMul QLinearConv
+void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)
+void register_sequence(Registry& r);        // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
 
 }  // namespace pt2tflite::lower

@@ -2,6 +2,8 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -25,7 +27,8 @@ struct TypeHint {
 Result<TypeHint> hint_from_type(const onnx::TypeProto& type, const std::string& context) {
   TypeHint h;
   if (!type.has_tensor_type())
-    return unsupported(context + " is not a tensor (sequence/map/optional types have no TFLite form)");
+    return unsupported(context + " is not a tensor (sequence/map/optional types have no TFLite form; inside the "
+                       "model they are resolved at conversion time, but not as model inputs or outputs)");
   const auto& tt = type.tensor_type();
   PT_ASSIGN_OR_RETURN(h.dtype, dtype_from_onnx(tt.elem_type(), context));
   if (tt.has_shape()) {
@@ -74,8 +77,9 @@ Status add_attributes(const onnx::NodeProto& np, const std::string& base_dir, ir
         PT_RETURN_IF_ERROR(add_tensor_attribute(a, base_dir, n));
         break;
       default:
-        // Graph-valued attributes (If/Loop/Scan) are left out: those ops are reported as
-        // unsupported by the lowering stage, together with every other unsupported op.
+        // GRAPH attributes are imported as subgraphs (import_subgraphs, which erases this
+        // marker); other kinds (GRAPHS, sparse tensors, type protos) are left out and the
+        // op's rule refuses them.
         n->attrs[a.name() + "_unsupported_attribute"] = static_cast<int64_t>(a.type());
         break;
     }
@@ -128,26 +132,37 @@ Status fix_input_shape(const std::string& name, const ImportOptions& opt, TypeHi
   return Status::ok();
 }
 
-}  // namespace
+// Imports one graph: the model's main graph, or (recursively) a subgraph of If/Loop/Scan.
+// `outer_defines` tells whether an enclosing graph defines a name; a subgraph reading such a
+// name gets it as an extra input, listed in *captured (see ir::Node::subgraphs). The main
+// graph gets nullptr for both.
+class GraphImporter {
+ public:
+  GraphImporter(const ImportOptions& opt, const std::string& path, int opset) : opt_(opt), path_(path), opset_(opset) {}
 
-Result<Graph> import_model(std::string bytes, const ImportOptions& opt) {
-  const std::string& path = opt.model_path.empty() ? std::string("<memory>") : opt.model_path;
-  onnx::ModelProto model;
-  if (bytes.empty() || !model.ParseFromString(bytes))
-    return invalid_model(path + ": not an ONNX model (the file does not parse as an ONNX ModelProto; is it truncated?)");
-  std::string().swap(bytes);  // peak memory: the parsed model holds everything from here
-  if (model.ir_version() <= 0 || !model.has_graph() || model.graph().output_size() == 0)
-    return invalid_model(path + ": not an ONNX model (no ir_version or no graph outputs)");
+  // `release`: the same graph, mutable, whose initializer bytes are freed once converted
+  // (peak memory; the main graph only).
+  Result<Graph> import(const onnx::GraphProto& gp, const std::function<bool(const std::string&)>* outer_defines,
+                       std::vector<std::string>* captured, onnx::GraphProto* release = nullptr);
 
-  int opset = 0;
-  for (const auto& o : model.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
-  if (opset == 0) return invalid_model(path + ": the model imports no opset of the default ONNX domain");
-  if (opset < kMinOpset || opset > kMaxOpset)
-    return unsupported(path + ": ONNX opset " + std::to_string(opset) + " (supported: " +
-                       std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) + ")");
+ private:
+  using Lookup = std::function<Value*(const std::string&)>;
+  // The node's GRAPH attributes become closed subgraphs sharing one capture list: each gets
+  // an input for every captured name (unused ones too), and the node reads the outer values.
+  Status import_subgraphs(const onnx::NodeProto& np, const std::function<bool(const std::string&)>& defines,
+                          const Lookup& lookup, ir::Node* n);
 
-  const onnx::GraphProto& gp = model.graph();
+  const ImportOptions& opt_;
+  const std::string& path_;
+  int opset_;
+};
+
+Result<Graph> GraphImporter::import(const onnx::GraphProto& gp,
+                                    const std::function<bool(const std::string&)>* outer_defines,
+                                    std::vector<std::string>* captured, onnx::GraphProto* release) {
+  const bool top = outer_defines == nullptr;
+  const std::string& path = path_;
+  const ImportOptions& opt = opt_;
   Graph g;
   g.name = gp.name().empty() ? "main" : gp.name();
   std::map<std::string, Value*> by_name;
@@ -158,7 +173,7 @@ Result<Graph> import_model(std::string bytes, const ImportOptions& opt) {
     if (!t.is_ok()) return Status::error(t.status().kind(), path + ": " + t.status().message());
     by_name[init.name()] = g.add_const(init.name(), std::move(t).value());
     // Peak memory: the weights live in the IR now; their protobuf copy goes one by one.
-    std::string().swap(*model.mutable_graph()->mutable_initializer(i)->mutable_raw_data());
+    if (release) std::string().swap(*release->mutable_initializer(i)->mutable_raw_data());
   }
   std::map<std::string, TypeHint> hints;
   for (const auto& vi : gp.value_info()) {
@@ -166,26 +181,48 @@ Result<Graph> import_model(std::string bytes, const ImportOptions& opt) {
     if (h.is_ok()) hints[vi.name()] = h.value();
   }
 
-  // Check --input-shape names first: a typo should not surface as "symbolic dimension".
-  std::set<std::string> input_names;
-  for (const auto& in : gp.input())
-    if (!by_name.count(in.name())) input_names.insert(in.name());
-  for (const auto& [n, dims] : opt.input_shapes)
-    if (!input_names.count(n)) {
-      std::string names;
-      for (const auto& name : input_names) names += (names.empty() ? "" : ", ") + name;
-      return invalid_argument("--input-shape names '" + n + "', which is not a model input (inputs: " + names + ")");
-    }
+  if (top) {
+    // Check --input-shape names first: a typo should not surface as "symbolic dimension".
+    std::set<std::string> input_names;
+    for (const auto& in : gp.input())
+      if (!by_name.count(in.name())) input_names.insert(in.name());
+    for (const auto& [n, dims] : opt.input_shapes)
+      if (!input_names.count(n)) {
+        std::string names;
+        for (const auto& name : input_names) names += (names.empty() ? "" : ", ") + name;
+        return invalid_argument("--input-shape names '" + n + "', which is not a model input (inputs: " + names + ")");
+      }
+  }
   std::set<std::string> used_overrides;
   for (const auto& in : gp.input()) {
     if (by_name.count(in.name())) continue;  // old exporters list initializers as inputs too
-    auto h = hint_from_type(in.type(), "input '" + in.name() + "'");
-    if (!h.is_ok()) return Status::error(h.status().kind(), path + ": " + h.status().message());
-    PT_RETURN_IF_ERROR(fix_input_shape(in.name(), opt, &h.value(), &used_overrides));
-    Value* v = g.add_value(in.name(), h->dtype, h->shape);
+    Value* v = nullptr;
+    if (top) {
+      auto h = hint_from_type(in.type(), "input '" + in.name() + "'");
+      if (!h.is_ok()) return Status::error(h.status().kind(), path + ": " + h.status().message());
+      PT_RETURN_IF_ERROR(fix_input_shape(in.name(), opt, &h.value(), &used_overrides));
+      v = g.add_value(in.name(), h->dtype, h->shape);
+    } else {
+      // A subgraph's formal inputs (Loop's iteration number, carried values) take the type
+      // of what the node passes in when the subgraph is inlined; sequences are allowed here.
+      auto h = hint_from_type(in.type(), "input '" + in.name() + "'");
+      v = g.add_value(in.name(), h.is_ok() ? h->dtype : DType::kFloat32, {-1});
+    }
     g.inputs.push_back(v);
     by_name[in.name()] = v;
   }
+
+  // Names this graph reads from an enclosing one become inputs after the formal ones.
+  const Lookup lookup = [&](const std::string& name) -> Value* {
+    auto it = by_name.find(name);
+    if (it != by_name.end()) return it->second;
+    if (top || !(*outer_defines)(name)) return nullptr;
+    Value* v = g.add_value(name, DType::kFloat32, {-1});
+    g.inputs.push_back(v);
+    captured->push_back(name);
+    by_name[name] = v;
+    return v;
+  };
 
   // Create every node and its outputs first, then link inputs: ONNX requires topological
   // order, but we tolerate models that break it and sort them ourselves.
@@ -220,29 +257,92 @@ Result<Graph> import_model(std::string bytes, const ImportOptions& opt) {
       if (!oname.empty()) by_name[oname] = v;
     }
     ir::Node* n = g.add_node(op, np.name().empty() ? np.op_type() + "_" + std::to_string(index) : np.name(), {}, outs);
-    n->opset = default_domain ? opset : 1;
+    n->opset = default_domain ? opset_ : 1;
     PT_RETURN_IF_ERROR(add_attributes(np, opt.base_dir, n));
     pending.push_back({n, &np});
   }
+  // Everything this graph defines (or can capture) is visible to its subgraphs.
+  const std::function<bool(const std::string&)> defines = [&](const std::string& name) {
+    return by_name.count(name) != 0 || (!top && (*outer_defines)(name));
+  };
   for (auto& p : pending) {
     for (const auto& iname : p.proto->input()) {
       if (iname.empty()) {
         p.node->inputs.push_back(nullptr);
         continue;
       }
-      auto it = by_name.find(iname);
-      if (it == by_name.end())
-        return invalid_model(path + ": " + p.node->describe() + " reads '" + iname + "', which nothing defines");
-      p.node->inputs.push_back(it->second);
+      Value* v = lookup(iname);
+      if (!v) return invalid_model(path + ": " + p.node->describe() + " reads '" + iname + "', which nothing defines");
+      p.node->inputs.push_back(v);
     }
+    PT_RETURN_IF_ERROR(import_subgraphs(*p.proto, defines, lookup, p.node));
   }
   for (const auto& out : gp.output()) {
-    auto it = by_name.find(out.name());
-    if (it == by_name.end()) return invalid_model(path + ": graph output '" + out.name() + "' is never produced");
-    g.outputs.push_back(it->second);
+    Value* v = lookup(out.name());
+    if (!v) return invalid_model(path + ": graph output '" + out.name() + "' is never produced");
+    g.outputs.push_back(v);
   }
   g.toposort();
   return g;
+}
+
+Status GraphImporter::import_subgraphs(const onnx::NodeProto& np,
+                                       const std::function<bool(const std::string&)>& defines,
+                                       const Lookup& lookup, ir::Node* n) {
+  std::vector<std::pair<std::string, Graph>> subs;
+  std::vector<std::vector<std::string>> own;
+  std::vector<std::string> all;  // the union, in first-use order
+  for (const auto& a : np.attribute()) {
+    if (a.type() != onnx::AttributeProto::GRAPH) continue;
+    std::vector<std::string> names;
+    PT_ASSIGN_OR_RETURN(Graph sub, import(a.g(), &defines, &names));
+    for (const auto& name : names)
+      if (std::find(all.begin(), all.end(), name) == all.end()) all.push_back(name);
+    subs.emplace_back(a.name(), std::move(sub));
+    own.push_back(std::move(names));
+    n->attrs.erase(a.name() + "_unsupported_attribute");
+  }
+  for (size_t s = 0; s < subs.size(); ++s) {
+    Graph& sub = subs[s].second;
+    const size_t formal = sub.inputs.size() - own[s].size();
+    std::vector<Value*> inputs(sub.inputs.begin(), sub.inputs.begin() + static_cast<std::ptrdiff_t>(formal));
+    for (const auto& name : all) {
+      auto it = std::find(own[s].begin(), own[s].end(), name);
+      inputs.push_back(it != own[s].end() ? sub.inputs[formal + static_cast<size_t>(it - own[s].begin())]
+                                          : sub.add_value(name, DType::kFloat32, {-1}));
+    }
+    sub.inputs = std::move(inputs);
+    n->subgraphs[subs[s].first] = std::make_shared<const Graph>(std::move(sub));
+  }
+  for (const auto& name : all) {
+    Value* v = lookup(name);
+    if (!v) return internal_error(n->describe() + ": captured value '" + name + "' vanished");
+    n->inputs.push_back(v);
+  }
+  n->captured = static_cast<int>(all.size());
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<Graph> import_model(std::string bytes, const ImportOptions& opt) {
+  const std::string& path = opt.model_path.empty() ? std::string("<memory>") : opt.model_path;
+  onnx::ModelProto model;
+  if (bytes.empty() || !model.ParseFromString(bytes))
+    return invalid_model(path + ": not an ONNX model (the file does not parse as an ONNX ModelProto; is it truncated?)");
+  std::string().swap(bytes);  // peak memory: the parsed model holds everything from here
+  if (model.ir_version() <= 0 || !model.has_graph() || model.graph().output_size() == 0)
+    return invalid_model(path + ": not an ONNX model (no ir_version or no graph outputs)");
+
+  int opset = 0;
+  for (const auto& o : model.opset_import())
+    if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
+  if (opset == 0) return invalid_model(path + ": the model imports no opset of the default ONNX domain");
+  if (opset < kMinOpset || opset > kMaxOpset)
+    return unsupported(path + ": ONNX opset " + std::to_string(opset) + " (supported: " +
+                       std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) + ")");
+  GraphImporter importer(opt, path, opset);
+  return importer.import(model.graph(), nullptr, nullptr, model.mutable_graph());
 }
 
 }  // namespace pt2tflite::onnx_import

@@ -1,6 +1,8 @@
 // ONNX ModelProto → ir::Graph with onnx.* nodes (NCHW, ONNX semantics).
 // Initializers and Constant nodes become constant values; symbolic input dimensions are
 // fixed from the options or reported; value_info shapes are kept as hints.
+// If/Loop/Scan bodies become closed subgraphs on their node (ir::Node::subgraphs); the
+// lowering stage inlines or unrolls them.
 #pragma once
 
 #include <string>

@@ -113,5 +113,88 @@ TEST(Import, ExternalDataEscapingFolderIsRefused) {
   EXPECT_NE(abs.status().message().find("absolute"), std::string::npos);
 }
 
+// If(c) whose then-branch holds another If reading the top graph's 'w' and the branch's own
+// 't': subgraphs are closed, so 'w' travels in as a captured input through both levels.
+TEST(Import, SubgraphsCaptureOuterValuesThroughEveryLevel) {
+  onnx::ModelProto m = relu_model();
+  auto* g = m.mutable_graph();
+  g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_value(2);
+  auto* c = g->add_input();
+  c->set_name("c");
+  c->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::BOOL);
+  c->mutable_type()->mutable_tensor_type()->mutable_shape();
+  auto* w = g->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_float_data(2.0f);
+  auto leaf = [](const std::string& name, const std::string& op, std::vector<std::string> ins, const std::string& out) {
+    onnx::GraphProto b;
+    b.set_name(name);
+    auto* n = b.add_node();
+    n->set_op_type(op);
+    for (const auto& i : ins) n->add_input(i);
+    n->add_output(out);
+    b.add_output()->set_name(out);
+    return b;
+  };
+  onnx::GraphProto then_b;
+  then_b.set_name("then");
+  auto* t = then_b.add_node();
+  t->set_op_type("Neg");
+  t->add_input("y");
+  t->add_output("t");
+  auto* inner = then_b.add_node();
+  inner->set_op_type("If");
+  inner->add_input("c");
+  inner->add_output("r");
+  auto* a = inner->add_attribute();
+  a->set_name("then_branch");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  *a->mutable_g() = leaf("inner_then", "Mul", {"t", "w"}, "m");
+  a = inner->add_attribute();
+  a->set_name("else_branch");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  *a->mutable_g() = leaf("inner_else", "Neg", {"t"}, "e");
+  then_b.add_output()->set_name("r");
+  auto* outer = g->add_node();
+  outer->set_op_type("If");
+  outer->set_name("if");
+  outer->add_input("c");
+  outer->add_output("z");
+  a = outer->add_attribute();
+  a->set_name("then_branch");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  *a->mutable_g() = then_b;
+  a = outer->add_attribute();
+  a->set_name("else_branch");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  *a->mutable_g() = leaf("else", "Identity", {"x"}, "e2");
+  g->mutable_output(0)->set_name("z");
+
+  auto r = import_model(m.SerializeAsString(), {});
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const ir::Node* n = r.value().find_node("if");
+  ASSERT_NE(n, nullptr);
+  ASSERT_EQ(n->subgraphs.size(), 2u);
+  EXPECT_FALSE(n->has("then_branch_unsupported_attribute"));
+  // Captured by the branches: y, c, w (then) and x (else), one list for both.
+  std::vector<std::string> names;
+  for (size_t i = n->inputs.size() - n->captured; i < n->inputs.size(); ++i) names.push_back(n->inputs[i]->name);
+  EXPECT_EQ(names, (std::vector<std::string>{"y", "c", "w", "x"}));
+  for (const auto& [key, sub] : n->subgraphs) {
+    ASSERT_EQ(sub->inputs.size(), 4u) << key;
+    for (size_t i = 0; i < names.size(); ++i) EXPECT_EQ(sub->inputs[i]->name, names[i]) << key;
+  }
+  // The inner If reads 't' (its branch's own value) and 'w' (two levels up) as captures.
+  const ir::Graph& then_g = *n->subgraphs.at("then_branch");
+  const ir::Node* in_if = nullptr;
+  for (const auto& node : then_g.nodes())
+    if (node->op == "onnx.If") in_if = node.get();
+  ASSERT_NE(in_if, nullptr);
+  ASSERT_EQ(in_if->captured, 2);
+  EXPECT_EQ(in_if->inputs[1]->name, "t");
+  EXPECT_EQ(in_if->inputs[2], then_g.inputs[2]);  // 'w', an input of the then-branch
+}
+
 }  // namespace
 }  // namespace pt2tflite::onnx_import

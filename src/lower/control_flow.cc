@@ -1,0 +1,198 @@
+// If, Loop, Scan: resolved at conversion time (expand.h), since TFLite gets a flat graph.
+//   If   — the condition must fold to a constant (PyTorch computes it from static shapes);
+//          the taken branch is inlined, the other dropped.
+//   Loop — unrolled: the trip count and the condition must be constants (the body's condition
+//          output must fold in every iteration); loop-carried values are threaded from one
+//          copy of the body to the next, scan outputs stacked along a new axis 0.
+//   Scan — unrolled over the scan axis (static); scan inputs are sliced per iteration (Gather
+//          at a constant index), scan outputs stacked along their axis, in either direction.
+// Both unroll at most kMaxUnrolledIterations iterations.
+#include <algorithm>
+
+#include "lower/context.h"
+#include "lower/expand.h"
+#include "lower/registry.h"
+
+namespace pt2tflite::lower {
+
+namespace {
+
+using ir::DType;
+using ir::Node;
+using ir::Value;
+
+const std::string kRuntimeHint =
+    "TFLite gets a flat graph, so pt2tflite resolves control flow at conversion time; export with static input "
+    "shapes so the value folds, or move the data-dependent logic out of the model";
+
+Result<const ir::Graph*> subgraph(const Node& n, const std::string& key) {
+  auto it = n.subgraphs.find(key);
+  NODE_CHECK(n, it != n.subgraphs.end() && it->second, "needs the graph attribute '" + key + "'");
+  return it->second.get();
+}
+
+std::vector<Value*> captured_inputs(const Node& n) {
+  return {n.inputs.end() - n.captured, n.inputs.end()};
+}
+
+Result<bool> const_bool(const Node& n, const Value* v, const std::string& what) {
+  NODE_UNSUPPORTED_IF(n, !v->is_const(), what + " '" + v->name + "' is computed at run time; " + kRuntimeHint);
+  NODE_CHECK(n, v->data->size() == 1, what + " must have one element, has shape " + ir::shape_to_string(v->shape));
+  return v->data->to_doubles()[0] != 0;
+}
+
+Value* bool_const(ExpandContext& ctx, const Node& n, bool b) {
+  return ctx.constant(n, "cond", ir::Tensor::from_raw<uint8_t>(DType::kBool, {}, {static_cast<uint8_t>(b)}));
+}
+
+// values[i] gets a new axis `axis`; the results are concatenated along it.
+Result<Value*> stack(ExpandContext& ctx, const Node& n, const std::vector<Value*>& values, int64_t axis) {
+  std::vector<Value*> parts;
+  for (Value* v : values) {
+    NODE_CHECK(n, ctx.is_tensor(v), "a scan output must be a tensor, '" + v->name + "' is a sequence or optional");
+    const int64_t rank = static_cast<int64_t>(v->shape.size()) + 1;
+    const int64_t a = axis < 0 ? axis + rank : axis;
+    NODE_CHECK(n, a >= 0 && a < rank, "scan output axis " + std::to_string(axis) + " out of range");
+    PT_ASSIGN_OR_RETURN(auto u, ctx.emit("Unsqueeze", n, {v}, 1, {{"axes", std::vector<int64_t>{a}}}));
+    parts.push_back(u[0]);
+    axis = a;
+  }
+  if (parts.size() == 1) return parts[0];
+  PT_ASSIGN_OR_RETURN(auto c, ctx.emit("Concat", n, parts, 1, {{"axis", axis}}));
+  return c[0];
+}
+
+Status expand_if(ExpandContext& ctx, Node& n) {
+  NODE_CHECK(n, n.input(0), "needs a condition");
+  PT_ASSIGN_OR_RETURN(bool taken, const_bool(n, n.input(0), "the condition"));
+  PT_ASSIGN_OR_RETURN(const ir::Graph* branch, subgraph(n, taken ? "then_branch" : "else_branch"));
+  PT_ASSIGN_OR_RETURN(auto outs, ctx.inline_graph(*branch, captured_inputs(n), n, taken ? "then" : "else"));
+  NODE_CHECK(n, outs.size() == n.outputs.size(),
+             "the branch has " + std::to_string(outs.size()) + " outputs, the node " + std::to_string(n.outputs.size()));
+  for (size_t i = 0; i < outs.size(); ++i) ctx.replace(n.outputs[i], outs[i]);
+  return Status::ok();
+}
+
+Status expand_loop(ExpandContext& ctx, Node& n) {
+  PT_ASSIGN_OR_RETURN(const ir::Graph* body, subgraph(n, "body"));
+  const size_t formal = n.inputs.size() - static_cast<size_t>(n.captured);
+  NODE_CHECK(n, formal >= 2, "needs the trip count and condition inputs (either may be empty)");
+  const size_t num_carried = formal - 2;
+  NODE_CHECK(n, body->inputs.size() == formal + static_cast<size_t>(n.captured) && body->outputs.size() > num_carried,
+             "the body's inputs/outputs do not match the loop's");
+  const size_t num_scan = body->outputs.size() - 1 - num_carried;
+  NODE_CHECK(n, n.outputs.size() == num_carried + num_scan, "the loop's outputs do not match the body's");
+
+  int64_t trip = -1;  // none
+  if (n.input(0)) {
+    NODE_UNSUPPORTED_IF(n, !n.input(0)->is_const(),
+                        "the trip count '" + n.input(0)->name + "' is computed at run time; " + kRuntimeHint);
+    NODE_CHECK(n, n.input(0)->data->size() == 1, "the trip count must be a scalar");
+    trip = n.input(0)->data->to_int64s()[0];
+  }
+  const bool use_cond = n.input(1) != nullptr;
+  NODE_UNSUPPORTED_IF(n, trip < 0 && !use_cond, "has neither a trip count nor a condition (an endless loop)");
+  Value* cond = use_cond ? n.input(1) : bool_const(ctx, n, true);
+  std::vector<Value*> carried(n.inputs.begin() + 2, n.inputs.begin() + static_cast<std::ptrdiff_t>(formal));
+  const std::vector<Value*> captures = captured_inputs(n);
+  std::vector<std::vector<Value*>> scans(num_scan);
+
+  for (int64_t i = 0;; ++i) {
+    if (trip >= 0 && i >= trip) break;
+    if (use_cond) {
+      PT_ASSIGN_OR_RETURN(bool go_on, const_bool(n, cond, i == 0 ? "the initial condition" : "the body's condition"));
+      if (!go_on) break;
+    }
+    NODE_UNSUPPORTED_IF(n, i >= kMaxUnrolledIterations,
+                        "runs more than " + std::to_string(kMaxUnrolledIterations) +
+                            " iterations; loops are unrolled at conversion time (TFLite gets a flat graph) up to " +
+                            std::to_string(kMaxUnrolledIterations) + " iterations");
+    std::vector<Value*> args{ctx.constant(n, "iter", ir::Tensor::from_int64s(DType::kInt64, {}, {i})), cond};
+    args.insert(args.end(), carried.begin(), carried.end());
+    args.insert(args.end(), captures.begin(), captures.end());
+    PT_ASSIGN_OR_RETURN(auto outs, ctx.inline_graph(*body, args, n, "iter" + std::to_string(i)));
+    // Without a condition input the body's condition output is ignored (a plain for loop).
+    cond = use_cond ? outs[0] : (outs[0]->is_const() ? outs[0] : bool_const(ctx, n, true));
+    carried.assign(outs.begin() + 1, outs.begin() + 1 + static_cast<std::ptrdiff_t>(num_carried));
+    for (size_t k = 0; k < num_scan; ++k) scans[k].push_back(outs[1 + num_carried + k]);
+  }
+  for (size_t k = 0; k < num_carried; ++k) ctx.replace(n.outputs[k], carried[k]);
+  for (size_t k = 0; k < num_scan; ++k) {
+    NODE_UNSUPPORTED_IF(n, scans[k].empty(),
+                        "the loop runs no iteration, so its scan output '" + n.outputs[num_carried + k]->name +
+                            "' is empty with an unknown element shape");
+    PT_ASSIGN_OR_RETURN(Value * s, stack(ctx, n, scans[k], 0));
+    ctx.replace(n.outputs[num_carried + k], s);
+  }
+  return Status::ok();
+}
+
+Status expand_scan(ExpandContext& ctx, Node& n) {
+  NODE_UNSUPPORTED_IF(n, n.opset < 9, "Scan-8 (batched, with sequence_lens) is not supported; export with opset 9 or newer");
+  PT_ASSIGN_OR_RETURN(const ir::Graph* body, subgraph(n, "body"));
+  const size_t formal = n.inputs.size() - static_cast<size_t>(n.captured);
+  const int64_t m = n.get_int("num_scan_inputs", -1);
+  NODE_CHECK(n, m >= 1 && static_cast<size_t>(m) <= formal, "needs num_scan_inputs between 1 and the input count");
+  const size_t num_scan_in = static_cast<size_t>(m), num_state = formal - num_scan_in;
+  NODE_CHECK(n, body->inputs.size() == formal + static_cast<size_t>(n.captured) &&
+                    body->outputs.size() == n.outputs.size() && n.outputs.size() >= num_state,
+             "the body's inputs/outputs do not match the node's");
+  const size_t num_scan_out = n.outputs.size() - num_state;
+  const auto in_axes = n.get_ints("scan_input_axes", std::vector<int64_t>(num_scan_in, 0));
+  const auto in_dirs = n.get_ints("scan_input_directions", std::vector<int64_t>(num_scan_in, 0));
+  const auto out_axes = n.get_ints("scan_output_axes", std::vector<int64_t>(num_scan_out, 0));
+  const auto out_dirs = n.get_ints("scan_output_directions", std::vector<int64_t>(num_scan_out, 0));
+  NODE_CHECK(n, in_axes.size() == num_scan_in && in_dirs.size() == num_scan_in && out_axes.size() == num_scan_out &&
+                    out_dirs.size() == num_scan_out,
+             "scan_input_axes/directions and scan_output_axes/directions need one entry per scan input/output");
+
+  int64_t length = -1;
+  std::vector<int64_t> axes;
+  for (size_t j = 0; j < num_scan_in; ++j) {
+    const Value* x = n.inputs[num_state + j];
+    NODE_CHECK(n, x && ctx.is_tensor(x), "scan input " + std::to_string(j) + " must be a tensor");
+    const int64_t a = normalize_axis(in_axes[j], x->shape.size());
+    NODE_CHECK(n, a >= 0, "scan_input_axes[" + std::to_string(j) + "] out of range");
+    NODE_CHECK(n, length < 0 || x->shape[a] == length, "scan inputs have different sequence lengths");
+    length = x->shape[a];
+    axes.push_back(a);
+  }
+  NODE_UNSUPPORTED_IF(n, length == 0, "scans an empty sequence: its scan outputs have an unknown element shape");
+  NODE_UNSUPPORTED_IF(n, length > kMaxUnrolledIterations,
+                      "scans " + std::to_string(length) + " steps; scans are unrolled at conversion time (TFLite "
+                      "gets a flat graph) up to " + std::to_string(kMaxUnrolledIterations) + " steps");
+
+  std::vector<Value*> state(n.inputs.begin(), n.inputs.begin() + static_cast<std::ptrdiff_t>(num_state));
+  const std::vector<Value*> captures = captured_inputs(n);
+  std::vector<std::vector<Value*>> scans(num_scan_out);
+  for (int64_t t = 0; t < length; ++t) {
+    std::vector<Value*> args = state;
+    for (size_t j = 0; j < num_scan_in; ++j) {
+      const int64_t index = in_dirs[j] ? length - 1 - t : t;
+      Value* idx = ctx.constant(n, "index", ir::Tensor::from_int64s(DType::kInt64, {}, {index}));
+      PT_ASSIGN_OR_RETURN(auto slice, ctx.emit("Gather", n, {n.inputs[num_state + j], idx}, 1, {{"axis", axes[j]}}));
+      args.push_back(slice[0]);
+    }
+    args.insert(args.end(), captures.begin(), captures.end());
+    PT_ASSIGN_OR_RETURN(auto outs, ctx.inline_graph(*body, args, n, "step" + std::to_string(t)));
+    state.assign(outs.begin(), outs.begin() + static_cast<std::ptrdiff_t>(num_state));
+    for (size_t k = 0; k < num_scan_out; ++k) scans[k].push_back(outs[num_state + k]);
+  }
+  for (size_t k = 0; k < num_state; ++k) ctx.replace(n.outputs[k], state[k]);
+  for (size_t k = 0; k < num_scan_out; ++k) {
+    if (out_dirs[k]) std::reverse(scans[k].begin(), scans[k].end());  // prepended
+    PT_ASSIGN_OR_RETURN(Value * s, stack(ctx, n, scans[k], out_axes[k]));
+    ctx.replace(n.outputs[num_state + k], s);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+void register_control_flow(Registry& r) {
+  r.add("If", expand_only(expand_if));
+  r.add("Loop", expand_only(expand_loop));
+  r.add("Scan", expand_only(expand_scan));
+}
+
+}  // namespace pt2tflite::lower
