@@ -1,10 +1,12 @@
-// Conv and ConvTranspose, 1-D and 2-D, → CONV_2D / DEPTHWISE_CONV_2D / TRANSPOSE_CONV.
+// Conv and ConvTranspose, 1-D and 2-D, → CONV_2D / DEPTHWISE_CONV_2D / TRANSPOSE_CONV;
+// 3-D → CONV_3D / CONV_3D_TRANSPOSE (NDHWC, filters [kD, kH, kW, I, O] and [kD, kH, kW, O, I]).
 // TFLite convolutions are NHWC with OHWI filters (depthwise: 1HWO), so the input is
 // transposed to channels-last, the weights are permuted once here, and the result is
 // transposed back; the sinking pass cancels those transposes between neighbours.
 // 1-D runs as 2-D with H = 1. Groups other than 1 and depthwise are split into per-group
 // convolutions joined by CONCATENATION: every TFLite runtime (Micro, Vela) supports that.
-// Dilated ConvTranspose runs with a zero-dilated kernel (TRANSPOSE_CONV has no dilation).
+// Dilated 2-D ConvTranspose runs with a zero-dilated kernel (TRANSPOSE_CONV has no dilation;
+// CONV_3D_TRANSPOSE has). 3-D groups and depthwise split per group too (CONV_3D has neither).
 // Weights and bias computed at run time (F.conv2d(x, w) with a computed w: correlation
 // layers, Siamese trackers, dynamic filters) are permuted/split by TRANSPOSE/SPLIT ops:
 // LiteRT's convolution kernels accept non-constant filters. Not for dilated ConvTranspose,
@@ -47,7 +49,7 @@ Status read_geometry(const Node& n, bool transposed, Geometry* g) {
   NODE_CHECK(n, x.size() >= 3 && w.size() == x.size(), "input rank " + std::to_string(x.size()) +
                                                            " and weight rank " + std::to_string(w.size()) + " do not fit");
   const size_t k = x.size() - 2;
-  NODE_UNSUPPORTED_IF(n, k > 2, std::to_string(k) + "-D convolution (only 1-D and 2-D are lowered)");
+  NODE_UNSUPPORTED_IF(n, k > 3, std::to_string(k) + "-D convolution (only 1-D, 2-D and 3-D are lowered)");
   auto kernel = n.get_ints("kernel_shape", Shape(w.begin() + 2, w.end()));
   auto strides = n.get_ints("strides", std::vector<int64_t>(k, 1));
   auto dil = n.get_ints("dilations", std::vector<int64_t>(k, 1));
@@ -125,23 +127,24 @@ Tensor slice_axis0(const Tensor& t, int64_t parts, int64_t index) {
   return out;
 }
 
-// Grouped convolutions run per group: SPLIT the NHWC input on channels, call
+// Grouped convolutions run per group: SPLIT the NHWC (NDHWC) input on channels, call
 // `per_group(i, x_i, y_i)` to write group i's result (y's shape with channels / group),
 // CONCATENATE into y. Every TFLite runtime (Micro, Vela) supports these three ops.
 template <typename PerGroup>
 void split_per_group(LowerContext& ctx, const Node& n, Value* x, int64_t group, Value* y, PerGroup per_group) {
   std::vector<Value*> parts, results;
+  const int64_t c = static_cast<int64_t>(x->shape.size()) - 1;  // channels, the last axis
   Shape part_shape = x->shape;
-  part_shape[3] /= group;
+  part_shape[c] /= group;
   for (int64_t i = 0; i < group; ++i) parts.push_back(ctx.temp(n, x->dtype, part_shape, "group"));
-  ctx.emit("tfl.SPLIT", n, {ctx.const_int32(n, "axis", {3}, {}), x}, parts);
+  ctx.emit("tfl.SPLIT", n, {ctx.const_int32(n, "axis", {c}, {}), x}, parts);
   for (int64_t i = 0; i < group; ++i) {
     Shape ys = y->shape;
-    ys[3] /= group;
+    ys[c] /= group;
     results.push_back(ctx.temp(n, x->dtype, ys, "group_out"));
     per_group(i, parts[i], results.back());
   }
-  ctx.emit("tfl.CONCATENATION", n, results, {y})->attrs["axis"] = int64_t{3};
+  ctx.emit("tfl.CONCATENATION", n, results, {y})->attrs["axis"] = c;
 }
 
 // Brings a 1-D convolution's input, weights and geometry to 2-D with H = 1.
@@ -240,14 +243,23 @@ Value* pad_explicit(LowerContext& ctx, const Node& n, Value* x_nhwc, const Geome
   pads.push_back(0);
   pads.push_back(0);
   Value* out = ctx.temp(n, x_nhwc->dtype, s, "padded");
-  ctx.emit("tfl.PAD", n, {x_nhwc, ctx.const_int32(n, "paddings", pads, {4, 2})}, {out});
+  ctx.emit("tfl.PAD", n, {x_nhwc, ctx.const_int32(n, "paddings", pads, {static_cast<int64_t>(s.size()), 2})}, {out});
   return out;
 }
 
 void set_window_attrs(Node* op, const Geometry& geo, bool same) {
   op->attrs["padding"] = std::string(same ? "SAME" : "VALID");
-  op->attrs["stride_h"] = geo.axes[0].stride;
-  op->attrs["stride_w"] = geo.axes[1].stride;
+  const size_t h = geo.axes.size() - 2;  // 3-D: axes are D, H, W
+  if (geo.axes.size() == 3) op->attrs["stride_d"] = geo.axes[0].stride;
+  op->attrs["stride_h"] = geo.axes[h].stride;
+  op->attrs["stride_w"] = geo.axes[h + 1].stride;
+}
+
+// Conv3DOptions' dilations (CONV_3D and CONV_3D_TRANSPOSE).
+void set_dilation_3d(Node* op, const Geometry& geo) {
+  op->attrs["dilation_d_factor"] = geo.axes[0].dilation;
+  op->attrs["dilation_h_factor"] = geo.axes[1].dilation;
+  op->attrs["dilation_w_factor"] = geo.axes[2].dilation;
 }
 
 Status lower_conv(LowerContext& ctx, Node& n) {
@@ -264,8 +276,28 @@ Status lower_conv(LowerContext& ctx, Node& n) {
   const bool same = padding == TflPadding::kSame;
 
   Value* bias = n.input(2) ? n.inputs[2] : ctx.constant(n, "bias", Tensor::from_floats({c_out}, std::vector<float>(c_out, 0.0f)));
-  const Shape y_shape{ops.x->shape[0], geo.out[0], geo.out[1], c_out};
+  Shape y_shape{ops.x->shape[0]};
+  y_shape.insert(y_shape.end(), geo.out.begin(), geo.out.end());
+  y_shape.push_back(c_out);
   Value* y = ctx.temp(n, ops.x->dtype, y_shape, "nhwc");
+
+  if (geo.axes.size() == 3) {
+    // CONV_3D: filter [kD, kH, kW, I/g, O] from ONNX's [O, I/g, kD, kH, kW]; no depthwise form,
+    // so depthwise and grouped convolutions run per group.
+    const std::vector<Value*> filters = group_filters(ctx, n, ops, group, {2, 3, 4, 1, 0});
+    const std::vector<Value*> b_parts = split_runtime(ctx, n, bias->is_const() ? nullptr : bias, group);
+    auto conv3d = [&](Value* xi, int64_t i, Value* yi) {
+      Node* op = ctx.emit("tfl.CONV_3D", n, {xi, filters[i], group_bias(ctx, n, bias, b_parts, group, i)}, {yi});
+      set_window_attrs(op, geo, same);
+      set_dilation_3d(op, geo);
+    };
+    if (group == 1)
+      conv3d(x, 0, y);
+    else
+      split_per_group(ctx, n, x, group, y, [&](int64_t i, Value* xi, Value* yi) { conv3d(xi, i, yi); });
+    finish(ctx, n, y, false);
+    return Status::ok();
+  }
 
   auto set_dilation = [&](Node* op) {
     op->attrs["dilation_h_factor"] = geo.axes[0].dilation;
@@ -317,7 +349,8 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   Conv2DOperands ops;
   PT_RETURN_IF_ERROR(to_2d(ctx, n, true, &ops));
   Geometry& geo = ops.geo;
-  if (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1) {
+  const size_t k = geo.axes.size();  // 2 (1-D runs as 2-D) or 3
+  if (k == 2 && (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1)) {
     NODE_UNSUPPORTED_IF(n, ops.w_runtime != nullptr,
                         "dilated ConvTranspose with weights computed at run time (TRANSPOSE_CONV has no dilation; "
                         "the kernel would need zero taps inserted at run time)");
@@ -332,23 +365,28 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   const int64_t c_out = ops.w_shape[1] * group;
   NODE_CHECK(n, ops.w_shape[0] == c_in, "weights have " + std::to_string(ops.w_shape[0]) + " input channels, X has " +
                                             std::to_string(c_in));
-  Shape full{batch, 0, 0, c_out};
+  Shape full(k + 2, 0);
+  full[0] = batch;
+  full[k + 1] = c_out;
   bool crop_or_pad = false;
-  for (size_t i = 0; i < 2; ++i) {
+  for (size_t i = 0; i < k; ++i) {
     const AxisWindow& a = geo.axes[i];
-    full[1 + i] = (a.in - 1) * a.stride + a.kernel;
+    full[1 + i] = (a.in - 1) * a.stride + a.dilated_kernel();
     if (a.pad_begin != 0 || full[1 + i] != geo.out[i]) crop_or_pad = true;
   }
   Value* x = ctx.to_channels_last(n, ops.x);
   Value* bias = n.input(2) ? n.inputs[2] : nullptr;
   Value* y = ctx.temp(n, x->dtype, full, "full");
   // One TRANSPOSE_CONV of x with group i's weights ([I, O, kH, kW] → filter [O, kH, kW, I])
-  // and bias b into y.
-  const std::vector<Value*> filters = group_filters(ctx, n, ops, group, {1, 2, 3, 0});
+  // and bias b into y; 3-D: CONV_3D_TRANSPOSE, filter [kD, kH, kW, O, I], with dilation.
+  const std::vector<Value*> filters =
+      group_filters(ctx, n, ops, group, k == 3 ? std::vector<int64_t>{2, 3, 4, 1, 0} : std::vector<int64_t>{1, 2, 3, 0});
   auto transpose_conv = [&](Value* xi, int64_t i, Value* b, Value* yi) {
     Value* filter = filters[static_cast<size_t>(i)];
-    Node* op = ctx.emit("tfl.TRANSPOSE_CONV", n, {ctx.const_int32(n, "output_shape", yi->shape), filter, xi, b}, {yi});
+    Node* op = ctx.emit(k == 3 ? "tfl.CONV_3D_TRANSPOSE" : "tfl.TRANSPOSE_CONV", n,
+                        {ctx.const_int32(n, "output_shape", yi->shape), filter, xi, b}, {yi});
     set_window_attrs(op, geo, false);
+    if (k == 3) set_dilation_3d(op, geo);
   };
   if (group == 1) {
     transpose_conv(x, 0, crop_or_pad ? nullptr : bias, y);
@@ -362,25 +400,32 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   if (crop_or_pad) {
     // Crop [pad_begin, min(full, pad_begin + out)) on each axis, then zero-pad what
     // output_padding adds beyond the full extent.
-    std::vector<int64_t> begin{0, 0, 0, 0}, end{batch, 0, 0, c_out}, strides{1, 1, 1, 1};
-    std::vector<int64_t> tail(2, 0);
+    std::vector<int64_t> begin(k + 2, 0), end = full, strides(k + 2, 1);
+    std::vector<int64_t> tail(k, 0);
     Shape cropped = full;
-    for (size_t i = 0; i < 2; ++i) {
+    bool extend = false;
+    for (size_t i = 0; i < k; ++i) {
       const int64_t b = geo.axes[i].pad_begin, want = geo.out[i];
       begin[1 + i] = b;
       end[1 + i] = std::min(full[1 + i], b + want);
       cropped[1 + i] = end[1 + i] - b;
       tail[i] = want - cropped[1 + i];
+      extend = extend || tail[i] > 0;
     }
     Value* c = ctx.temp(n, x->dtype, cropped, "cropped");
     ctx.emit("tfl.STRIDED_SLICE", n,
              {y, ctx.const_int32(n, "begin", begin), ctx.const_int32(n, "end", end), ctx.const_int32(n, "strides", strides)},
              {c});
     y = c;
-    if (tail[0] > 0 || tail[1] > 0) {
-      Shape padded{batch, geo.out[0], geo.out[1], c_out};
+    if (extend) {
+      Shape padded = cropped;
+      std::vector<int64_t> paddings(2 * (k + 2), 0);
+      for (size_t i = 0; i < k; ++i) {
+        padded[1 + i] = geo.out[i];
+        paddings[2 * (1 + i) + 1] = tail[i];
+      }
       Value* p = ctx.temp(n, x->dtype, padded, "extended");
-      ctx.emit("tfl.PAD", n, {y, ctx.const_int32(n, "paddings", {0, 0, 0, tail[0], 0, tail[1], 0, 0}, {4, 2})}, {p});
+      ctx.emit("tfl.PAD", n, {y, ctx.const_int32(n, "paddings", paddings, {static_cast<int64_t>(k + 2), 2})}, {p});
       y = p;
     }
     if (bias) {

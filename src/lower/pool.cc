@@ -1,4 +1,4 @@
-// MaxPool, AveragePool (1-D and 2-D) → MAX_POOL_2D / AVERAGE_POOL_2D on NHWC;
+// MaxPool, AveragePool (1-D, 2-D and 3-D) → MAX_POOL_2D / AVERAGE_POOL_2D on NHWC;
 // GlobalAveragePool, GlobalMaxPool → MEAN / REDUCE_MAX over the spatial axes.
 //
 // ONNX pads are explicit per side; TFLite pools know SAME (padded cells are neither read
@@ -10,8 +10,12 @@
 //     lowest float (never wins), AveragePool with zeros and, where ONNX divides by
 //     something else than the kernel area (count_include_pad=0, ceil_mode overhang), a MUL
 //     by a constant [1,OH,OW,1] map kernel_area / divisor fixes the mean.
-// 1-D pools run as 2-D with H = 1. Global pools reduce in the ONNX layout (keep_dims), so
-// they need no transposes at all.
+// 1-D pools run as 2-D with H = 1. TFLite has no 3-D pool: on NDHWC, a 2-D pool over (H, W)
+// of [N·D, H, W, C], then a 2-D pool over D with a (kD, 1) window of [N, D, H'·W', C]. A
+// 3-D window is a box, so its max is the max of per-plane maxima, and ONNX's divisor (count
+// of cells, with or without pads) is the product of per-axis counts: the mean is the mean
+// of per-plane means, each stage dividing by its own axes' counts as above. Exact either way.
+// Global pools reduce in the ONNX layout (keep_dims), so they need no transposes at all.
 #include <cfloat>
 #include <limits>
 
@@ -118,13 +122,12 @@ ir::Tensor lowest(ir::DType t) {
   return ir::Tensor::from_doubles(t, {}, {v});
 }
 
-// The 2-D pool of an NCHW value x into the NCHW value out; g has two axes.
-Status emit_pool_2d(LowerContext& ctx, const Node& n, bool is_max, const PoolGeometry& g, Value* x, Value* out) {
+// The 2-D pool of an NHWC value y; g has two axes. Returns the pooled NHWC value.
+Result<Value*> pool_nhwc(LowerContext& ctx, const Node& n, bool is_max, const PoolGeometry& g, Value* y) {
   const AxisWindow &h = g.axes[0], &w = g.axes[1];
   const int64_t oh = g.out[0], ow = g.out[1];
   const ir::TflPadding padding = ir::combine({ir::classify_padding(h, oh), ir::classify_padding(w, ow)});
   const bool same_counts = is_max || divisors_are(g, g.count_include_pad, false);
-  Value* y = ctx.to_channels_last(n, x);  // [N, H, W, C]
   std::string tfl_padding = "VALID";
   bool correct_divisor = false;
   if (padding == ir::TflPadding::kSame && same_counts) {
@@ -164,7 +167,38 @@ Status emit_pool_2d(LowerContext& ctx, const Node& n, bool is_max, const PoolGeo
     ctx.emit("tfl.MUL", n, {pooled, ctx.const_float(n, "divisor_fix", factor, {1, oh, ow, 1})}, {fixed});
     pooled = fixed;
   }
+  return pooled;
+}
+
+// The 2-D pool of an NCHW value x into the NCHW value out; g has two axes.
+Status emit_pool_2d(LowerContext& ctx, const Node& n, bool is_max, const PoolGeometry& g, Value* x, Value* out) {
+  PT_ASSIGN_OR_RETURN(Value* pooled, pool_nhwc(ctx, n, is_max, g, ctx.to_channels_last(n, x)));
   ctx.from_channels_last(n, pooled, out);
+  return Status::ok();
+}
+
+// A window that leaves its axis as it is (size 1, stride 1, no pads).
+bool is_identity(const AxisWindow& a) { return a.kernel == 1 && a.stride == 1 && a.pad_begin == 0 && a.pad_end == 0; }
+
+// The 3-D pool of an NCDHW value x into out (see the file comment); a stage whose window
+// leaves its axes unchanged is skipped.
+Status emit_pool_3d(LowerContext& ctx, const Node& n, bool is_max, const PoolGeometry& g, Value* x, Value* out) {
+  Value* y = ctx.to_channels_last(n, x);  // [N, D, H, W, C]
+  const Shape s = y->shape;
+  const int64_t od = g.out[0], oh = g.out[1], ow = g.out[2];
+  if (!is_identity(g.axes[1]) || !is_identity(g.axes[2])) {
+    PoolGeometry hw = g;
+    hw.axes = {g.axes[1], g.axes[2]};
+    hw.out = {oh, ow};
+    PT_ASSIGN_OR_RETURN(y, pool_nhwc(ctx, n, is_max, hw, ctx.reshape(n, y, {s[0] * s[1], s[2], s[3], s[4]})));
+  }
+  if (!is_identity(g.axes[0])) {
+    PoolGeometry d = g;
+    d.axes = {g.axes[0], AxisWindow{oh * ow, 1, 1, 1, 0, 0}};
+    d.out = {od, oh * ow};
+    PT_ASSIGN_OR_RETURN(y, pool_nhwc(ctx, n, is_max, d, ctx.reshape(n, y, {s[0], s[1], oh * ow, s[4]})));
+  }
+  ctx.from_channels_last(n, ctx.reshape(n, y, {s[0], od, oh, ow, s[4]}), out);
   return Status::ok();
 }
 
@@ -172,8 +206,8 @@ Status lower_pool(LowerContext& ctx, Node& n) {
   const bool is_max = n.op == "onnx.MaxPool";
   PoolGeometry g;
   PT_RETURN_IF_ERROR(read_geometry(n, &g));
-  NODE_UNSUPPORTED_IF(n, g.axes.size() > 2,
-                      std::to_string(g.axes.size()) + "-D pooling (only 1-D and 2-D are lowered)");
+  NODE_UNSUPPORTED_IF(n, g.axes.size() > 3,
+                      std::to_string(g.axes.size()) + "-D pooling (only 1-D, 2-D and 3-D are lowered)");
   for (const AxisWindow& a : g.axes)
     NODE_UNSUPPORTED_IF(n, a.dilation != 1, "dilated pooling (TFLite pools have no dilation)");
   NODE_UNSUPPORTED_IF(n, is_max && n.outputs.size() > 1 && is_read(ctx.graph(), n.outputs[1]),
@@ -185,6 +219,7 @@ Status lower_pool(LowerContext& ctx, Node& n) {
   Value* x = n.inputs[0];
   Value* out = n.outputs[0];
   if (g.axes.size() == 2) return emit_pool_2d(ctx, n, is_max, g, x, out);
+  if (g.axes.size() == 3) return emit_pool_3d(ctx, n, is_max, g, x, out);
   // 1-D: [N, C, L] → [N, C, 1, L], pool with a 1 x k window, and back.
   g.axes.insert(g.axes.begin(), AxisWindow{1, 1, 1, 1, 0, 0});
   g.out.insert(g.out.begin(), 1);
