@@ -15,6 +15,10 @@
 // 3-D window is a box, so its max is the max of per-plane maxima, and ONNX's divisor (count
 // of cells, with or without pads) is the product of per-axis counts: the mean is the mean
 // of per-plane means, each stage dividing by its own axes' counts as above. Exact either way.
+// Dilated pools (any rank), which no TFLite pool expresses, run axis by axis on the padded
+// channels-last input: one STRIDED_SLICE per tap (start tap·dilation, step stride) joined by
+// MAXIMUM, or by ADD and then a MUL by 1 / (ONNX's count of taps inside the input, or inside
+// input and pads with count_include_pad).
 // Global pools reduce in the ONNX layout (keep_dims), so they need no transposes at all.
 #include <cfloat>
 #include <limits>
@@ -177,6 +181,87 @@ Status emit_pool_2d(LowerContext& ctx, const Node& n, bool is_max, const PoolGeo
   return Status::ok();
 }
 
+// ONNX's AveragePool divisor along one axis for a dilated window: the taps that land in the
+// input (or, with count_include_pad, in the input and its explicit pads).
+int64_t tap_count(const AxisWindow& a, int64_t o, bool count_include_pad) {
+  const int64_t lo = count_include_pad ? -a.pad_begin : 0, hi = count_include_pad ? a.in + a.pad_end : a.in;
+  int64_t c = 0;
+  for (int64_t j = 0; j < a.kernel; ++j) {
+    const int64_t p = o * a.stride - a.pad_begin + j * a.dilation;
+    c += p >= lo && p < hi ? 1 : 0;
+  }
+  return c;
+}
+
+// The dilated pool of channels-first x into out, tap by tap (see the file comment).
+Status emit_pool_taps(LowerContext& ctx, const Node& n, bool is_max, const PoolGeometry& g, Value* x, Value* out) {
+  Value* y = ctx.to_channels_last(n, x);
+  const size_t k = g.axes.size(), rank = k + 2;
+  std::vector<int64_t> paddings(2 * rank, 0);
+  Shape padded = y->shape;
+  bool any_pad = false;
+  for (size_t i = 0; i < k; ++i) {
+    paddings[2 * (1 + i)] = g.axes[i].pad_begin;
+    paddings[2 * (1 + i) + 1] = ir::effective_pad_end(g.axes[i], g.out[i]);
+    padded[1 + i] += paddings[2 * (1 + i)] + paddings[2 * (1 + i) + 1];
+    any_pad = any_pad || paddings[2 * (1 + i)] || paddings[2 * (1 + i) + 1];
+  }
+  if (any_pad) {
+    Value* p = ctx.temp(n, y->dtype, padded, "padded");
+    Value* table = ctx.const_int32(n, "paddings", paddings, {static_cast<int64_t>(rank), 2});
+    if (is_max)
+      ctx.emit("tfl.PADV2", n, {y, table, ctx.constant(n, "pad_value", lowest(y->dtype))}, {p});
+    else
+      ctx.emit("tfl.PAD", n, {y, table}, {p});
+    y = p;
+  }
+  for (size_t i = 0; i < k; ++i) {
+    const AxisWindow& a = g.axes[i];
+    const int64_t o = g.out[i];
+    if (a.kernel == 1 && a.stride == 1 && y->shape[1 + i] == o) continue;
+    Shape part = y->shape;
+    part[1 + i] = o;
+    Value* acc = nullptr;
+    for (int64_t j = 0; j < a.kernel; ++j) {
+      std::vector<int64_t> begin(rank, 0), end = y->shape, strides(rank, 1);
+      begin[1 + i] = j * a.dilation;
+      end[1 + i] = j * a.dilation + (o - 1) * a.stride + 1;
+      strides[1 + i] = a.stride;
+      Value* tap = ctx.temp(n, y->dtype, part, "tap");
+      ctx.emit("tfl.STRIDED_SLICE", n,
+               {y, ctx.const_int32(n, "begin", begin), ctx.const_int32(n, "end", end),
+                ctx.const_int32(n, "strides", strides)},
+               {tap});
+      if (acc) {
+        Value* joined = ctx.temp(n, y->dtype, part, is_max ? "max" : "sum");
+        ctx.emit(is_max ? "tfl.MAXIMUM" : "tfl.ADD", n, {acc, tap}, {joined});
+        tap = joined;
+      }
+      acc = tap;
+    }
+    y = acc;
+  }
+  if (!is_max) {
+    // 1 / count at every output position: the product of the per-axis tap counts.
+    Shape fs(rank, 1);
+    std::vector<float> factor{1.0f};
+    for (size_t i = 0; i < k; ++i) {
+      fs[1 + i] = g.out[i];
+      std::vector<float> next;
+      for (float f : factor)
+        for (int64_t o = 0; o < g.out[i]; ++o)
+          next.push_back(f * static_cast<float>(tap_count(g.axes[i], o, g.count_include_pad)));
+      factor = std::move(next);
+    }
+    for (float& f : factor) f = 1.0f / f;
+    Value* mean = ctx.temp(n, y->dtype, y->shape, "mean");
+    ctx.emit("tfl.MUL", n, {y, ctx.const_float(n, "divisor", factor, fs)}, {mean});
+    y = mean;
+  }
+  ctx.from_channels_last(n, y, out);
+  return Status::ok();
+}
+
 // A window that leaves its axis as it is (size 1, stride 1, no pads).
 bool is_identity(const AxisWindow& a) { return a.kernel == 1 && a.stride == 1 && a.pad_begin == 0 && a.pad_end == 0; }
 
@@ -208,8 +293,6 @@ Status lower_pool(LowerContext& ctx, Node& n) {
   PT_RETURN_IF_ERROR(read_geometry(n, &g));
   NODE_UNSUPPORTED_IF(n, g.axes.size() > 3,
                       std::to_string(g.axes.size()) + "-D pooling (only 1-D, 2-D and 3-D are lowered)");
-  for (const AxisWindow& a : g.axes)
-    NODE_UNSUPPORTED_IF(n, a.dilation != 1, "dilated pooling (TFLite pools have no dilation)");
   NODE_UNSUPPORTED_IF(n, is_max && n.outputs.size() > 1 && is_read(ctx.graph(), n.outputs[1]),
                       "the Indices output of MaxPool is used (TFLite has no max-pool-with-argmax builtin)");
   for (const AxisWindow& a : g.axes)
@@ -218,6 +301,8 @@ Status lower_pool(LowerContext& ctx, Node& n) {
   NODE_UNSUPPORTED_IF(n, !is_max && !ir::is_float(n.inputs[0]->dtype), "integer AveragePool");
   Value* x = n.inputs[0];
   Value* out = n.outputs[0];
+  for (const AxisWindow& a : g.axes)
+    if (a.dilation != 1) return emit_pool_taps(ctx, n, is_max, g, x, out);
   if (g.axes.size() == 2) return emit_pool_2d(ctx, n, is_max, g, x, out);
   if (g.axes.size() == 3) return emit_pool_3d(ctx, n, is_max, g, x, out);
   // 1-D: [N, C, L] → [N, C, 1, L], pool with a 1 x k window, and back.

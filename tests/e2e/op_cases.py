@@ -172,6 +172,13 @@ CASES: list[Case] = [
     Case("avgpool3d_k3_s2_ceil", mod(lambda: nn.AvgPool3d(3, 2, ceil_mode=True)), shapes=(VID,)),
     Case("avgpool3d_k223_s1_p011_exclude_pad",
          mod(lambda: nn.AvgPool3d((2, 2, 3), 1, padding=(0, 1, 1), count_include_pad=False)), shapes=(VID,)),
+    # Dilated pools: per axis, one STRIDED_SLICE per tap joined by MAXIMUM (torch has no
+    # dilated average pool; the ONNX node tests cover AveragePool's).
+    Case("maxpool3d_k2_dilation2", mod(lambda: nn.MaxPool3d(2, dilation=2)), shapes=(VID_B2,)),
+    Case("maxpool3d_k3_s2_p1_dilation_122_ceil",
+         mod(lambda: nn.MaxPool3d(3, 2, padding=1, dilation=(1, 2, 2), ceil_mode=True)), shapes=(VID,)),
+    Case("maxpool2d_k3_p1_dilation2", mod(lambda: nn.MaxPool2d(3, 1, padding=1, dilation=2))),
+    Case("maxpool1d_k3_s2_dilation3", mod(lambda: nn.MaxPool1d(3, 2, dilation=3)), shapes=((1, 8, 32),)),
     Case("adaptive_avgpool3d_1", mod(lambda: nn.AdaptiveAvgPool3d(1)), shapes=(VID,)),
     Case("adaptive_maxpool3d_1", mod(lambda: nn.AdaptiveMaxPool3d(1)), shapes=(VID,)),
     # ---------------------------------------------------------------- Linear / MatMul
