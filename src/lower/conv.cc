@@ -9,8 +9,8 @@
 // CONV_3D_TRANSPOSE has). 3-D groups and depthwise split per group too (CONV_3D has neither).
 // Weights and bias computed at run time (F.conv2d(x, w) with a computed w: correlation
 // layers, Siamese trackers, dynamic filters) are permuted/split by TRANSPOSE/SPLIT ops:
-// LiteRT's convolution kernels accept non-constant filters. Not for dilated ConvTranspose,
-// whose kernel would need zero taps inserted at run time.
+// LiteRT's convolution kernels accept non-constant filters; a dilated 2-D ConvTranspose with
+// such weights runs as CONV_3D_TRANSPOSE with D = 1 (zero taps cannot be inserted at run time).
 #include <algorithm>
 #include <numeric>
 
@@ -349,11 +349,20 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   Conv2DOperands ops;
   PT_RETURN_IF_ERROR(to_2d(ctx, n, true, &ops));
   Geometry& geo = ops.geo;
-  const size_t k = geo.axes.size();  // 2 (1-D runs as 2-D) or 3
-  if (k == 2 && (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1)) {
-    NODE_UNSUPPORTED_IF(n, ops.w_runtime != nullptr,
-                        "dilated ConvTranspose with weights computed at run time (TRANSPOSE_CONV has no dilation; "
-                        "the kernel would need zero taps inserted at run time)");
+  size_t k = geo.axes.size();  // 2 (1-D runs as 2-D) or 3
+  bool lifted = false;         // a 2-D one run as 3-D with D = 1
+  if (k == 2 && (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1) && ops.w_runtime) {
+    // Run-time weights cannot get zero taps inserted here, but CONV_3D_TRANSPOSE dilates.
+    const Shape xs = ops.x->shape;
+    ops.x = ctx.reshape(n, ops.x, {xs[0], xs[1], 1, xs[2], xs[3]});
+    ops.w_shape.insert(ops.w_shape.begin() + 2, 1);
+    ops.w_runtime = ctx.reshape(n, ops.w_runtime, ops.w_shape);
+    geo.axes.insert(geo.axes.begin(), AxisWindow{1, 1, 1, 1, 0, 0});
+    geo.out.insert(geo.out.begin(), 1);
+    geo.output_padding.insert(geo.output_padding.begin(), 0);
+    k = 3;
+    lifted = true;
+  } else if (k == 2 && (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1)) {
     ops.w = dilate_kernel(ops.w, geo.axes[0].dilation, geo.axes[1].dilation);
     ops.w_shape = ops.w.shape;
     for (AxisWindow& a : geo.axes) {
@@ -433,6 +442,11 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
       ctx.emit("tfl.ADD", n, {y, bias}, {b});
       y = b;
     }
+  }
+  if (lifted) {
+    Shape ys = y->shape;  // [N, 1, H, W, C]
+    ys.erase(ys.begin() + 1);
+    y = ctx.reshape(n, y, ys);
   }
   finish(ctx, n, y, ops.was_1d);
   return Status::ok();

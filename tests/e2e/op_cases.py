@@ -131,6 +131,9 @@ CASES: list[Case] = [
     Case("convtranspose2d_runtime_weights",
          fn(lambda m, x, z: F.conv_transpose2d(x, z.reshape(8, 4, 4, 4), stride=2, padding=1)),
          shapes=(IMG, (8, 64)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
+    Case("convtranspose2d_runtime_weights_dilation2",  # CONV_3D_TRANSPOSE with D = 1: it dilates
+         fn(lambda m, x, z: F.conv_transpose2d(x, z.reshape(8, 4, 3, 3), stride=2, padding=1, dilation=2)),
+         shapes=(IMG, (8, 36)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
     # ---------------------------------------------------------------- ConvTranspose 2-D
     Case("convtranspose2d_s2_p1_op1", mod(lambda: nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1))),
     Case("convtranspose2d_s2_k2", mod(lambda: nn.ConvTranspose2d(8, 4, 2, stride=2))),
