@@ -6,7 +6,8 @@
 // 1-D runs as 2-D with H = 1. Groups other than 1 and depthwise are split into per-group
 // convolutions joined by CONCATENATION: every TFLite runtime (Micro, Vela) supports that.
 // Dilated 2-D ConvTranspose runs with a zero-dilated kernel (TRANSPOSE_CONV has no dilation;
-// CONV_3D_TRANSPOSE has). 3-D groups and depthwise split per group too (CONV_3D has neither).
+// CONV_3D_TRANSPOSE has). 3-D groups split per group too (CONV_3D has none); 3-D depthwise
+// runs as one DEPTHWISE_CONV_2D per depth tap (lower_depthwise_3d).
 // Weights and bias computed at run time (F.conv2d(x, w) with a computed w: correlation
 // layers, Siamese trackers, dynamic filters) are permuted/split by TRANSPOSE/SPLIT ops:
 // LiteRT's convolution kernels accept non-constant filters; a dilated 2-D ConvTranspose with
@@ -262,11 +263,82 @@ void set_dilation_3d(Node* op, const Geometry& geo) {
   op->attrs["dilation_w_factor"] = geo.axes[2].dilation;
 }
 
+// Depthwise 3-D (constant float32 weights): CONV_3D has no depthwise form, and one CONV_3D
+// per channel is slow, so each of the kD depth taps runs as a DEPTHWISE_CONV_2D over (H, W)
+// of the [N·OD, H, W, C] slice of the input at depth kd·dilation + od·stride, and the taps'
+// results are summed (the bias rides on the first). All of these have integer kernels.
+Status lower_depthwise_3d(LowerContext& ctx, const Node& n, const Conv2DOperands& ops) {
+  const Geometry& geo = ops.geo;
+  const AxisWindow& d = geo.axes[0];
+  const int64_t batch = ops.x->shape[0], c = ops.x->shape[1], cm = ops.w_shape[0], od = geo.out[0];
+  const int64_t kd_n = ops.w_shape[2], kh = ops.w_shape[3], kw = ops.w_shape[4];
+  Geometry hw = geo;
+  hw.axes.erase(hw.axes.begin());
+  hw.out.erase(hw.out.begin());
+  const TflPadding padding =
+      combine({classify_padding(hw.axes[0], hw.out[0]), classify_padding(hw.axes[1], hw.out[1])});
+  Value* x = ctx.to_channels_last(n, ops.x);  // [N, D, H, W, C]
+  // One PAD: the depth pads always (the taps slice a padded depth), H and W's only when
+  // neither SAME nor VALID computes them.
+  const bool pad_hw = padding == TflPadding::kExplicit;
+  std::vector<int64_t> pads{0, 0, d.pad_begin, effective_pad_end(d, od)};
+  for (size_t i = 0; i < 2; ++i) {
+    pads.push_back(pad_hw ? hw.axes[i].pad_begin : 0);
+    pads.push_back(pad_hw ? effective_pad_end(hw.axes[i], hw.out[i]) : 0);
+  }
+  pads.push_back(0);
+  pads.push_back(0);
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; })) {
+    Shape ps = x->shape;
+    for (size_t a = 1; a < 4; ++a) ps[a] += pads[2 * a] + pads[2 * a + 1];
+    Value* padded = ctx.temp(n, x->dtype, ps, "padded");
+    ctx.emit("tfl.PAD", n, {x, ctx.const_int32(n, "paddings", pads, {5, 2})}, {padded});
+    x = padded;
+  }
+  const Shape xs = x->shape;
+  const std::vector<float> w = ops.w.to_floats();  // [C·M, 1, kD, kH, kW]
+  Value* zeros = ctx.constant(n, "bias", Tensor::from_floats({cm}, std::vector<float>(cm, 0.0f)));
+  const Shape part{batch * od, hw.out[0], hw.out[1], cm};
+  Value* sum = nullptr;
+  for (int64_t kd = 0; kd < kd_n; ++kd) {
+    Value* slice = ctx.temp(n, x->dtype, {batch, od, xs[2], xs[3], c}, "depth_tap");
+    const int64_t first = kd * d.dilation;
+    ctx.emit("tfl.STRIDED_SLICE", n,
+             {x, ctx.const_int32(n, "begin", {0, first, 0, 0, 0}),
+              ctx.const_int32(n, "end", {batch, first + (od - 1) * d.stride + 1, xs[2], xs[3], c}),
+              ctx.const_int32(n, "strides", {1, d.stride, 1, 1, 1})},
+             {slice});
+    std::vector<float> f(static_cast<size_t>(kh * kw * cm));  // [1, kH, kW, C·M]
+    for (int64_t o = 0; o < cm; ++o)
+      for (int64_t i = 0; i < kh * kw; ++i) f[i * cm + o] = w[(o * kd_n + kd) * kh * kw + i];
+    Value* y = ctx.temp(n, x->dtype, part, "depth_tap_out");
+    Node* op = ctx.emit("tfl.DEPTHWISE_CONV_2D", n,
+                        {ctx.reshape(n, slice, {batch * od, xs[2], xs[3], c}), ctx.const_float(n, "filter", f, {1, kh, kw, cm}),
+                         kd == 0 && n.input(2) ? n.inputs[2] : zeros},
+                        {y});
+    set_window_attrs(op, hw, padding == TflPadding::kSame);
+    op->attrs["dilation_h_factor"] = hw.axes[0].dilation;
+    op->attrs["dilation_w_factor"] = hw.axes[1].dilation;
+    op->attrs["depth_multiplier"] = cm / c;
+    if (sum) {
+      Value* s2 = ctx.temp(n, x->dtype, part, "depth_sum");
+      ctx.emit("tfl.ADD", n, {sum, y}, {s2});
+      y = s2;
+    }
+    sum = y;
+  }
+  finish(ctx, n, ctx.reshape(n, sum, {batch, od, hw.out[0], hw.out[1], cm}), false);
+  return Status::ok();
+}
+
 Status lower_conv(LowerContext& ctx, Node& n) {
   Conv2DOperands ops;
   PT_RETURN_IF_ERROR(to_2d(ctx, n, false, &ops));
   const Geometry& geo = ops.geo;
   const int64_t c_in = ops.x->shape[1], c_out = ops.w_shape[0], group = geo.group;
+  if (geo.axes.size() == 3 && group == c_in && group > 1 && c_out % c_in == 0 && !ops.w_runtime &&
+      ops.w.dtype == ir::DType::kFloat32 && (!n.input(2) || n.inputs[2]->is_const()))
+    return lower_depthwise_3d(ctx, n, ops);
   std::vector<AxisPadding> per_axis;
   for (size_t i = 0; i < geo.axes.size(); ++i) per_axis.push_back(classify_padding(geo.axes[i], geo.out[i]));
   TflPadding padding = combine(per_axis);
@@ -282,8 +354,8 @@ Status lower_conv(LowerContext& ctx, Node& n) {
   Value* y = ctx.temp(n, ops.x->dtype, y_shape, "nhwc");
 
   if (geo.axes.size() == 3) {
-    // CONV_3D: filter [kD, kH, kW, I/g, O] from ONNX's [O, I/g, kD, kH, kW]; no depthwise form,
-    // so depthwise and grouped convolutions run per group.
+    // CONV_3D: filter [kD, kH, kW, I/g, O] from ONNX's [O, I/g, kD, kH, kW]; no group form, so
+    // grouped convolutions (and depthwise ones with run-time weights) run per group.
     const std::vector<Value*> filters = group_filters(ctx, n, ops, group, {2, 3, 4, 1, 0});
     const std::vector<Value*> b_parts = split_runtime(ctx, n, bias->is_const() ? nullptr : bias, group);
     auto conv3d = [&](Value* xi, int64_t i, Value* yi) {
