@@ -1,5 +1,6 @@
 // Convolution and matrix-product kernels: CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV,
-// FULLY_CONNECTED, BATCH_MATMUL. NHWC activations, OHWI filters (depthwise: 1HWO),
+// CONV_3D, CONV_3D_TRANSPOSE, FULLY_CONNECTED, BATCH_MATMUL. NHWC activations, OHWI filters
+// (depthwise: 1HWO; 3-D: NDHWC, filters [kD, kH, kW, I, O] and, transposed, [.., O, I]),
 // SAME padding split as TFLite's ComputePaddingHeightWidth (the odd row/column at the end).
 //
 // Speed: CONV_2D is im2col (row blocks of at most kIm2colFloats) times the filter as one
@@ -256,6 +257,133 @@ Status transpose_conv(const Node& n, KernelIO& io) {
   return Status::ok();
 }
 
+// CONV_3D(input [N, D, H, W, I], filter [kD, kH, kW, I, O], bias [O]?): im2col row blocks
+// (patch order kd, kh, kw, i — the filter's own row order) times the filter as [K, O].
+Status conv_3d(const Node& n, KernelIO& io) {
+  PT_RETURN_IF_ERROR(need_input(io, 0, "input"));
+  PT_RETURN_IF_ERROR(need_input(io, 1, "filter"));
+  const Tensor& x = *io.in[0];
+  const Tensor& f = *io.in[1];
+  Tensor& y = *io.out[0];
+  PT_RETURN_IF_ERROR(need_float(x, "input"));
+  PT_RETURN_IF_ERROR(need_float(f, "filter"));
+  if (x.shape.size() != 5 || f.shape.size() != 5 || f.shape[3] != x.shape[4])
+    return invalid_model("input " + shape_str(x.shape) + " and filter " + shape_str(f.shape) +
+                         " must be [N,D,H,W,I] and [kD,kH,kW,I,O]");
+  const int64_t batch = x.shape[0], in_c = x.shape[4], out_c = f.shape[4];
+  const int64_t in[3] = {x.shape[1], x.shape[2], x.shape[3]}, k[3] = {f.shape[0], f.shape[1], f.shape[2]};
+  const int64_t stride[3] = {n.get_int("stride_d", 1), n.get_int("stride_h", 1), n.get_int("stride_w", 1)};
+  const int64_t dil[3] = {n.get_int("dilation_d_factor", 1), n.get_int("dilation_h_factor", 1),
+                          n.get_int("dilation_w_factor", 1)};
+  const std::string padding = padding_of(n);
+  int64_t out[3], pad[3];
+  for (int a = 0; a < 3; ++a) {
+    const Window w = window(padding, in[a], k[a], stride[a], dil[a]);
+    out[a] = w.out;
+    pad[a] = w.pad_before;
+  }
+  if (y.shape != Shape{batch, out[0], out[1], out[2], out_c})
+    return internal_error("output shape " + shape_str(y.shape) + ", the kernel computes " +
+                          shape_str({batch, out[0], out[1], out[2], out_c}));
+  PT_ASSIGN_OR_RETURN(const Clamp clamp, fused_activation(n));
+  PT_ASSIGN_OR_RETURN(const float* bias, bias_of(io, 2, out_c));
+  const float* src = x.data<float>();
+  float* dst = y.data<float>();
+  const int64_t cells = out[0] * out[1] * out[2];
+  const int64_t depth = k[0] * k[1] * k[2] * in_c;
+  const int64_t block = std::max<int64_t>(1, std::min<int64_t>(cells, kIm2colFloats / std::max<int64_t>(depth, 1)));
+  std::vector<float> cols(static_cast<size_t>(block * depth));
+  for (int64_t b = 0; b < batch; ++b) {
+    const float* volume = src + b * in[0] * in[1] * in[2] * in_c;
+    for (int64_t p0 = 0; p0 < cells; p0 += block) {
+      const int64_t rows = std::min(block, cells - p0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t p = p0 + r;
+        const int64_t od = p / (out[1] * out[2]), oh = (p / out[2]) % out[1], ow = p % out[2];
+        float* row = cols.data() + r * depth;
+        for (int64_t kd = 0; kd < k[0]; ++kd) {
+          const int64_t id = od * stride[0] - pad[0] + kd * dil[0];
+          for (int64_t kh = 0; kh < k[1]; ++kh) {
+            const int64_t ih = oh * stride[1] - pad[1] + kh * dil[1];
+            for (int64_t kw = 0; kw < k[2]; ++kw, row += in_c) {
+              const int64_t iw = ow * stride[2] - pad[2] + kw * dil[2];
+              if (id < 0 || id >= in[0] || ih < 0 || ih >= in[1] || iw < 0 || iw >= in[2])
+                std::memset(row, 0, sizeof(float) * in_c);
+              else
+                std::memcpy(row, volume + ((id * in[1] + ih) * in[2] + iw) * in_c, sizeof(float) * in_c);
+            }
+          }
+        }
+      }
+      Map(dst + (b * cells + p0) * out_c, rows, out_c).noalias() =
+          ConstMap(cols.data(), rows, depth) * ConstMap(f.data<float>(), depth, out_c);
+    }
+  }
+  bias_and_clamp(dst, batch * cells, out_c, bias, clamp);
+  return Status::ok();
+}
+
+// CONV_3D_TRANSPOSE(output_shape, filter [kD, kH, kW, O, I], input [N, D, H, W, I], bias?):
+// every input cell scatters input·filter into the output window at cell·stride − pad (taps
+// dilation apart), pad as for a SAME/VALID CONV_3D of the output back to the input.
+Status conv_3d_transpose(const Node& n, KernelIO& io) {
+  PT_RETURN_IF_ERROR(need_input(io, 0, "output_shape"));
+  PT_RETURN_IF_ERROR(need_input(io, 1, "filter"));
+  PT_RETURN_IF_ERROR(need_input(io, 2, "input"));
+  const Tensor& f = *io.in[1];
+  const Tensor& x = *io.in[2];
+  Tensor& y = *io.out[0];
+  PT_RETURN_IF_ERROR(need_float(x, "input"));
+  PT_RETURN_IF_ERROR(need_float(f, "filter"));
+  if (ints(*io.in[0]) != y.shape) return internal_error("output_shape input differs from the output's shape " + shape_str(y.shape));
+  if (x.shape.size() != 5 || f.shape.size() != 5 || y.shape.size() != 5 || f.shape[4] != x.shape[4] ||
+      f.shape[3] != y.shape[4] || x.shape[0] != y.shape[0])
+    return invalid_model("input " + shape_str(x.shape) + ", filter " + shape_str(f.shape) + " and output " +
+                         shape_str(y.shape) + " do not fit");
+  const int64_t batch = x.shape[0], in_c = x.shape[4], out_c = f.shape[3];
+  const int64_t in[3] = {x.shape[1], x.shape[2], x.shape[3]}, k[3] = {f.shape[0], f.shape[1], f.shape[2]};
+  const int64_t out[3] = {y.shape[1], y.shape[2], y.shape[3]};
+  const int64_t stride[3] = {n.get_int("stride_d", 1), n.get_int("stride_h", 1), n.get_int("stride_w", 1)};
+  const int64_t dil[3] = {n.get_int("dilation_d_factor", 1), n.get_int("dilation_h_factor", 1),
+                          n.get_int("dilation_w_factor", 1)};
+  const std::string padding = padding_of(n);
+  int64_t pad[3];
+  for (int a = 0; a < 3; ++a) {
+    const Window w = window(padding, out[a], k[a], stride[a], dil[a]);
+    if (w.out != in[a]) return invalid_model("input " + shape_str(x.shape) + " does not match output " + shape_str(y.shape));
+    pad[a] = w.pad_before;
+  }
+  PT_ASSIGN_OR_RETURN(const Clamp clamp, fused_activation(n));
+  PT_ASSIGN_OR_RETURN(const float* bias, bias_of(io, 3, out_c));
+  // The filter is already [taps·O, I]: columns = X · Wᵀ, [N·D·H·W, taps·O].
+  const int64_t taps = k[0] * k[1] * k[2];
+  const int64_t cells = in[0] * in[1] * in[2];
+  RowMat cols = ConstMap(x.data<float>(), batch * cells, in_c) * ConstMap(f.data<float>(), taps * out_c, in_c).transpose();
+  float* dst = y.data<float>();
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t c = 0; c < cells; ++c) {
+      const int64_t id = c / (in[1] * in[2]), ih = (c / in[2]) % in[1], iw = c % in[2];
+      const float* col = cols.data() + (b * cells + c) * taps * out_c;
+      for (int64_t kd = 0; kd < k[0]; ++kd) {
+        const int64_t od = id * stride[0] - pad[0] + kd * dil[0];
+        if (od < 0 || od >= out[0]) continue;
+        for (int64_t kh = 0; kh < k[1]; ++kh) {
+          const int64_t oh = ih * stride[1] - pad[1] + kh * dil[1];
+          if (oh < 0 || oh >= out[1]) continue;
+          for (int64_t kw = 0; kw < k[2]; ++kw) {
+            const int64_t ow = iw * stride[2] - pad[2] + kw * dil[2];
+            if (ow < 0 || ow >= out[2]) continue;
+            float* o = dst + (((b * out[0] + od) * out[1] + oh) * out[2] + ow) * out_c;
+            const float* v = col + ((kd * k[1] + kh) * k[2] + kw) * out_c;
+            for (int64_t j = 0; j < out_c; ++j) o[j] += v[j];
+          }
+        }
+      }
+    }
+  bias_and_clamp(dst, batch * out[0] * out[1] * out[2], out_c, bias, clamp);
+  return Status::ok();
+}
+
 // FULLY_CONNECTED(input [..., K], weights [N, K], bias [N]?): rows of the input times Wᵀ.
 Status fully_connected(const Node& n, KernelIO& io) {
   PT_RETURN_IF_ERROR(need_input(io, 0, "input"));
@@ -330,6 +458,8 @@ void register_conv_kernels(KernelTable& t) {
   t.add("tfl.CONV_2D", conv_2d);
   t.add("tfl.DEPTHWISE_CONV_2D", depthwise_conv_2d);
   t.add("tfl.TRANSPOSE_CONV", transpose_conv);
+  t.add("tfl.CONV_3D", conv_3d);
+  t.add("tfl.CONV_3D_TRANSPOSE", conv_3d_transpose);
   t.add("tfl.FULLY_CONNECTED", fully_connected);
   t.add("tfl.BATCH_MATMUL", batch_matmul);
 }

@@ -1,14 +1,17 @@
-// Conv and ConvTranspose, 1-D and 2-D, → CONV_2D / DEPTHWISE_CONV_2D / TRANSPOSE_CONV.
+// Conv and ConvTranspose, 1-D and 2-D, → CONV_2D / DEPTHWISE_CONV_2D / TRANSPOSE_CONV;
+// 3-D → CONV_3D / CONV_3D_TRANSPOSE (NDHWC, filters [kD, kH, kW, I, O] and [kD, kH, kW, O, I]).
 // TFLite convolutions are NHWC with OHWI filters (depthwise: 1HWO), so the input is
 // transposed to channels-last, the weights are permuted once here, and the result is
 // transposed back; the sinking pass cancels those transposes between neighbours.
 // 1-D runs as 2-D with H = 1. Groups other than 1 and depthwise are split into per-group
 // convolutions joined by CONCATENATION: every TFLite runtime (Micro, Vela) supports that.
-// Dilated ConvTranspose runs with a zero-dilated kernel (TRANSPOSE_CONV has no dilation).
+// Dilated 2-D ConvTranspose runs with a zero-dilated kernel (TRANSPOSE_CONV has no dilation;
+// CONV_3D_TRANSPOSE has). 3-D groups split per group too (CONV_3D has none); 3-D depthwise
+// runs as one DEPTHWISE_CONV_2D per depth tap (lower_depthwise_3d).
 // Weights and bias computed at run time (F.conv2d(x, w) with a computed w: correlation
 // layers, Siamese trackers, dynamic filters) are permuted/split by TRANSPOSE/SPLIT ops:
-// LiteRT's convolution kernels accept non-constant filters. Not for dilated ConvTranspose,
-// whose kernel would need zero taps inserted at run time.
+// LiteRT's convolution kernels accept non-constant filters; a dilated 2-D ConvTranspose with
+// such weights runs as CONV_3D_TRANSPOSE with D = 1 (zero taps cannot be inserted at run time).
 #include <algorithm>
 #include <numeric>
 
@@ -47,7 +50,7 @@ Status read_geometry(const Node& n, bool transposed, Geometry* g) {
   NODE_CHECK(n, x.size() >= 3 && w.size() == x.size(), "input rank " + std::to_string(x.size()) +
                                                            " and weight rank " + std::to_string(w.size()) + " do not fit");
   const size_t k = x.size() - 2;
-  NODE_UNSUPPORTED_IF(n, k > 2, std::to_string(k) + "-D convolution (only 1-D and 2-D are lowered)");
+  NODE_UNSUPPORTED_IF(n, k > 3, std::to_string(k) + "-D convolution (only 1-D, 2-D and 3-D are lowered)");
   auto kernel = n.get_ints("kernel_shape", Shape(w.begin() + 2, w.end()));
   auto strides = n.get_ints("strides", std::vector<int64_t>(k, 1));
   auto dil = n.get_ints("dilations", std::vector<int64_t>(k, 1));
@@ -125,23 +128,24 @@ Tensor slice_axis0(const Tensor& t, int64_t parts, int64_t index) {
   return out;
 }
 
-// Grouped convolutions run per group: SPLIT the NHWC input on channels, call
+// Grouped convolutions run per group: SPLIT the NHWC (NDHWC) input on channels, call
 // `per_group(i, x_i, y_i)` to write group i's result (y's shape with channels / group),
 // CONCATENATE into y. Every TFLite runtime (Micro, Vela) supports these three ops.
 template <typename PerGroup>
 void split_per_group(LowerContext& ctx, const Node& n, Value* x, int64_t group, Value* y, PerGroup per_group) {
   std::vector<Value*> parts, results;
+  const int64_t c = static_cast<int64_t>(x->shape.size()) - 1;  // channels, the last axis
   Shape part_shape = x->shape;
-  part_shape[3] /= group;
+  part_shape[c] /= group;
   for (int64_t i = 0; i < group; ++i) parts.push_back(ctx.temp(n, x->dtype, part_shape, "group"));
-  ctx.emit("tfl.SPLIT", n, {ctx.const_int32(n, "axis", {3}, {}), x}, parts);
+  ctx.emit("tfl.SPLIT", n, {ctx.const_int32(n, "axis", {c}, {}), x}, parts);
   for (int64_t i = 0; i < group; ++i) {
     Shape ys = y->shape;
-    ys[3] /= group;
+    ys[c] /= group;
     results.push_back(ctx.temp(n, x->dtype, ys, "group_out"));
     per_group(i, parts[i], results.back());
   }
-  ctx.emit("tfl.CONCATENATION", n, results, {y})->attrs["axis"] = int64_t{3};
+  ctx.emit("tfl.CONCATENATION", n, results, {y})->attrs["axis"] = c;
 }
 
 // Brings a 1-D convolution's input, weights and geometry to 2-D with H = 1.
@@ -240,14 +244,91 @@ Value* pad_explicit(LowerContext& ctx, const Node& n, Value* x_nhwc, const Geome
   pads.push_back(0);
   pads.push_back(0);
   Value* out = ctx.temp(n, x_nhwc->dtype, s, "padded");
-  ctx.emit("tfl.PAD", n, {x_nhwc, ctx.const_int32(n, "paddings", pads, {4, 2})}, {out});
+  ctx.emit("tfl.PAD", n, {x_nhwc, ctx.const_int32(n, "paddings", pads, {static_cast<int64_t>(s.size()), 2})}, {out});
   return out;
 }
 
 void set_window_attrs(Node* op, const Geometry& geo, bool same) {
   op->attrs["padding"] = std::string(same ? "SAME" : "VALID");
-  op->attrs["stride_h"] = geo.axes[0].stride;
-  op->attrs["stride_w"] = geo.axes[1].stride;
+  const size_t h = geo.axes.size() - 2;  // 3-D: axes are D, H, W
+  if (geo.axes.size() == 3) op->attrs["stride_d"] = geo.axes[0].stride;
+  op->attrs["stride_h"] = geo.axes[h].stride;
+  op->attrs["stride_w"] = geo.axes[h + 1].stride;
+}
+
+// Conv3DOptions' dilations (CONV_3D and CONV_3D_TRANSPOSE).
+void set_dilation_3d(Node* op, const Geometry& geo) {
+  op->attrs["dilation_d_factor"] = geo.axes[0].dilation;
+  op->attrs["dilation_h_factor"] = geo.axes[1].dilation;
+  op->attrs["dilation_w_factor"] = geo.axes[2].dilation;
+}
+
+// Depthwise 3-D (constant float32 weights): CONV_3D has no depthwise form, and one CONV_3D
+// per channel is slow, so each of the kD depth taps runs as a DEPTHWISE_CONV_2D over (H, W)
+// of the [N·OD, H, W, C] slice of the input at depth kd·dilation + od·stride, and the taps'
+// results are summed (the bias rides on the first). All of these have integer kernels.
+Status lower_depthwise_3d(LowerContext& ctx, const Node& n, const Conv2DOperands& ops) {
+  const Geometry& geo = ops.geo;
+  const AxisWindow& d = geo.axes[0];
+  const int64_t batch = ops.x->shape[0], c = ops.x->shape[1], cm = ops.w_shape[0], od = geo.out[0];
+  const int64_t kd_n = ops.w_shape[2], kh = ops.w_shape[3], kw = ops.w_shape[4];
+  Geometry hw = geo;
+  hw.axes.erase(hw.axes.begin());
+  hw.out.erase(hw.out.begin());
+  const TflPadding padding =
+      combine({classify_padding(hw.axes[0], hw.out[0]), classify_padding(hw.axes[1], hw.out[1])});
+  Value* x = ctx.to_channels_last(n, ops.x);  // [N, D, H, W, C]
+  // One PAD: the depth pads always (the taps slice a padded depth), H and W's only when
+  // neither SAME nor VALID computes them.
+  const bool pad_hw = padding == TflPadding::kExplicit;
+  std::vector<int64_t> pads{0, 0, d.pad_begin, effective_pad_end(d, od)};
+  for (size_t i = 0; i < 2; ++i) {
+    pads.push_back(pad_hw ? hw.axes[i].pad_begin : 0);
+    pads.push_back(pad_hw ? effective_pad_end(hw.axes[i], hw.out[i]) : 0);
+  }
+  pads.push_back(0);
+  pads.push_back(0);
+  if (std::any_of(pads.begin(), pads.end(), [](int64_t p) { return p != 0; })) {
+    Shape ps = x->shape;
+    for (size_t a = 1; a < 4; ++a) ps[a] += pads[2 * a] + pads[2 * a + 1];
+    Value* padded = ctx.temp(n, x->dtype, ps, "padded");
+    ctx.emit("tfl.PAD", n, {x, ctx.const_int32(n, "paddings", pads, {5, 2})}, {padded});
+    x = padded;
+  }
+  const Shape xs = x->shape;
+  const std::vector<float> w = ops.w.to_floats();  // [C·M, 1, kD, kH, kW]
+  Value* zeros = ctx.constant(n, "bias", Tensor::from_floats({cm}, std::vector<float>(cm, 0.0f)));
+  const Shape part{batch * od, hw.out[0], hw.out[1], cm};
+  Value* sum = nullptr;
+  for (int64_t kd = 0; kd < kd_n; ++kd) {
+    Value* slice = ctx.temp(n, x->dtype, {batch, od, xs[2], xs[3], c}, "depth_tap");
+    const int64_t first = kd * d.dilation;
+    ctx.emit("tfl.STRIDED_SLICE", n,
+             {x, ctx.const_int32(n, "begin", {0, first, 0, 0, 0}),
+              ctx.const_int32(n, "end", {batch, first + (od - 1) * d.stride + 1, xs[2], xs[3], c}),
+              ctx.const_int32(n, "strides", {1, d.stride, 1, 1, 1})},
+             {slice});
+    std::vector<float> f(static_cast<size_t>(kh * kw * cm));  // [1, kH, kW, C·M]
+    for (int64_t o = 0; o < cm; ++o)
+      for (int64_t i = 0; i < kh * kw; ++i) f[i * cm + o] = w[(o * kd_n + kd) * kh * kw + i];
+    Value* y = ctx.temp(n, x->dtype, part, "depth_tap_out");
+    Node* op = ctx.emit("tfl.DEPTHWISE_CONV_2D", n,
+                        {ctx.reshape(n, slice, {batch * od, xs[2], xs[3], c}), ctx.const_float(n, "filter", f, {1, kh, kw, cm}),
+                         kd == 0 && n.input(2) ? n.inputs[2] : zeros},
+                        {y});
+    set_window_attrs(op, hw, padding == TflPadding::kSame);
+    op->attrs["dilation_h_factor"] = hw.axes[0].dilation;
+    op->attrs["dilation_w_factor"] = hw.axes[1].dilation;
+    op->attrs["depth_multiplier"] = cm / c;
+    if (sum) {
+      Value* s2 = ctx.temp(n, x->dtype, part, "depth_sum");
+      ctx.emit("tfl.ADD", n, {sum, y}, {s2});
+      y = s2;
+    }
+    sum = y;
+  }
+  finish(ctx, n, ctx.reshape(n, sum, {batch, od, hw.out[0], hw.out[1], cm}), false);
+  return Status::ok();
 }
 
 Status lower_conv(LowerContext& ctx, Node& n) {
@@ -255,6 +336,9 @@ Status lower_conv(LowerContext& ctx, Node& n) {
   PT_RETURN_IF_ERROR(to_2d(ctx, n, false, &ops));
   const Geometry& geo = ops.geo;
   const int64_t c_in = ops.x->shape[1], c_out = ops.w_shape[0], group = geo.group;
+  if (geo.axes.size() == 3 && group == c_in && group > 1 && c_out % c_in == 0 && !ops.w_runtime &&
+      ops.w.dtype == ir::DType::kFloat32 && (!n.input(2) || n.inputs[2]->is_const()))
+    return lower_depthwise_3d(ctx, n, ops);
   std::vector<AxisPadding> per_axis;
   for (size_t i = 0; i < geo.axes.size(); ++i) per_axis.push_back(classify_padding(geo.axes[i], geo.out[i]));
   TflPadding padding = combine(per_axis);
@@ -264,8 +348,28 @@ Status lower_conv(LowerContext& ctx, Node& n) {
   const bool same = padding == TflPadding::kSame;
 
   Value* bias = n.input(2) ? n.inputs[2] : ctx.constant(n, "bias", Tensor::from_floats({c_out}, std::vector<float>(c_out, 0.0f)));
-  const Shape y_shape{ops.x->shape[0], geo.out[0], geo.out[1], c_out};
+  Shape y_shape{ops.x->shape[0]};
+  y_shape.insert(y_shape.end(), geo.out.begin(), geo.out.end());
+  y_shape.push_back(c_out);
   Value* y = ctx.temp(n, ops.x->dtype, y_shape, "nhwc");
+
+  if (geo.axes.size() == 3) {
+    // CONV_3D: filter [kD, kH, kW, I/g, O] from ONNX's [O, I/g, kD, kH, kW]; no group form, so
+    // grouped convolutions (and depthwise ones with run-time weights) run per group.
+    const std::vector<Value*> filters = group_filters(ctx, n, ops, group, {2, 3, 4, 1, 0});
+    const std::vector<Value*> b_parts = split_runtime(ctx, n, bias->is_const() ? nullptr : bias, group);
+    auto conv3d = [&](Value* xi, int64_t i, Value* yi) {
+      Node* op = ctx.emit("tfl.CONV_3D", n, {xi, filters[i], group_bias(ctx, n, bias, b_parts, group, i)}, {yi});
+      set_window_attrs(op, geo, same);
+      set_dilation_3d(op, geo);
+    };
+    if (group == 1)
+      conv3d(x, 0, y);
+    else
+      split_per_group(ctx, n, x, group, y, [&](int64_t i, Value* xi, Value* yi) { conv3d(xi, i, yi); });
+    finish(ctx, n, y, false);
+    return Status::ok();
+  }
 
   auto set_dilation = [&](Node* op) {
     op->attrs["dilation_h_factor"] = geo.axes[0].dilation;
@@ -317,10 +421,20 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   Conv2DOperands ops;
   PT_RETURN_IF_ERROR(to_2d(ctx, n, true, &ops));
   Geometry& geo = ops.geo;
-  if (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1) {
-    NODE_UNSUPPORTED_IF(n, ops.w_runtime != nullptr,
-                        "dilated ConvTranspose with weights computed at run time (TRANSPOSE_CONV has no dilation; "
-                        "the kernel would need zero taps inserted at run time)");
+  size_t k = geo.axes.size();  // 2 (1-D runs as 2-D) or 3
+  bool lifted = false;         // a 2-D one run as 3-D with D = 1
+  if (k == 2 && (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1) && ops.w_runtime) {
+    // Run-time weights cannot get zero taps inserted here, but CONV_3D_TRANSPOSE dilates.
+    const Shape xs = ops.x->shape;
+    ops.x = ctx.reshape(n, ops.x, {xs[0], xs[1], 1, xs[2], xs[3]});
+    ops.w_shape.insert(ops.w_shape.begin() + 2, 1);
+    ops.w_runtime = ctx.reshape(n, ops.w_runtime, ops.w_shape);
+    geo.axes.insert(geo.axes.begin(), AxisWindow{1, 1, 1, 1, 0, 0});
+    geo.out.insert(geo.out.begin(), 1);
+    geo.output_padding.insert(geo.output_padding.begin(), 0);
+    k = 3;
+    lifted = true;
+  } else if (k == 2 && (geo.axes[0].dilation != 1 || geo.axes[1].dilation != 1)) {
     ops.w = dilate_kernel(ops.w, geo.axes[0].dilation, geo.axes[1].dilation);
     ops.w_shape = ops.w.shape;
     for (AxisWindow& a : geo.axes) {
@@ -332,23 +446,28 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   const int64_t c_out = ops.w_shape[1] * group;
   NODE_CHECK(n, ops.w_shape[0] == c_in, "weights have " + std::to_string(ops.w_shape[0]) + " input channels, X has " +
                                             std::to_string(c_in));
-  Shape full{batch, 0, 0, c_out};
+  Shape full(k + 2, 0);
+  full[0] = batch;
+  full[k + 1] = c_out;
   bool crop_or_pad = false;
-  for (size_t i = 0; i < 2; ++i) {
+  for (size_t i = 0; i < k; ++i) {
     const AxisWindow& a = geo.axes[i];
-    full[1 + i] = (a.in - 1) * a.stride + a.kernel;
+    full[1 + i] = (a.in - 1) * a.stride + a.dilated_kernel();
     if (a.pad_begin != 0 || full[1 + i] != geo.out[i]) crop_or_pad = true;
   }
   Value* x = ctx.to_channels_last(n, ops.x);
   Value* bias = n.input(2) ? n.inputs[2] : nullptr;
   Value* y = ctx.temp(n, x->dtype, full, "full");
   // One TRANSPOSE_CONV of x with group i's weights ([I, O, kH, kW] → filter [O, kH, kW, I])
-  // and bias b into y.
-  const std::vector<Value*> filters = group_filters(ctx, n, ops, group, {1, 2, 3, 0});
+  // and bias b into y; 3-D: CONV_3D_TRANSPOSE, filter [kD, kH, kW, O, I], with dilation.
+  const std::vector<Value*> filters =
+      group_filters(ctx, n, ops, group, k == 3 ? std::vector<int64_t>{2, 3, 4, 1, 0} : std::vector<int64_t>{1, 2, 3, 0});
   auto transpose_conv = [&](Value* xi, int64_t i, Value* b, Value* yi) {
     Value* filter = filters[static_cast<size_t>(i)];
-    Node* op = ctx.emit("tfl.TRANSPOSE_CONV", n, {ctx.const_int32(n, "output_shape", yi->shape), filter, xi, b}, {yi});
+    Node* op = ctx.emit(k == 3 ? "tfl.CONV_3D_TRANSPOSE" : "tfl.TRANSPOSE_CONV", n,
+                        {ctx.const_int32(n, "output_shape", yi->shape), filter, xi, b}, {yi});
     set_window_attrs(op, geo, false);
+    if (k == 3) set_dilation_3d(op, geo);
   };
   if (group == 1) {
     transpose_conv(x, 0, crop_or_pad ? nullptr : bias, y);
@@ -362,25 +481,32 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   if (crop_or_pad) {
     // Crop [pad_begin, min(full, pad_begin + out)) on each axis, then zero-pad what
     // output_padding adds beyond the full extent.
-    std::vector<int64_t> begin{0, 0, 0, 0}, end{batch, 0, 0, c_out}, strides{1, 1, 1, 1};
-    std::vector<int64_t> tail(2, 0);
+    std::vector<int64_t> begin(k + 2, 0), end = full, strides(k + 2, 1);
+    std::vector<int64_t> tail(k, 0);
     Shape cropped = full;
-    for (size_t i = 0; i < 2; ++i) {
+    bool extend = false;
+    for (size_t i = 0; i < k; ++i) {
       const int64_t b = geo.axes[i].pad_begin, want = geo.out[i];
       begin[1 + i] = b;
       end[1 + i] = std::min(full[1 + i], b + want);
       cropped[1 + i] = end[1 + i] - b;
       tail[i] = want - cropped[1 + i];
+      extend = extend || tail[i] > 0;
     }
     Value* c = ctx.temp(n, x->dtype, cropped, "cropped");
     ctx.emit("tfl.STRIDED_SLICE", n,
              {y, ctx.const_int32(n, "begin", begin), ctx.const_int32(n, "end", end), ctx.const_int32(n, "strides", strides)},
              {c});
     y = c;
-    if (tail[0] > 0 || tail[1] > 0) {
-      Shape padded{batch, geo.out[0], geo.out[1], c_out};
+    if (extend) {
+      Shape padded = cropped;
+      std::vector<int64_t> paddings(2 * (k + 2), 0);
+      for (size_t i = 0; i < k; ++i) {
+        padded[1 + i] = geo.out[i];
+        paddings[2 * (1 + i) + 1] = tail[i];
+      }
       Value* p = ctx.temp(n, x->dtype, padded, "extended");
-      ctx.emit("tfl.PAD", n, {y, ctx.const_int32(n, "paddings", {0, 0, 0, tail[0], 0, tail[1], 0, 0}, {4, 2})}, {p});
+      ctx.emit("tfl.PAD", n, {y, ctx.const_int32(n, "paddings", paddings, {static_cast<int64_t>(k + 2), 2})}, {p});
       y = p;
     }
     if (bias) {
@@ -388,6 +514,11 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
       ctx.emit("tfl.ADD", n, {y, bias}, {b});
       y = b;
     }
+  }
+  if (lifted) {
+    Shape ys = y->shape;  // [N, 1, H, W, C]
+    ys.erase(ys.begin() + 1);
+    y = ctx.reshape(n, y, ys);
   }
   finish(ctx, n, y, ops.was_1d);
   return Status::ok();

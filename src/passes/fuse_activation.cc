@@ -21,7 +21,8 @@ const std::map<std::string, std::string>& activations() {
 bool accepts(const std::string& op, const std::string& act) {
   static const std::set<std::string> with_relus = {"tfl.CONV_2D", "tfl.DEPTHWISE_CONV_2D", "tfl.FULLY_CONNECTED",
                                                    "tfl.ADD",     "tfl.SUB",               "tfl.MUL",
-                                                   "tfl.DIV",     "tfl.AVERAGE_POOL_2D",   "tfl.MAX_POOL_2D"};
+                                                   "tfl.DIV",     "tfl.AVERAGE_POOL_2D",   "tfl.MAX_POOL_2D",
+                                                   "tfl.CONV_3D"};
   return act != "TANH" && with_relus.count(op);
 }
 

@@ -1,6 +1,6 @@
 // Before: y = OP(x, w, bias);  z = ADD(y, c)   (or ADD(c, y), or SUB(y, c))
 // After:  z = OP(x, w, bias + c)                 (bias - c for SUB)
-// OP: FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV — ops whose bias is added
+// OP: FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV, CONV_3D(_TRANSPOSE) — ops whose bias is added
 // per output channel, the last axis. A Linear on a 3-D input is exported as MatMul + Add, so
 // every transformer layer has several of these.
 // Conditions: c is a float32 constant that varies at most along the last axis (one value, or
@@ -18,7 +18,8 @@ namespace {
 // Index of the bias input per op.
 const std::map<std::string, size_t>& bias_input() {
   static const std::map<std::string, size_t> m = {
-      {"tfl.FULLY_CONNECTED", 2}, {"tfl.CONV_2D", 2}, {"tfl.DEPTHWISE_CONV_2D", 2}, {"tfl.TRANSPOSE_CONV", 3}};
+      {"tfl.FULLY_CONNECTED", 2}, {"tfl.CONV_2D", 2}, {"tfl.DEPTHWISE_CONV_2D", 2}, {"tfl.TRANSPOSE_CONV", 3},
+      {"tfl.CONV_3D", 2},         {"tfl.CONV_3D_TRANSPOSE", 3}};
   return m;
 }
 

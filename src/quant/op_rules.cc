@@ -48,6 +48,9 @@ const std::map<std::string, OpQuantRule>& rules() {
     t["tfl.DEPTHWISE_CONV_2D"] = weighted(1, 3, 2, 0, true);
     t["tfl.TRANSPOSE_CONV"] = weighted(1, 0, 3, 2, true);
     t["tfl.FULLY_CONNECTED"] = weighted(1, -1, 2, 0, true);
+    // No rule for CONV_3D: LiteRT's kernel is float32 only, so a 3-D convolution stays float
+    // (with --allow-float-fallback). CONV_3D_TRANSPOSE likewise: its int8/16x8 kernels are
+    // recent and older runtimes refuse them.
     t["tfl.BATCH_MATMUL"] = free_op(true);
 
     for (const char* op : {"tfl.ADD", "tfl.SUB", "tfl.MUL", "tfl.MEAN", "tfl.LEAKY_RELU", "tfl.RELU", "tfl.RELU6",

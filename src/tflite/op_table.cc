@@ -89,6 +89,15 @@ const std::map<std::string, OpInfo>& table() {
           if (activation(n) != tflite::ActivationFunctionType::NONE) return 4;
           return n.inputs.size() > 3 && n.inputs[3] ? 3 : 1;
         }};
+    // NDHWC; CONV_3D's filter is [kD, kH, kW, I, O], CONV_3D_TRANSPOSE's [kD, kH, kW, O, I].
+    auto conv3d_options = [](FlatBufferBuilder& fbb, const Node& n) {
+      return tflite::CreateConv3DOptions(fbb, padding(n), i32(n, "stride_d", 1), i32(n, "stride_w", 1),
+                                         i32(n, "stride_h", 1), activation(n), i32(n, "dilation_d_factor", 1),
+                                         i32(n, "dilation_w_factor", 1), i32(n, "dilation_h_factor", 1))
+          .Union();
+    };
+    m["tfl.CONV_3D"] = {BuiltinOperator::CONV_3D, BuiltinOptions::Conv3DOptions, conv3d_options, v1};
+    m["tfl.CONV_3D_TRANSPOSE"] = {BuiltinOperator::CONV_3D_TRANSPOSE, BuiltinOptions::Conv3DOptions, conv3d_options, v1};
     auto pool_options = [](FlatBufferBuilder& fbb, const Node& n) {
       return tflite::CreatePool2DOptions(fbb, padding(n), i32(n, "stride_w", 1), i32(n, "stride_h", 1),
                                          i32(n, "filter_width", 1), i32(n, "filter_height", 1), activation(n)).Union();

@@ -673,6 +673,25 @@ class ConvNeXtTiny(nn.Module):
         return self.head(self.norm(x.mean([-2, -1])))
 
 
+class VideoClassifier(nn.Module):
+    """A small 3-D CNN for clips [N, 3, T, H, W]: Conv3d-BN-ReLU-MaxPool3d-Conv3d-ReLU-
+    AdaptiveAvgPool3d-Linear (C3D / R3D in miniature)."""
+
+    def __init__(self, classes: int = 5):
+        super().__init__()
+        self.conv1 = nn.Conv3d(3, 8, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm3d(8)
+        self.pool = nn.MaxPool3d((1, 2, 2), (1, 2, 2))
+        self.conv2 = nn.Conv3d(8, 16, 3, stride=(2, 1, 1), padding=1)
+        self.avg = nn.AdaptiveAvgPool3d(1)
+        self.fc = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = self.pool(torch.relu(self.bn1(self.conv1(x))))
+        x = torch.relu(self.conv2(x))
+        return self.fc(torch.flatten(self.avg(x), 1))
+
+
 # --------------------------------------------------------------------------- builders
 
 SIMPLE_INPUT = (1, 3, 32, 32)
@@ -714,6 +733,14 @@ DEEPLAB_INPUT = (1, 3, 64, 64)
 YOLO_INPUT = (1, 3, 64, 64)
 SHUFFLENET_INPUT = (1, 3, 32, 32)
 CONVNEXT_INPUT = (1, 3, 32, 32)
+
+
+VIDEO_INPUT = (1, 3, 8, 16, 16)  # [N, C, T, H, W]
+
+
+def video_classifier(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return randomize_batchnorm(VideoClassifier(), VIDEO_INPUT, seed=seed)
 
 
 def randomize_norms(model: nn.Module, seed: int = 0) -> nn.Module:
@@ -801,6 +828,7 @@ MODELS = {
     "convnext": ModelSpec(convnext, (CONVNEXT_INPUT,)),
     "lstm_classifier": ModelSpec(lstm_classifier, (LSTM_INPUT,)),
     "conv_gru_tagger": ModelSpec(conv_gru_tagger, (AUDIO_INPUT,)),
+    "video_classifier": ModelSpec(video_classifier, (VIDEO_INPUT,)),
 }
 
 
@@ -832,6 +860,8 @@ EXPECTED_TRANSPOSES = {
                        "against the layout of the depthwise convs"),
     "lstm_classifier": (0, 0, "2-D token input and output; batch_first's time-major transposes move a unit "
                               "axis (batch 1) and become reshapes"),
+    "video_classifier": (1, 0, "NCDHW io: the input border (the output is 2-D); the 3-D convs and the "
+                               "two-stage 3-D max pool all run NDHWC"),
     "conv_gru_tagger": (1, 1, "the 1-D conv front end's input border (its explicit PAD sits before the first "
                               "conv); none around the recurrence"),
 }

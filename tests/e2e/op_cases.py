@@ -20,6 +20,8 @@ import harness
 from models import randomize_batchnorm
 
 IMG = (1, 8, 16, 16)
+VID = (1, 4, 6, 10, 10)      # [N, C, D, H, W]: a short clip / a small volume
+VID_B2 = (2, 4, 6, 10, 9)
 RUNTIME_INDEX_WHY = ("run-time indices: the GATHER_ND/SCATTER_ND coordinates are built in the ONNX (NCHW) "
                      "order, so the data is transposed to it (and a scatter's result back)")
 RUNTIME_FILTER_WHY = ("weights computed at run time: one TRANSPOSE moves them from ONNX's OIHW to TFLite's "
@@ -129,10 +131,69 @@ CASES: list[Case] = [
     Case("convtranspose2d_runtime_weights",
          fn(lambda m, x, z: F.conv_transpose2d(x, z.reshape(8, 4, 4, 4), stride=2, padding=1)),
          shapes=(IMG, (8, 64)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
+    Case("convtranspose2d_runtime_weights_dilation2",  # CONV_3D_TRANSPOSE with D = 1: it dilates
+         fn(lambda m, x, z: F.conv_transpose2d(x, z.reshape(8, 4, 3, 3), stride=2, padding=1, dilation=2)),
+         shapes=(IMG, (8, 36)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
     # ---------------------------------------------------------------- ConvTranspose 2-D
     Case("convtranspose2d_s2_p1_op1", mod(lambda: nn.ConvTranspose2d(8, 4, 3, stride=2, padding=1, output_padding=1))),
     Case("convtranspose2d_s2_k2", mod(lambda: nn.ConvTranspose2d(8, 4, 2, stride=2))),
     Case("convtranspose2d_s1_p1_nobias", mod(lambda: nn.ConvTranspose2d(8, 4, 3, padding=1, bias=False))),
+    # ---------------------------------------------------------------- Conv / ConvTranspose 3-D
+    # NDHWC CONV_3D / CONV_3D_TRANSPOSE; groups and depthwise run per group (no 3-D depthwise op).
+    Case("conv3d_k3_pad1", mod(lambda: nn.Conv3d(4, 8, 3, padding=1)), shapes=(VID,)),
+    Case("conv3d_k3_pad0_nobias", mod(lambda: nn.Conv3d(4, 8, 3, bias=False)), shapes=(VID,)),
+    Case("conv3d_stride2_pad1", mod(lambda: nn.Conv3d(4, 8, 3, stride=2, padding=1)), shapes=(VID_B2,)),
+    Case("conv3d_dilation2", mod(lambda: nn.Conv3d(4, 8, 3, dilation=2, padding=2)), shapes=(VID,)),
+    Case("conv3d_k133_s122_p011", mod(lambda: nn.Conv3d(4, 8, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1))),
+         shapes=(VID,)),
+    Case("conv3d_k311_pad_d", mod(lambda: nn.Conv3d(4, 8, (3, 1, 1), padding=(1, 0, 0))), shapes=(VID,)),
+    Case("conv3d_k2_stride2_asym", fn(lambda m, x: m.c(F.pad(x, (0, 1, 0, 1, 0, 1))), c=nn.Conv3d(4, 8, 3, stride=2)),
+         shapes=(VID,)),
+    # Depthwise: one DEPTHWISE_CONV_2D per depth tap on [N·D', H, W, C] slices, summed.
+    Case("conv3d_depthwise", mod(lambda: nn.Conv3d(4, 4, 3, padding=1, groups=4)), shapes=(VID,)),
+    Case("conv3d_depthwise_multiplier2_stride2", mod(lambda: nn.Conv3d(4, 8, 3, stride=2, padding=1, groups=4)),
+         shapes=(VID_B2,)),
+    Case("conv3d_depthwise_dilation_212_nobias",
+         mod(lambda: nn.Conv3d(4, 4, 3, padding=(2, 1, 2), dilation=(2, 1, 2), groups=4, bias=False)), shapes=(VID,)),
+    Case("conv3d_depthwise_k311_s2", mod(lambda: nn.Conv3d(4, 4, (3, 1, 1), stride=(2, 1, 1), groups=4)),
+         shapes=(VID,)),
+    Case("conv3d_groups2", mod(lambda: nn.Conv3d(4, 8, 3, padding=1, groups=2)), shapes=(VID,)),
+    Case("conv3d_relu", fn(lambda m, x: F.relu(m.c(x)), c=nn.Conv3d(4, 8, 3, padding=1)), shapes=(VID,)),
+    Case("conv3d_runtime_weights", fn(lambda m, x, z: F.conv3d(x, z.reshape(8, 4, 3, 3, 3), padding=1)),
+         shapes=(VID, (8, 108)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
+    Case("convtranspose3d_runtime_weights_dilation2",
+         fn(lambda m, x, z: F.conv_transpose3d(x, z.reshape(4, 4, 2, 2, 2), stride=2, dilation=2)),
+         shapes=(VID, (4, 32)), nchw_transposes=3, nhwc_transposes=1, transposes_why=RUNTIME_FILTER_WHY),
+    Case("convtranspose3d_s2_p1_op1", mod(lambda: nn.ConvTranspose3d(4, 4, 3, stride=2, padding=1, output_padding=1)),
+         shapes=(VID,)),
+    Case("convtranspose3d_s2_k2", mod(lambda: nn.ConvTranspose3d(4, 4, 2, stride=2)), shapes=(VID_B2,)),
+    Case("convtranspose3d_s1_p1_nobias", mod(lambda: nn.ConvTranspose3d(4, 6, 3, padding=1, bias=False)), shapes=(VID,)),
+    Case("convtranspose3d_dilation2_groups2",
+         mod(lambda: nn.ConvTranspose3d(4, 6, 3, stride=(1, 2, 2), dilation=2, padding=1, groups=2)), shapes=(VID,)),
+    # ---------------------------------------------------------------- pooling 3-D
+    # A 2-D pool over (H, W) of [N·D, H, W, C], then over D with a (kD, 1) window.
+    Case("maxpool3d_k2", mod(lambda: nn.MaxPool3d(2)), shapes=(VID_B2,)),
+    Case("maxpool3d_k3_s2_p1", mod(lambda: nn.MaxPool3d(3, 2, padding=1)), shapes=(VID,)),
+    Case("maxpool3d_k3_s2_ceil", mod(lambda: nn.MaxPool3d(3, 2, ceil_mode=True)), shapes=(VID,)),
+    Case("maxpool3d_k133_s122_p011", mod(lambda: nn.MaxPool3d((1, 3, 3), (1, 2, 2), padding=(0, 1, 1))), shapes=(VID,)),
+    Case("maxpool3d_k311_s211", mod(lambda: nn.MaxPool3d((3, 1, 1), (2, 1, 1))), shapes=(VID,)),
+    Case("avgpool3d_k2", mod(lambda: nn.AvgPool3d(2)), shapes=(VID_B2,)),
+    Case("avgpool3d_k3_s2_p1_include_pad", mod(lambda: nn.AvgPool3d(3, 2, padding=1, count_include_pad=True)),
+         shapes=(VID,)),
+    Case("avgpool3d_k3_s2_p1_exclude_pad", mod(lambda: nn.AvgPool3d(3, 2, padding=1, count_include_pad=False)),
+         shapes=(VID,)),
+    Case("avgpool3d_k3_s2_ceil", mod(lambda: nn.AvgPool3d(3, 2, ceil_mode=True)), shapes=(VID,)),
+    Case("avgpool3d_k223_s1_p011_exclude_pad",
+         mod(lambda: nn.AvgPool3d((2, 2, 3), 1, padding=(0, 1, 1), count_include_pad=False)), shapes=(VID,)),
+    # Dilated pools: per axis, one STRIDED_SLICE per tap joined by MAXIMUM (torch has no
+    # dilated average pool; the ONNX node tests cover AveragePool's).
+    Case("maxpool3d_k2_dilation2", mod(lambda: nn.MaxPool3d(2, dilation=2)), shapes=(VID_B2,)),
+    Case("maxpool3d_k3_s2_p1_dilation_122_ceil",
+         mod(lambda: nn.MaxPool3d(3, 2, padding=1, dilation=(1, 2, 2), ceil_mode=True)), shapes=(VID,)),
+    Case("maxpool2d_k3_p1_dilation2", mod(lambda: nn.MaxPool2d(3, 1, padding=1, dilation=2))),
+    Case("maxpool1d_k3_s2_dilation3", mod(lambda: nn.MaxPool1d(3, 2, dilation=3)), shapes=((1, 8, 32),)),
+    Case("adaptive_avgpool3d_1", mod(lambda: nn.AdaptiveAvgPool3d(1)), shapes=(VID,)),
+    Case("adaptive_maxpool3d_1", mod(lambda: nn.AdaptiveMaxPool3d(1)), shapes=(VID,)),
     # ---------------------------------------------------------------- Linear / MatMul
     Case("linear_2d", mod(lambda: nn.Linear(32, 10)), shapes=((4, 32),)),
     Case("linear_2d_nobias", mod(lambda: nn.Linear(32, 10, bias=False)), shapes=((4, 32),)),

@@ -201,7 +201,7 @@ MODEL_NAMES = [
     pytest.param("lstm_classifier", id="lstm_classifier"),
     pytest.param("conv_gru_tagger", id="conv_gru_tagger"),
     *(pytest.param(n, id=n) for n in ("vit", "mini_bert", "unet", "deeplab_head", "yolo_head", "yolov8_head",
-                                      "shufflenet_v2", "convnext")),
+                                      "shufflenet_v2", "convnext", "video_classifier")),
 ]
 
 

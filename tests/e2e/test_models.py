@@ -34,6 +34,7 @@ MODEL_NAMES = [
     pytest.param("yolov8_head", id="yolov8_head"),
     pytest.param("shufflenet_v2", id="shufflenet_v2"),
     pytest.param("convnext", id="convnext"),
+    pytest.param("video_classifier", id="video_classifier"),
 ]
 
 def _export(export_cache, name: str, exporter: str) -> harness.Exported:
@@ -73,6 +74,7 @@ EXPECTED_OPS = {
     "yolov8_head": dict(exact={"CONV_2D": 13, "SOFTMAX": 1, "LOGISTIC": 1}, absent=("RELU",)),
     "shufflenet_v2": dict(exact={"CONV_2D": 8, "DEPTHWISE_CONV_2D": 4, "FULLY_CONNECTED": 1}, absent=_BN_ACT),
     "convnext": dict(exact={"CONV_2D": 1, "DEPTHWISE_CONV_2D": 2, "GELU": 2}, absent=("ERF",)),
+    "video_classifier": dict(exact={"CONV_3D": 2, "MAX_POOL_2D": 1, "FULLY_CONNECTED": 1}, absent=_BN_ACT),
 }
 
 

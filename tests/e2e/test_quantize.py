@@ -271,3 +271,26 @@ def test_auto_fallback_reaches_the_target(export_cache, tmp_path):
                                            for op in q.ops_of("MAX_POOL_2D")), "the rest stays int8"
     assert got >= target - 1.0, f"LiteRT gives {got:.1f} dB, the target was {target:.1f}"
     assert agree == TEST_SAMPLES
+
+
+def test_int8_video_classifier_keeps_conv3d_float(export_cache, tmp_path):
+    """LiteRT's CONV_3D kernel is float32 only: with --allow-float-fallback the 3-D convs stay
+    float between DEQUANTIZE/QUANTIZE, everything else (pools, mean, FC) runs int8; without
+    it the conversion names the CONV_3D nodes."""
+    exp = _export(export_cache, "video_classifier")
+    cal = tmp_path / "calibration.npy"
+    np.save(cal, np.random.default_rng(1).standard_normal((4, *models.VIDEO_INPUT)).astype(np.float32))
+    r = harness.run_cli("convert", exp.onnx_path, "-o", tmp_path / "x.tflite", "--quantize", "int8", "--calibration", cal)
+    assert r.returncode != 0 and "tfl.CONV_3D" in r.stderr, r.stderr
+    q = Quantized(exp, tmp_path, "int8", "--allow-float-fallback")
+    convs = q.ops_of("CONV_3D")
+    assert len(convs) == 2
+    for op in convs:
+        assert q.tensor(op["inputs"][0])["dtype"] == np.float32
+        assert q.tensor(op["inputs"][1])["dtype"] == np.float32
+    for name in ("MAX_POOL_2D", "FULLY_CONNECTED"):
+        (op,) = q.ops_of(name)
+        assert q.tensor(op["inputs"][0])["dtype"] == np.int8, name
+    sq, agree = q.accuracy()
+    print(f"\nvideo_classifier int8 (CONV_3D float): SQNR {sq:.1f} dB, top-1 agreement {agree}/{TEST_SAMPLES}")
+    assert sq >= 35.0 and agree >= TEST_SAMPLES - 1  # measured 45 dB

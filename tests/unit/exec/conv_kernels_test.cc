@@ -174,5 +174,69 @@ TEST(ConvKernels, BatchMatMulBroadcastAndAdjoint) {
               {1, 3, 5, 3, 13, 23});
 }
 
+// CONV_3D, NDHWC with a [kD, kH, kW, I, O] filter, SAME: D 5 → 3 (k3 s2: total pad 2, 1
+// before), H 4 → 4 (k2 dilation 2: total 2, 1 before), W 5 → 3 (k3 s2: total 2, 1 before),
+// against a naive loop with those pads.
+TEST(ConvKernels, Conv3DSameStridedDilatedMatchesNaive) {
+  const int64_t N = 2, D = 5, H = 4, W = 5, I = 3, O = 4, KD = 3, KH = 2, KW = 3;
+  ir::Tensor x = F({N, D, H, W, I}, random_floats(N * D * H * W * I, 11));
+  ir::Tensor f = F({KD, KH, KW, I, O}, random_floats(KD * KH * KW * I * O, 12));
+  const std::vector<float> bias = random_floats(O, 13);
+  const int64_t s[3] = {2, 1, 2}, d[3] = {1, 2, 1};
+  // SAME: out = ceil(in / s); pad before = ((out - 1) * s + (k - 1) * d + 1 - in) / 2.
+  const int64_t od = 3, oh = 4, ow = 3, pd = 1, ph = 1, pw = 1;
+  Attrs a{{"padding", std::string("SAME")}, {"stride_d", s[0]}, {"stride_h", s[1]}, {"stride_w", s[2]},
+          {"dilation_d_factor", d[0]}, {"dilation_h_factor", d[1]}, {"dilation_w_factor", d[2]}};
+  auto y = run_f("tfl.CONV_3D", {x, f, F({O}, bias)}, {N, od, oh, ow, O}, a);
+  const auto xv = x.to_floats(), fv = f.to_floats();
+  std::vector<float> want;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t a0 = 0; a0 < od; ++a0)
+      for (int64_t a1 = 0; a1 < oh; ++a1)
+        for (int64_t a2 = 0; a2 < ow; ++a2)
+          for (int64_t o = 0; o < O; ++o) {
+            double acc = bias[o];
+            for (int64_t kd = 0; kd < KD; ++kd)
+              for (int64_t kh = 0; kh < KH; ++kh)
+                for (int64_t kw = 0; kw < KW; ++kw) {
+                  const int64_t iz = a0 * s[0] - pd + kd * d[0], iy = a1 * s[1] - ph + kh * d[1],
+                                ix = a2 * s[2] - pw + kw * d[2];
+                  if (iz < 0 || iz >= D || iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                  for (int64_t i = 0; i < I; ++i)
+                    acc += xv[(((n * D + iz) * H + iy) * W + ix) * I + i] *
+                           fv[(((kd * KH + kh) * KW + kw) * I + i) * O + o];
+                }
+            want.push_back(static_cast<float>(acc));
+          }
+  expect_near(y, want, 1e-5f);
+}
+
+// CONV_3D_TRANSPOSE is the adjoint of CONV_3D with the same filter bytes ([kD, kH, kW, Ca, Cb]
+// read as I = Ca, O = Cb by CONV_3D and as O = Ca, I = Cb by the transpose), the same
+// padding, strides and dilations: <conv(x), y> = <x, conv_transpose(y)>.
+TEST(ConvKernels, Conv3DTransposeIsTheAdjointOfConv3D) {
+  for (const std::string padding : {"SAME", "VALID"}) {
+    const int64_t N = 1, D = 6, H = 5, W = 7, Ca = 3, Cb = 2;
+    const ir::Shape fs{3, 2, 3, Ca, Cb};
+    ir::Tensor f = F(fs, random_floats(static_cast<size_t>(ir::num_elements(fs)), 21));
+    Attrs a{{"padding", padding}, {"stride_d", int64_t{2}}, {"stride_h", int64_t{1}}, {"stride_w", int64_t{2}},
+            {"dilation_d_factor", int64_t{1}}, {"dilation_h_factor", int64_t{2}}, {"dilation_w_factor", int64_t{1}}};
+    // Output extents of the forward conv.
+    const bool same = padding == "SAME";
+    const int64_t od = same ? 3 : (D - 3) / 2 + 1, oh = same ? 5 : H - 3 + 1, ow = same ? 4 : (W - 3) / 2 + 1;
+    ir::Tensor x = F({N, D, H, W, Ca}, random_floats(N * D * H * W * Ca, 22));
+    ir::Tensor y = F({N, od, oh, ow, Cb}, random_floats(N * od * oh * ow * Cb, 23));
+    auto cx = run_f("tfl.CONV_3D", {x, f, std::nullopt}, {N, od, oh, ow, Cb}, a);
+    auto ty = run_f("tfl.CONV_3D_TRANSPOSE", {I32({N, D, H, W, Ca}), f, y, std::nullopt}, {N, D, H, W, Ca}, a);
+    ASSERT_EQ(cx.size(), static_cast<size_t>(y.size()));
+    ASSERT_EQ(ty.size(), static_cast<size_t>(x.size()));
+    double lhs = 0, rhs = 0;
+    const auto yv = y.to_floats(), xv = x.to_floats();
+    for (size_t i = 0; i < cx.size(); ++i) lhs += static_cast<double>(cx[i]) * yv[i];
+    for (size_t i = 0; i < ty.size(); ++i) rhs += static_cast<double>(ty[i]) * xv[i];
+    EXPECT_NEAR(lhs, rhs, 1e-4 * std::max(1.0, std::abs(lhs))) << padding;
+  }
+}
+
 }  // namespace
 }  // namespace pt2tflite::exec

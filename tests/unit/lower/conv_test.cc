@@ -42,6 +42,34 @@ TEST(LowerConv, PlainConvIsNhwcWithOhwiFilterAndSamePadding) {
   EXPECT_TRUE(ir::verify(t.b.g).is_ok());
 }
 
+TEST(LowerConv, Conv3DIsNdhwcWithDhwioFilterSplitPerGroup) {
+  Builder b;
+  ir::Value* x = b.input("x", {1, 4, 5, 6, 7});
+  std::vector<float> wv(6 * 2 * 3 * 1 * 3);
+  for (size_t i = 0; i < wv.size(); ++i) wv[i] = static_cast<float>(i);
+  ir::Value* w = b.floats("w", {6, 2, 3, 1, 3}, wv);  // [O, I/g, kD, kH, kW], 2 groups
+  ir::Value* y = b.value("y", {-1});
+  ir::Node* conv = b.node("onnx.Conv", {x, w}, {y},
+                          {{"strides", Ints{2, 1, 1}}, {"pads", Ints{1, 0, 2, 1, 0, 2}}, {"dilations", Ints{1, 1, 2}},
+                           {"group", int64_t{2}}});
+  conv->opset = 17;
+  b.g.outputs = {y};
+  ASSERT_TRUE(infer_and_lower(b.g).is_ok());
+  EXPECT_EQ(b.count("tfl.CONV_3D"), 2);
+  EXPECT_EQ(b.count("tfl.SPLIT"), 1);
+  const ir::Node* c = b.find("tfl.CONV_3D");
+  EXPECT_EQ(c->inputs[0]->shape, (ir::Shape{1, 5, 6, 7, 2}));  // NDHWC, one group's channels
+  ASSERT_TRUE(c->inputs[1]->is_const());
+  EXPECT_EQ(c->inputs[1]->shape, (ir::Shape{3, 1, 3, 2, 3}));  // [kD, kH, kW, I/g, O/g]
+  // filter[kd=0, kh=0, kw=1, i=1, o=2] is ONNX w[o=2, i=1, 0, 0, 1] of group 0.
+  EXPECT_EQ(c->inputs[1]->data->to_floats()[((0 * 1 + 0) * 3 + 1) * 6 + 1 * 3 + 2], wv[((2 * 2 + 1) * 3 + 0) * 3 + 1]);
+  EXPECT_EQ(c->get_int("stride_d", 0), 2);
+  EXPECT_EQ(c->get_int("dilation_w_factor", 0), 2);
+  EXPECT_EQ(c->get_string("padding", ""), "SAME");  // D: k3 s2 on 5, W: dilated k3 on 7
+  EXPECT_EQ(b.g.outputs[0]->shape, (ir::Shape{1, 6, 3, 6, 7}));
+  EXPECT_TRUE(ir::verify(b.g).is_ok());
+}
+
 TEST(LowerConv, Stride2OnEvenInputNeedsExplicitPad) {
   ConvCase t(3, 4, 1, 3, 2, 1);
   ASSERT_TRUE(t.run().is_ok());

@@ -184,19 +184,34 @@ TEST(LowerPool, UnusedIndicesOutputIsIgnored) {
   EXPECT_TRUE(t.run().is_ok());
 }
 
-TEST(LowerPool, DilationReadsStridedTaps) {
-  auto attrs = window({2, 2}, {1, 1}, {0, 0, 0, 0});
+TEST(LowerPool, DilatedPoolIsStridedSliceTapsPerAxis) {
+  auto attrs = window({2, 3}, {1, 2}, {0, 0, 0, 0});
   attrs["dilations"] = Ints{2, 2};
-  PoolCase t("AveragePool", {1, 2, 8, 8}, attrs);
+  PoolCase t("MaxPool", {1, 2, 8, 9}, attrs);
   ASSERT_TRUE(t.run().is_ok());
-  EXPECT_EQ(t.b.count("tfl.AVERAGE_POOL_2D"), 0);
-  EXPECT_EQ(t.b.count("tfl.STRIDED_SLICE"), 4);
-  // Tap (1, 1) starts two rows and columns in (the dilation).
-  std::vector<int64_t> begins;
+  // 2 taps along H, 3 along W; no TFLite pool.
+  EXPECT_EQ(t.b.count("tfl.STRIDED_SLICE"), 5);
+  EXPECT_EQ(t.b.count("tfl.MAXIMUM"), 3);
+  EXPECT_EQ(t.b.count("tfl.MAX_POOL_2D"), 0);
+  EXPECT_EQ(t.b.g.outputs[0]->shape, (ir::Shape{1, 2, 6, 3}));  // H 8-3+1, W (9-5)/2+1
+}
+
+TEST(LowerPool, ThreeDimensionalPoolIsAnHWPoolThenADPool) {
+  PoolCase t("AveragePool", {2, 3, 6, 8, 8}, window({3, 2, 2}, {2, 2, 2}, {0, 0, 0, 0, 0, 0}));
+  ASSERT_TRUE(t.run().is_ok());
+  std::vector<const ir::Node*> pools;
   for (const auto& n : t.b.g.nodes())
-    if (n->op == "tfl.STRIDED_SLICE") begins.push_back(n->inputs[1]->data->to_int64s()[1]);
-  EXPECT_EQ(begins, (Ints{0, 0, 2, 2}));
-  EXPECT_EQ(t.b.g.outputs[0]->shape, (ir::Shape{1, 2, 6, 6}));
+    if (n->op == "tfl.AVERAGE_POOL_2D") pools.push_back(n.get());
+  ASSERT_EQ(pools.size(), 2u);
+  const ir::Node* hw = pools[0]->inputs[0]->shape[0] == 12 ? pools[0] : pools[1];  // [N·D, H, W, C]
+  const ir::Node* d = hw == pools[0] ? pools[1] : pools[0];                       // [N, D, H'·W', C]
+  EXPECT_EQ(hw->inputs[0]->shape, (ir::Shape{12, 8, 8, 3}));
+  EXPECT_EQ(hw->get_int("filter_height", 0), 2);
+  EXPECT_EQ(d->inputs[0]->shape, (ir::Shape{2, 6, 16, 3}));
+  EXPECT_EQ(d->get_int("filter_height", 0), 3);
+  EXPECT_EQ(d->get_int("filter_width", 0), 1);
+  EXPECT_EQ(d->get_int("stride_h", 0), 2);
+  EXPECT_EQ(t.b.g.outputs[0]->shape, (ir::Shape{2, 3, 2, 4, 4}));
 }
 
 }  // namespace
