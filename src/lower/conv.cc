@@ -161,6 +161,11 @@ struct Conv2DOperands {
 Status to_2d(LowerContext& ctx, const Node& n, bool transposed, Conv2DOperands* ops) {
   PT_RETURN_IF_ERROR(read_geometry(n, transposed, &ops->geo));
   NODE_UNSUPPORTED_IF(n, !ir::is_float(n.inputs[0]->dtype), "integer convolution");
+  // LiteRT's convolution kernels are float32 only (float16 is a storage format there).
+  NODE_UNSUPPORTED_IF(n, n.inputs[0]->dtype != ir::DType::kFloat32,
+                      std::string(ir::dtype_name(n.inputs[0]->dtype)) +
+                          " convolution: TFLite convolves in float32; export the model in float32 (model.float()) "
+                          "and use --quantize float16 for float16 weights");
   NODE_UNSUPPORTED_IF(n, n.inputs[1]->dtype != n.inputs[0]->dtype,
                       "weights '" + n.inputs[1]->name + "' and X have different types");
   ops->x = n.inputs[0];
