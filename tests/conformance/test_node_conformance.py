@@ -21,19 +21,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run_node_tests as rnt  # noqa: E402
 
-# Floors from measurement (onnx 1.23.2; 1233 of the wheel's 1884 node tests claimed, importer
-# opsets 7–28):
-#   pass rate as shipped                          57.3 %  (706 / 1233, 0 fail)
-#   without refusals for types TFLite lacks       71.0 %
-#   counting passes with run-time params frozen   75.3 %  (+223)
-# What keeps it from the 95 % target (see the markdown report): 266 tests feed shape-like
-# parameters (Reshape shape, Slice starts, Resize sizes, Reduce axes, Pad pads …) as graph
-# inputs where pt2tflite needs constants (the output shape would depend on run-time values),
-# 237 use a type TFLite lacks (double, uint16/32/64, bfloat16, float8, int4 …), 19 need what
-# TFLite has no builtin for (3-D or dilated pooling, MaxPool indices, training-mode BatchNorm,
-# 3-D ConvTranspose, int64 shifts), 3 are opset 1 and 2 use sequence/optional inputs.
-MIN_PASS_RATE = 0.55
-MIN_PASS_RATE_WITH_FROZEN = 0.73
+# Floors from measurement (onnx 1.23.2; 1799 of the wheel's 1884 node tests claimed, 191 op
+# types, importer opsets 7–28; 2026-12-04):
+#   pass rate as shipped                          63.9 %  (1149 / 1799, 0 fail)
+#   without refusals for types TFLite lacks       76.9 %
+#   counting passes with run-time params frozen   77.6 %  (+247)
+# What keeps it from the 95 % target (see the markdown report): 335 tests feed shape-like
+# parameters (Reshape shape, Slice starts, Resize sizes, Reduce axes, Pad pads, window sizes,
+# If conditions …) as graph inputs where pt2tflite needs constants (the output shape would
+# depend on run-time values), 279 use a type TFLite lacks (double, uint16/32/64, bfloat16,
+# float8, int4 …), 25 take or return sequences/optionals as model inputs/outputs, 8 need what
+# TFLite cannot express (training-mode BatchNorm, int64 shifts, float16 convolution, empty
+# tensors, Scan-8), 3 are opset 1.
+MIN_PASS_RATE = 0.62
+MIN_PASS_RATE_WITH_FROZEN = 0.75
+
+# Where the runner's frozen-parameter retry meets test data that disagrees with onnxruntime,
+# which pt2tflite follows (the e2e tests compare with it): test name → why.
+FROZEN_DEVIATIONS = {
+    "test_maxunpool_export_with_output_shape": (
+        "with output_shape, onnxruntime and PyTorch read the indices as positions in the output_shape "
+        "tensor; ONNX's expected output places them in the inferred shape's top-left corner"),
+}
 
 # ONNX element types TFLite has no tensor type or kernels for: such tests must be refused.
 TYPES_TFLITE_LACKS = {"DOUBLE", "UINT64", "UINT32", "UINT16", "STRING", "BFLOAT16", "COMPLEX64", "COMPLEX128",
@@ -73,7 +82,10 @@ def test_no_wrong_results(report):
     """Converted and ran, but the numbers (or dtype/shape) differ from ONNX's expected outputs,
     or the converter crashed / called a valid test model invalid."""
     fails = [t for t in report["tests"] if t["status"] == "fail"]
-    frozen = [t for t in report["tests"] if t.get("frozen_status") == "fail"]
+    frozen = [t for t in report["tests"] if t.get("frozen_status") == "fail" and t["name"] not in FROZEN_DEVIATIONS]
+    known = {t["name"] for t in report["tests"] if t.get("frozen_status") == "fail"}
+    stale = sorted(set(FROZEN_DEVIATIONS) - known)
+    assert not stale, f"FROZEN_DEVIATIONS lists tests that no longer fail: {stale}"
     assert not fails and not frozen, ("failing node tests:\n" + _listing(fails) + "\nwith frozen parameters:\n" +
                                       _listing(frozen, "frozen_reason"))
 
