@@ -16,6 +16,9 @@ expected outputs. Each test ends up as one of:
   refused      the converter exited with a clear 'unsupported' error (the reason is kept and
                classified: dtype TFLite lacks, opset, non-tensor types, ...)
   not_claimed  some op type of the model is not in `pt2tflite ops`
+  random       the model draws random numbers (Bernoulli, RandomUniformLike …): ONNX's expected
+               outputs are numpy's draws, which no other generator reproduces; these ops are
+               judged by the statistical e2e tests instead (tests/e2e/test_losses_misc_onnx.py)
 
 Pass rate = pass / claimed tests (claimed = pass + fail + refused). Refusals for a dtype
 TFLite has no kernel type for (double, uint64, strings, float8 ...) are also reported apart,
@@ -201,7 +204,7 @@ def op_key(name: str, model, keys: dict[str, str]) -> str:
 class Result:
     name: str
     op: str
-    status: str  # pass | fail | refused | not_claimed
+    status: str  # pass | fail | refused | not_claimed | random
     reason: str = ""  # one line, for tables
     detail: str = ""  # the converter's/LiteRT's whole message
     category: str = ""  # refusal category, or the stage a failure happened in
@@ -402,6 +405,20 @@ def freeze(model, datasets, names: list[str]):
     return m, new_sets
 
 
+# Ops whose outputs are random draws: their node tests cannot be compared value by value.
+RANDOM_OPS = {"Bernoulli", "Multinomial", "RandomNormal", "RandomNormalLike", "RandomUniform", "RandomUniformLike"}
+
+
+def _op_types(model) -> set[str]:
+    ops = set()
+    for node in model.graph.node:
+        ops.add(node.op_type)
+        for a in node.attribute:
+            if a.g.node:
+                ops |= {n.op_type for n in a.g.node}
+    return ops
+
+
 def run_one(name: str, data_dir: Path, binary: str, claimed: set[str], key: str, work: Path,
             keep: Path | None = None) -> Result:
     import onnx
@@ -412,6 +429,9 @@ def run_one(name: str, data_dir: Path, binary: str, claimed: set[str], key: str,
     missing = unclaimed_ops(model, claimed)
     if missing:
         return Result(name, key, "not_claimed", "needs " + ", ".join(missing), missing_ops=missing)
+    drawn = sorted(RANDOM_OPS & _op_types(model))
+    if drawn:
+        return Result(name, key, "random", "expected outputs are numpy's random draws (" + ", ".join(drawn) + ")")
     io_types = sorted({_elem_type_name(v) for v in list(model.graph.input) + list(model.graph.output)})
     rel = OP_REL_TOL.get(key, (REL_TOL, ""))[0]
     abs_tol = TEST_ABS_TOL.get(name, (ABS_TOL, ""))[0]
@@ -555,6 +575,7 @@ def summarize(results: list[Result]) -> dict:
         "fail": counts["fail"],
         "refused": counts["refused"],
         "not_claimed": counts["not_claimed"],
+        "random": counts["random"],
         "refused_by_category": dict(refused.most_common()),
         "pass_rate": counts["pass"] / claimed if claimed else 0.0,
         # over claimed tests minus those refused for a type TFLite lacks
@@ -574,7 +595,7 @@ def summarize(results: list[Result]) -> dict:
 def by_op(results: list[Result]) -> dict[str, dict[str, int]]:
     table: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     for r in results:
-        if r.status != "not_claimed":
+        if r.status not in ("not_claimed", "random"):
             table[r.op][r.status] += 1
             if r.frozen_status == "pass":
                 table[r.op]["frozen_pass"] += 1
@@ -612,7 +633,7 @@ def markdown(rep: dict) -> str:
         f"{len(rep['claimed_ops'])} claimed op types, {rep['seconds']} s). A test is *claimed* when every "
         "op type in it is one `pt2tflite ops` lists.",
         "",
-        f"- node tests: {s['tests']}; claimed: **{s['claimed']}**; not claimed: {s['not_claimed']}",
+        f"- node tests: {s['tests']}; claimed: **{s['claimed']}**; not claimed: {s['not_claimed']}; random draws (not comparable): {s.get('random', 0)}",
         f"- **pass {s['pass']}**, **fail {s['fail']}**, **refused {s['refused']}** ({cats})",
         f"- pass rate over claimed tests: **{pct(s['pass_rate'])}**; without the tests refused for a type "
         f"TFLite lacks (dtype, non-tensor): **{pct(s['pass_rate_expressible'])}**",
