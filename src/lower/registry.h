@@ -72,7 +72,7 @@ void register_einsum(Registry& r);          // einsum.cc: Einsum
 void register_cumprod(Registry& r);         // cumprod.cc: CumProd (log-step scan)
 void register_bitcast(Registry& r);         // bitcast.cc: BitCast
 void register_compress_unique(Registry& r);  // compress_unique.cc: Compress Unique (constant selectors)
-void register_random(Registry& r);          // random.cc: RandomNormal RandomUniform RandomNormalLike Multinomial
+void register_random(Registry& r);          // random.cc: RandomNormal RandomUniform RandomNormalLike RandomUniformLike Bernoulli Multinomial
 void register_losses(Registry& r);          // losses.cc: NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 
 }  // namespace pt2tflite::lower
