@@ -57,10 +57,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _help_with_verify(text: str) -> str:
-    anchor = "  pt2tflite ops\n"
-    if anchor in text:
-        text = text.replace(anchor, anchor + "  " + VERIFY_USAGE + "\n", 1)
-    return text.rstrip("\n") + "\n" + VERIFY_HELP
+    # After the usage line of `ops` (whatever its options), before `--help | --version`.
+    lines = text.split("\n")
+    at = next((i for i, line in enumerate(lines) if line.startswith("  pt2tflite ops")), None)
+    if at is not None:
+        lines.insert(at + 1, "  " + VERIFY_USAGE)
+    return "\n".join(lines).rstrip("\n") + "\n" + VERIFY_HELP
 
 
 def run_verify(argv: list[str]) -> int:

@@ -10,6 +10,7 @@
 #include "ir/padding.h"
 #include "lower/context.h"
 #include "lower/emit_arith.h"
+#include "lower/pool_geometry.h"
 #include "lower/registry.h"
 
 namespace pt2tflite::lower {
@@ -22,41 +23,9 @@ using ir::Node;
 using ir::Shape;
 using ir::Value;
 
-struct Geometry {
-  std::vector<AxisWindow> axes;
-  std::vector<int64_t> out;
-};
-
-Status read_geometry(const Node& n, Geometry* g) {
-  NODE_CHECK(n, n.input(0), "missing input");
-  const Shape& x = n.inputs[0]->shape;
-  NODE_CHECK(n, x.size() >= 3, "input must be [N, C, spatial...], got " + ir::shape_to_string(x));
-  const size_t k = x.size() - 2;
-  NODE_CHECK(n, n.has("kernel_shape"), "kernel_shape is required");
-  const auto kernel = n.get_ints("kernel_shape");
-  const auto strides = n.get_ints("strides", std::vector<int64_t>(k, 1));
-  const auto dil = n.get_ints("dilations", std::vector<int64_t>(k, 1));
-  const auto pads = n.get_ints("pads", std::vector<int64_t>(2 * k, 0));
-  NODE_CHECK(n, kernel.size() == k && strides.size() == k && dil.size() == k && pads.size() == 2 * k,
-             "kernel_shape/strides/dilations/pads do not match the input rank " + std::to_string(x.size()));
-  const bool ceil_mode = n.get_int("ceil_mode", 0) != 0;
-  const std::string auto_pad = n.get_string("auto_pad", "NOTSET");
-  for (size_t i = 0; i < k; ++i) {
-    AxisWindow a{x[2 + i], kernel[i], strides[i], dil[i], pads[i], pads[k + i]};
-    NODE_CHECK(n, a.kernel >= 1 && a.stride >= 1 && a.dilation >= 1, "non-positive kernel, stride or dilation");
-    NODE_CHECK(n, a.pad_begin >= 0 && a.pad_end >= 0, "negative pads");
-    ir::apply_auto_pad(auto_pad, &a);
-    const int64_t out = ir::window_output_size(a, ceil_mode);
-    NODE_CHECK(n, out > 0, "the window does not fit the input along spatial axis " + std::to_string(i));
-    g->axes.push_back(a);
-    g->out.push_back(out);
-  }
-  return Status::ok();
-}
-
 Status infer_lp_pool(Node& n) {
-  Geometry g;
-  PT_RETURN_IF_ERROR(read_geometry(n, &g));
+  PoolGeometry g;
+  PT_RETURN_IF_ERROR(read_pool_geometry(n, &g));
   Shape out{n.inputs[0]->shape[0], n.inputs[0]->shape[1]};
   out.insert(out.end(), g.out.begin(), g.out.end());
   set_output(n, 0, n.inputs[0]->dtype, out);
@@ -93,8 +62,8 @@ Value* window_sum(LowerContext& ctx, const Node& n, Value* x, const AxisWindow& 
 }
 
 Status lower_lp_pool(LowerContext& ctx, Node& n) {
-  Geometry g;
-  PT_RETURN_IF_ERROR(read_geometry(n, &g));
+  PoolGeometry g;
+  PT_RETURN_IF_ERROR(read_pool_geometry(n, &g));
   Value* x = n.inputs[0];
   Value* out = n.outputs[0];
   const size_t k = g.axes.size();

@@ -26,6 +26,7 @@
 
 #include "ir/padding.h"
 #include "lower/context.h"
+#include "lower/pool_geometry.h"
 #include "lower/registry.h"
 
 namespace pt2tflite::lower {
@@ -37,45 +38,10 @@ using ir::Node;
 using ir::Shape;
 using ir::Value;
 
-struct PoolGeometry {
-  std::vector<AxisWindow> axes;  // one per spatial axis
-  std::vector<int64_t> out;      // output spatial extents
-  bool count_include_pad = false;
-};
-
-Status read_geometry(const Node& n, PoolGeometry* g) {
-  const Shape& x = n.inputs[0]->shape;
-  NODE_CHECK(n, x.size() >= 3, "input must be [N, C, spatial...], got " + ir::shape_to_string(x));
-  const size_t k = x.size() - 2;
-  NODE_CHECK(n, n.has("kernel_shape"), "kernel_shape is required");
-  const auto kernel = n.get_ints("kernel_shape");
-  const auto strides = n.get_ints("strides", std::vector<int64_t>(k, 1));
-  const auto dil = n.get_ints("dilations", std::vector<int64_t>(k, 1));
-  const auto pads = n.get_ints("pads", std::vector<int64_t>(2 * k, 0));
-  NODE_CHECK(n, kernel.size() == k && strides.size() == k && dil.size() == k && pads.size() == 2 * k,
-             "kernel_shape/strides/dilations/pads do not match the input rank " + std::to_string(x.size()));
-  const bool ceil_mode = n.get_int("ceil_mode", 0) != 0;
-  const std::string auto_pad = n.get_string("auto_pad", "NOTSET");
-  g->count_include_pad = n.get_int("count_include_pad", 0) != 0;
-  g->axes.clear();
-  g->out.clear();
-  for (size_t i = 0; i < k; ++i) {
-    AxisWindow a{x[2 + i], kernel[i], strides[i], dil[i], pads[i], pads[k + i]};
-    NODE_CHECK(n, a.kernel >= 1 && a.stride >= 1 && a.dilation >= 1, "non-positive kernel, stride or dilation");
-    NODE_CHECK(n, a.pad_begin >= 0 && a.pad_end >= 0, "negative pads");
-    ir::apply_auto_pad(auto_pad, &a);
-    const int64_t out = ir::window_output_size(a, ceil_mode);
-    NODE_CHECK(n, out > 0, "the window does not fit the input along spatial axis " + std::to_string(i));
-    g->axes.push_back(a);
-    g->out.push_back(out);
-  }
-  return Status::ok();
-}
-
 Status infer_pool(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
   PoolGeometry g;
-  PT_RETURN_IF_ERROR(read_geometry(n, &g));
+  PT_RETURN_IF_ERROR(read_pool_geometry(n, &g));
   Shape out{n.inputs[0]->shape[0], n.inputs[0]->shape[1]};
   out.insert(out.end(), g.out.begin(), g.out.end());
   set_output(n, 0, n.inputs[0]->dtype, out);
@@ -361,7 +327,7 @@ Status emit_max_pool_with_indices(LowerContext& ctx, const Node& n, const PoolGe
 Status lower_pool(LowerContext& ctx, Node& n) {
   const bool is_max = n.op == "onnx.MaxPool";
   PoolGeometry g;
-  PT_RETURN_IF_ERROR(read_geometry(n, &g));
+  PT_RETURN_IF_ERROR(read_pool_geometry(n, &g));
   NODE_UNSUPPORTED_IF(n, g.axes.size() > 3,
                       std::to_string(g.axes.size()) + "-D pooling (only 1-D, 2-D and 3-D are lowered)");
   Value* indices = is_max && n.outputs.size() > 1 && is_read(ctx.graph(), n.outputs[1]) ? n.outputs[1] : nullptr;

@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include "lower/context.h"
+#include "lower/cumulative.h"
 #include "lower/eval_util.h"
 #include "lower/registry.h"
 
@@ -93,53 +94,10 @@ Status lower_trilu(LowerContext& ctx, Node& n) {
 
 // --- CumSum: axis is a 0-d or 1-element constant input ---
 
-Result<int64_t> cumsum_axis(const Node& n) {
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> a, const_ints(n, 1, "axis"));
-  NODE_CHECK(n, a.size() == 1, "axis must hold one value");
-  const int64_t axis = normalize_axis(a[0], n.inputs[0]->shape.size());
-  NODE_CHECK(n, axis >= 0, "axis " + std::to_string(a[0]) + " out of range");
-  return axis;
-}
-
-Status infer_cumsum(Node& n) {
-  NODE_CHECK(n, n.input(0), "missing input");
-  NODE_CHECK(n, !n.inputs[0]->shape.empty(), "input must have rank >= 1");
-  PT_ASSIGN_OR_RETURN(int64_t axis, cumsum_axis(n));
-  (void)axis;
-  set_output(n, 0, n.inputs[0]->dtype, n.inputs[0]->shape);
-  return Status::ok();
-}
-
-Result<std::vector<Tensor>> fold_cumsum(const Node& n) {
-  PT_ASSIGN_OR_RETURN(int64_t axis, cumsum_axis(n));
-  const Tensor& t = *n.inputs[0]->data;
-  const bool exclusive = n.get_int("exclusive", 0) != 0, reverse = n.get_int("reverse", 0) != 0;
-  int64_t outer = 1, inner = 1;
-  for (int64_t d = 0; d < axis; ++d) outer *= t.shape[d];
-  for (size_t d = axis + 1; d < t.shape.size(); ++d) inner *= t.shape[d];
-  const int64_t extent = t.shape[axis];
-  const bool fl = ir::is_float(t.dtype);
-  const std::vector<double> xf = fl ? t.to_doubles() : std::vector<double>{};
-  const std::vector<int64_t> xi = fl ? std::vector<int64_t>{} : t.to_int64s();
-  std::vector<double> of(xf.size());
-  std::vector<int64_t> oi(xi.size());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t i = 0; i < inner; ++i) {
-      double sf = 0;
-      int64_t si = 0;
-      for (int64_t s = 0; s < extent; ++s) {
-        const int64_t k = reverse ? extent - 1 - s : s;
-        const int64_t at = (o * extent + k) * inner + i;
-        if (exclusive) (fl ? of[at] = sf : oi[at] = si);
-        if (fl) sf += xf[at]; else si += xi[at];
-        if (!exclusive) (fl ? of[at] = sf : oi[at] = si);
-      }
-    }
-  return std::vector<Tensor>{fl ? Tensor::from_doubles(t.dtype, t.shape, of) : Tensor::from_int64s(t.dtype, t.shape, oi)};
-}
+Result<std::vector<Tensor>> fold_cumsum(const Node& n) { return fold_cumulative(n, false); }
 
 Status lower_cumsum(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(int64_t axis, cumsum_axis(n));
+  PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
   Value* x = n.inputs[0];
   Value* out = n.outputs[0];
   const DType t = x->dtype == DType::kFloat16 ? DType::kFloat32 : x->dtype;
@@ -303,7 +261,7 @@ Result<std::vector<Tensor>> fold_non_zero(const Node& n) {
 
 void register_positional(Registry& r) {
   r.add("Trilu", {infer_trilu, fold_trilu, lower_trilu});
-  r.add("CumSum", {infer_cumsum, fold_cumsum, lower_cumsum});
+  r.add("CumSum", {infer_cumulative, fold_cumsum, lower_cumsum});
   r.add("OneHot", {infer_one_hot, fold_one_hot, lower_one_hot});
   r.add("EyeLike", {infer_eye_like, fold_eye_like, lower_eye_like, /*fold_from_shapes=*/true});
   r.add("NonZero", {infer_non_zero, fold_non_zero, nullptr});

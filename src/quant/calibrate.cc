@@ -24,6 +24,7 @@ Range range_of(const ir::Tensor& t) {
   constexpr int kLanes = 16;
   constexpr float inf = std::numeric_limits<float>::infinity();
   float lo[kLanes], hi[kLanes];
+  bool beyond[kLanes] = {};
   std::fill(lo, lo + kLanes, inf);
   std::fill(hi, hi + kLanes, -inf);
   const float* p = t.data<float>();
@@ -35,14 +36,18 @@ Range range_of(const ir::Tensor& t) {
       const float a = ok ? x : inf, b = ok ? x : -inf;
       lo[j] = a < lo[j] ? a : lo[j];
       hi[j] = b > hi[j] ? b : hi[j];
+      beyond[j] = beyond[j] | (!ok & (x == x));  // not NaN
     }
   for (int64_t i = body; i < n; ++i)
     if (counts_for_range(p[i])) {
       lo[0] = std::min(lo[0], p[i]);
       hi[0] = std::max(hi[0], p[i]);
+    } else if (p[i] == p[i]) {
+      beyond[0] = true;
     }
   Range r{*std::min_element(lo, lo + kLanes), *std::max_element(hi, hi + kLanes)};
   if (r.min > r.max) r = Range{0, 0};
+  r.infinite = std::any_of(beyond, beyond + kLanes, [](bool b) { return b; });
   return r;
 }
 
@@ -153,6 +158,7 @@ Result<RangeMap> calibrate(const ir::Graph& g, const std::vector<Sample>& sample
       auto [it, fresh] = seen.try_emplace(v, r);
       if (fresh) continue;
       Range& acc = it->second;
+      acc.infinite = acc.infinite || r.infinite;
       if (options.observer == ObserverKind::kMovingAverage && !first) {
         acc.min = static_cast<float>((1 - kMovingAverageWeight) * acc.min + kMovingAverageWeight * r.min);
         acc.max = static_cast<float>((1 - kMovingAverageWeight) * acc.max + kMovingAverageWeight * r.max);
@@ -181,7 +187,7 @@ Result<RangeMap> calibrate(const ir::Graph& g, const std::vector<Sample>& sample
     for (auto& [v, h] : hists[0]) {
       for (size_t t = 1; t < hists.size(); ++t) h.merge(hists[t].at(v));
       if (h.total == 0) continue;
-      seen[v] = Range{h.quantile(tail, false), h.quantile(1.0 - tail, true)};
+      seen[v] = Range{h.quantile(tail, false), h.quantile(1.0 - tail, true), seen[v].infinite};
     }
   }
   RangeMap ranges;

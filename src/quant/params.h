@@ -21,6 +21,10 @@ inline bool counts_for_range(float x) { return x > -kInfinityLike && x < kInfini
 struct Range {
   float min = 0;
   float max = 0;
+  // Values beyond ±kInfinityLike were seen (and left out of min/max): an attention mask's −inf,
+  // MaxPool's −FLT_MAX padding. Harmless where the int8 grid's clamp to its end keeps the
+  // result (max pooling), wrong where it does not (softmax over masked scores).
+  bool infinite = false;
 };
 
 struct QParams {

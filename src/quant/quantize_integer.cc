@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <set>
 #include <unordered_set>
 
 #include "quant/op_rules.h"
@@ -37,7 +39,10 @@ bool touches_float(const Node& n) {
 Range data_range(const ir::Tensor& t) {
   Range r{0, 0};
   for (float x : t.to_floats())
-    if (counts_for_range(x)) r = Range{std::min(r.min, x), std::max(r.max, x)};
+    if (counts_for_range(x))
+      r = Range{std::min(r.min, x), std::max(r.max, x), r.infinite};
+    else if (x == x)
+      r.infinite = true;
   return r;
 }
 
@@ -129,12 +134,39 @@ class Planner {
   }
 
  private:
+  // A softmax over scores that held ±inf (an attention mask) and the op that wrote them: in
+  // integers the −inf would clamp to the grid's low end and masked positions would get weight.
+  std::set<const Node*> masked_softmax_nodes() {
+    std::map<const Value*, const Node*> producer;
+    for (const auto& n : g_.nodes())
+      for (const Value* v : n->outputs) producer[v] = n.get();
+    std::set<const Node*> out;
+    for (const auto& n : g_.nodes()) {
+      if ((n->op != "tfl.SOFTMAX" && n->op != "tfl.LOG_SOFTMAX") || n->inputs.empty()) continue;
+      const Value* x = n->inputs[0];
+      const bool infinite = x->is_const() ? data_range(*x->data).infinite : range_.count(x) && range_.at(x).infinite;
+      if (!infinite) continue;
+      out.insert(n.get());
+      if (producer.count(x)) out.insert(producer.at(x));
+    }
+    return out;
+  }
+
   Status choose_integer_nodes() {
     std::vector<std::string> missing;
+    const std::set<const Node*> masked = masked_softmax_nodes();
     for (const auto& n : g_.nodes()) {
       if (!touches_float(*n)) continue;  // integer/bool index arithmetic: nothing to quantize
       if (matches_keep_float(*n, o_.keep_float)) {
         plan_.float_nodes.insert(n->name);
+        continue;
+      }
+      if (masked.count(n.get())) {
+        if (o_.allow_float_fallback)
+          plan_.float_nodes.insert(n->name);
+        else
+          missing.push_back(n->op + " (node '" + n->name + "': softmax over masked scores; the mask's -inf has no " +
+                            mode_name(o_.activations) + " value)");
         continue;
       }
       const OpQuantRule* r = find_rule(n->op);

@@ -405,3 +405,29 @@ def test_linear_attention_matches_onnxruntime(case, tmp_path):
                           ["output", "present_state"])
     info = _check(tmp_path, model, feeds, case)
     assert info["transposes"] == 0, harness.op_summary(info)
+
+
+# --------------------------------------------------------------------------- int8
+
+
+def test_int8_causal_attention_keeps_the_masked_softmax_float(tmp_path):
+    """Causal scores hold −inf, which no integer grid holds: clamped to its low end, masked keys
+    got weight (0.6–1.0 relative error). The softmax and the op that masked its input stay float
+    under --allow-float-fallback, and are named without it."""
+    q, k, v = _f(1, 2, 8, 16), _f(1, 2, 8, 16), _f(1, 2, 8, 16)
+    model, feeds = _model("Attention", {"is_causal": 1}, [("q", q), ("k", k), ("v", v)], 23, ["y"])
+    path = tmp_path / "causal.onnx"
+    onnx.save(model, str(path))
+    np.savez(tmp_path / "calib.npz", **{name: _rng.standard_normal((16, *a.shape)).astype(np.float32)
+                                         for name, a in feeds.items()})
+    q8 = ["--quantize", "int8", "--calibration", str(tmp_path / "calib.npz")]
+    strict = harness.run_cli("convert", path, "-o", tmp_path / "strict.tflite", *q8)
+    assert strict.returncode == 1 and "SOFTMAX" in strict.stderr and "masked" in strict.stderr, strict.stderr
+
+    tfl = harness.convert(path, tmp_path / "int8.tflite", extra=[*q8, "--allow-float-fallback"])
+    ref = harness.run_onnxruntime(path, feeds)["y"]
+    got = harness.run_litert(tfl, feeds, ["y"]).outputs["y"]
+    err, scale = harness.max_rel_error(ref, got)
+    # int8 scores and values (16 calibration samples): a few quantization steps, far from the
+    # 0.6+ a clamped mask gives.
+    assert err <= 0.06 * scale, f"max abs error {err:.3g} vs max|ref| {scale:.3g}"

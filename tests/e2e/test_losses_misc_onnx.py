@@ -445,10 +445,9 @@ def test_folded_on_constant_inputs_matches_onnxruntime(case, tmp_path):
     assert harness.inspect_json(tfl)["ops"] == {"ADD": 1}, "the op should have been folded"
 
 
-# torch noise layers. torch.rand under the dynamo exporter becomes RandomUniformLike, which
-# is not claimed (see src/lower/random.cc), so only its TorchScript export is here.
+# torch noise layers (torch.rand under the dynamo exporter becomes RandomUniformLike).
 TORCH_NOISE = [("randn_like", "torchscript"), ("randn_like", "dynamo"), ("randn", "torchscript"),
-               ("randn", "dynamo"), ("rand", "torchscript")]
+               ("randn", "dynamo"), ("rand", "torchscript"), ("rand", "dynamo")]
 
 
 @pytest.mark.parametrize("kind,exporter", TORCH_NOISE)
@@ -480,3 +479,34 @@ def test_torch_noise_distribution(kind, exporter, tmp_path):
     _within(z.mean(), 0.0, 1 / np.sqrt(_N), "mean")
     _within(z.std(), 1.0, 1 / np.sqrt(2 * _N), "std")
     _within(np.mean(np.abs(z) < 1), 0.682689, np.sqrt(0.682689 * 0.317311 / _N), "mass within one sigma")
+
+@pytest.mark.parametrize("dtype", [None, TensorProto.INT32, TensorProto.BOOL])
+def test_bernoulli_frequencies(dtype, tmp_path):
+    """p = 0 gives exactly 0 and p = 1 exactly 1; elsewhere the frequency of 1s matches p to
+    6 standard errors over 20 000 draws (p(1−p)/n), which a flipped comparison (1 − p) or a
+    threshold at 0.5 misses by ≥ 50 of them."""
+    block = 20_000
+    ps = [0.0, 0.1, 0.5, 0.9, 1.0]
+    p = np.repeat(np.array(ps, np.float32), block)
+    attrs = {} if dtype is None else {"dtype": dtype}
+    (y,) = _draw(_random_model(tmp_path, "Bernoulli", attrs, {"p": p}), tmp_path, {"p": p})
+    y = y.astype(np.float64).reshape(len(ps), block)
+    assert set(np.unique(y)) <= {0.0, 1.0}
+    assert np.all(y[0] == 0) and np.all(y[-1] == 1)
+    for i, q in enumerate(ps[1:-1], 1):
+        _within(y[i].mean(), q, np.sqrt(q * (1 - q) / block), f"frequency at p={q}")
+
+
+def test_bernoulli_seeded_is_reproducible(tmp_path):
+    p = np.full(1000, 0.5, np.float32)
+    a, b = _draw(_random_model(tmp_path, "Bernoulli", {"seed": 0.0}, {"p": p}), tmp_path, {"p": p}, runs=2)
+    assert np.array_equal(a, b)
+
+
+def test_random_uniform_like_distribution(tmp_path):
+    x = np.zeros((4, _N // 4), np.float32)
+    (y,) = _draw(_random_model(tmp_path, "RandomUniformLike", dict(low=1.0, high=3.0), {"x": x}), tmp_path, {"x": x})
+    y = y.astype(np.float64).ravel()
+    assert y.min() >= 1 and y.max() <= 3
+    _within(y.mean(), 2.0, 2 / np.sqrt(12 * _N), "mean")
+    _within(np.mean(y < 1.5), 0.25, np.sqrt(0.25 * 0.75 / _N), "P(y < 1.5)")

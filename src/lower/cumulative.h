@@ -1,0 +1,19 @@
+// What CumSum and CumProd share: the axis input, shape inference and the fold.
+#pragma once
+
+#include <vector>
+
+#include "ir/graph.h"
+#include "pt2tflite/status.h"
+
+namespace pt2tflite::lower {
+
+// The axis: a 0-d or 1-element constant input 1, normalised.
+Result<int64_t> cumulative_axis(const ir::Node& n);
+// Output = input's dtype and shape, once the axis checks out.
+Status infer_cumulative(ir::Node& n);
+// Running sum (product = false) or product along the axis of a constant input, with ONNX's
+// `exclusive` and `reverse`; integers wrap around as the kernels do.
+Result<std::vector<ir::Tensor>> fold_cumulative(const ir::Node& n, bool product);
+
+}  // namespace pt2tflite::lower
