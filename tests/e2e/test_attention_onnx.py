@@ -414,12 +414,14 @@ def test_int8_causal_attention_keeps_the_masked_softmax_float(tmp_path):
     """Causal scores hold −inf, which no integer grid holds: clamped to its low end, masked keys
     got weight (0.6–1.0 relative error). The softmax and the op that masked its input stay float
     under --allow-float-fallback, and are named without it."""
-    q, k, v = _f(1, 2, 8, 16), _f(1, 2, 8, 16), _f(1, 2, 8, 16)
+    rng = np.random.default_rng(7)  # its own stream: the result must not depend on test order
+    q, k, v = (rng.standard_normal((1, 2, 8, 16)).astype(np.float32) for _ in range(3))
     model, feeds = _model("Attention", {"is_causal": 1}, [("q", q), ("k", k), ("v", v)], 23, ["y"])
     path = tmp_path / "causal.onnx"
     onnx.save(model, str(path))
-    np.savez(tmp_path / "calib.npz", **{name: _rng.standard_normal((16, *a.shape)).astype(np.float32)
-                                         for name, a in feeds.items()})
+    # The checked input is among the 16 calibration samples (representative data covers it).
+    np.savez(tmp_path / "calib.npz", **{name: np.concatenate([a[None], rng.standard_normal((15, *a.shape))]).astype(
+        np.float32) for name, a in feeds.items()})
     q8 = ["--quantize", "int8", "--calibration", str(tmp_path / "calib.npz")]
     strict = harness.run_cli("convert", path, "-o", tmp_path / "strict.tflite", *q8)
     assert strict.returncode == 1 and "SOFTMAX" in strict.stderr and "masked" in strict.stderr, strict.stderr
@@ -428,6 +430,6 @@ def test_int8_causal_attention_keeps_the_masked_softmax_float(tmp_path):
     ref = harness.run_onnxruntime(path, feeds)["y"]
     got = harness.run_litert(tfl, feeds, ["y"]).outputs["y"]
     err, scale = harness.max_rel_error(ref, got)
-    # int8 scores and values (16 calibration samples): a few quantization steps, far from the
-    # 0.6+ a clamped mask gives.
-    assert err <= 0.06 * scale, f"max abs error {err:.3g} vs max|ref| {scale:.3g}"
+    # int8 scores and values: measured 1.2-1.9 % of max|ref| over seeds (unmasked attention:
+    # 1.5-3.5 %), against 60-100 % when the clamped mask gave masked keys weight.
+    assert err <= 0.05 * scale, f"max abs error {err:.3g} vs max|ref| {scale:.3g}"
