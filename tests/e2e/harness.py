@@ -256,7 +256,8 @@ def run_litert(tflite_path: Path, feeds: dict[str, np.ndarray], output_names: Se
             f"input '{name}': the .tflite expects shape {tuple(d['shape'])}, the harness feeds {x.shape} "
             f"({'channels-last' if x is not value else 'ONNX layout'}; matched {in_how})")
         assert d["dtype"] == value.dtype, f"input '{name}' has dtype {d['dtype']}, the ONNX model {value.dtype}"
-        interp.set_tensor(d["index"], np.ascontiguousarray(x))
+        # (np.ascontiguousarray would turn a 0-d input, e.g. a run-time scale, into 1-d.)
+        interp.set_tensor(d["index"], x if x.flags.c_contiguous else np.ascontiguousarray(x))
     interp.invoke()
     out_pos, out_how = _match([d["name"] for d in outs], list(output_names), "outputs")
     result = {}

@@ -189,29 +189,8 @@ _ORDER = {
 }
 
 
-def _run_litert(tfl, feeds):
-    """LiteRT outputs by name; feeds 0-d inputs as they are (run-time scales and zero points)."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    interp = Interpreter(model_path=str(tfl), num_threads=1)
-    interp.allocate_tensors()
-    by_name = {d["name"]: d for d in interp.get_input_details()}
-    for name, value in feeds.items():
-        interp.set_tensor(by_name[name]["index"], value)
-    interp.invoke()
-    return {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
-
-
 def _run(model, feeds, tmp_path, name):
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(model, str(path))
-    ref = harness.run_onnxruntime(path, feeds)
-    tfl = harness.convert(path, tmp_path / f"{name}.tflite")
-    got = _run_litert(tfl, feeds)
-    for k, r in ref.items():
-        assert got[k].dtype == r.dtype, f"{k}: {got[k].dtype}, onnxruntime {r.dtype}"
-    harness.assert_close(ref, got, context=f"[{name}] ")
-    return tfl
+    return harness.check_onnx_model(model, feeds, tmp_path, name)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -351,7 +330,7 @@ def test_onnxruntime_quantize_static_model(fmt, per_channel, tmp_path):
     feeds = {"x": rng.standard_normal((1, 3, 6, 6)).astype(np.float32)}
     ref = harness.run_onnxruntime(q_path, feeds)
     tfl = harness.convert(q_path, tmp_path / "quantized.tflite")
-    got = _run_litert(tfl, feeds)
+    got = harness.run_litert(tfl, feeds, list(ref)).outputs
     if fmt == "QOperator":
         assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
     else:
@@ -375,7 +354,7 @@ def test_onnxruntime_quantize_dynamic_model(weight_type, per_channel, tmp_path):
     assert {"DynamicQuantizeLinear", "ConvInteger", "MatMulInteger"} <= ops, ops
     feeds = {"x": np.random.default_rng(2).standard_normal((1, 3, 6, 6)).astype(np.float32)}
     ref = harness.run_onnxruntime(q_path, feeds)
-    got = _run_litert(harness.convert(q_path, tmp_path / "dynamic.tflite"), feeds)
+    got = harness.run_litert(harness.convert(q_path, tmp_path / "dynamic.tflite"), feeds, list(ref)).outputs
     assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
 
 
@@ -443,7 +422,7 @@ def test_qlinear_conv_chain_reads_requantized_float(tmp_path):
     feeds = {"x": _f(1, 3, 5, 5)}
     ref = harness.run_onnxruntime(path, feeds)
     tfl = harness.convert(path, tmp_path / "chain.tflite")
-    got = _run_litert(tfl, feeds)
+    got = harness.run_litert(tfl, feeds, list(ref)).outputs
     assert np.array_equal(got["y"], ref["y"]), np.abs(got["y"] - ref["y"]).max()
     ops = harness.inspect_json(tfl)["ops"]
     assert "CAST" not in ops, ops

@@ -49,24 +49,8 @@ def _input_order(feeds, consts):
 
 def run_case(tmp_path, name, op, attrs, feeds, consts=None, opset=20, outputs=1, tol=harness.FLOAT_TOL):
     """Converts the one-node model, runs it in LiteRT and compares with onnxruntime."""
-    from ai_edge_litert.interpreter import Interpreter
-
-    consts = consts or {}
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(_model(op, attrs, feeds, consts, opset, outputs), str(path))
-    ref = harness.run_onnxruntime(path, feeds)
-    tfl = harness.convert(path, tmp_path / f"{name}.tflite")
-    interp = Interpreter(model_path=str(tfl), num_threads=1)
-    interp.allocate_tensors()
-    by_name = {d["name"]: d for d in interp.get_input_details()}
-    for k, v in feeds.items():
-        interp.set_tensor(by_name[k]["index"], v)
-    interp.invoke()
-    got = {d["name"]: interp.get_tensor(d["index"]) for d in interp.get_output_details()}
-    for k, r in ref.items():
-        assert got[k].dtype == r.dtype, f"{k}: {got[k].dtype}, onnxruntime {r.dtype}"
-        assert got[k].shape == r.shape, f"{k}: {got[k].shape}, onnxruntime {r.shape}"
-    harness.assert_close(ref, got, tol=tol, context=f"[{name}] ")
+    tfl = harness.check_onnx_model(_model(op, attrs, feeds, consts or {}, opset, outputs), feeds, tmp_path, name,
+                                   tol=tol)
     return harness.inspect_json(tfl)
 
 
