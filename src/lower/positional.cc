@@ -2,8 +2,10 @@
 // constants.
 //
 // Trilu keeps the elements with j - i >= k (upper) or <= k (lower) of the last two axes:
-// SELECT_V2 with a constant mask (exact, unlike a multiply: inf·0 would be NaN). k must be
-// constant. The mask has the input's rank so the layout pass can permute it.
+// SELECT_V2 with a mask (exact, unlike a multiply: inf·0 would be NaN). With a constant k
+// the mask is a constant; with k computed at run time (it changes values, not the shape) it
+// is GREATER_EQUAL / LESS_EQUAL(constant j - i, k) in int64, exact for any k. The mask has
+// the input's rank so the layout pass can permute it.
 // CumSum → CUMSUM (float32/int32/int64; exclusive, reverse), the axis a constant.
 // OneHot → ONE_HOT with int32 indices; ONNX counts negative indices from the end (TFLite
 // writes an all-off row), so negative ones get depth added first; indices outside
@@ -36,6 +38,9 @@ Tensor scalar(DType dtype, double v) {
 
 // --- Trilu ---
 
+// k is computed at run time (a graph input or a computed tensor).
+bool trilu_runtime_k(const Node& n) { return n.input(1) && !n.inputs[1]->is_const(); }
+
 Result<int64_t> trilu_k(const Node& n) {
   if (!n.input(1)) return int64_t{0};
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> k, const_ints(n, 1, "k"));
@@ -46,8 +51,13 @@ Result<int64_t> trilu_k(const Node& n) {
 Status infer_trilu(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
   NODE_CHECK(n, n.inputs[0]->shape.size() >= 2, "input must have rank >= 2");
-  PT_ASSIGN_OR_RETURN(int64_t k, trilu_k(n));
-  (void)k;
+  if (trilu_runtime_k(n)) {
+    NODE_CHECK(n, ir::num_elements(n.inputs[1]->shape) == 1, "k must hold one value");
+    NODE_UNSUPPORTED_IF(n, ir::is_float(n.inputs[1]->dtype), "k must be an integer tensor");
+  } else {
+    PT_ASSIGN_OR_RETURN(int64_t k, trilu_k(n));
+    (void)k;
+  }
   set_output(n, 0, n.inputs[0]->dtype, n.inputs[0]->shape);
   return Status::ok();
 }
@@ -77,7 +87,27 @@ Result<std::vector<Tensor>> fold_trilu(const Node& n) {
   return std::vector<Tensor>{Tensor::from_int64s(t.dtype, t.shape, ints)};
 }
 
+// Trilu with k computed at run time: mask = (j - i >= k) for upper, (j - i <= k) for lower.
+Status lower_trilu_runtime_k(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  const size_t rank = x->shape.size();
+  Shape ms(rank, 1);
+  ms[rank - 2] = x->shape[rank - 2];
+  ms.back() = x->shape.back();
+  std::vector<int64_t> diff;
+  for (int64_t i = 0; i < ms[rank - 2]; ++i)
+    for (int64_t j = 0; j < ms.back(); ++j) diff.push_back(j - i);
+  Value* d = ctx.constant(n, "col_minus_row", Tensor::from_int64s(DType::kInt64, ms, diff));
+  Value* k = ctx.cast(n, n.inputs[1], DType::kInt64);
+  if (!k->shape.empty()) k = ctx.reshape(n, k, {});  // one value, any rank: a scalar
+  Value* mask = ctx.temp(n, DType::kBool, ms, "mask");
+  ctx.emit(n.get_int("upper", 1) != 0 ? "tfl.GREATER_EQUAL" : "tfl.LESS_EQUAL", n, {d, k}, {mask});
+  ctx.emit("tfl.SELECT_V2", n, {mask, x, ctx.constant(n, "zero", scalar(x->dtype, 0))}, {n.outputs[0]});
+  return Status::ok();
+}
+
 Status lower_trilu(LowerContext& ctx, Node& n) {
+  if (trilu_runtime_k(n)) return lower_trilu_runtime_k(ctx, n);
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> m, trilu_mask(n));
   Value* x = n.inputs[0];
   if (std::all_of(m.begin(), m.end(), [](int64_t v) { return v != 0; })) {

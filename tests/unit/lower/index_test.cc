@@ -257,6 +257,19 @@ TEST(Positional, TriluIsSelectWithARankMatchedMask) {
   EXPECT_EQ(OnnxCase::ints_of(s, 0), (Ints{0, 1, 1, 0, 0, 1, 0, 0, 0}));
 }
 
+TEST(Positional, TriluRunTimeKComparesColumnMinusRowWithK) {
+  OnnxCase t;
+  t.op("Trilu", {t.input("x", {2, 3}), t.input("k", {}, DType::kInt64)}, {{"upper", int64_t{0}}});
+  ASSERT_TRUE(t.run().is_ok());
+  const ir::Node* le = t.find("tfl.LESS_EQUAL");
+  ASSERT_NE(le, nullptr);
+  EXPECT_EQ(OnnxCase::ints_of(le, 0), (Ints{0, 1, 2, -1, 0, 1}));
+  EXPECT_EQ(le->inputs[0]->dtype, DType::kInt64);
+  const ir::Node* s = t.find("tfl.SELECT_V2");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->inputs[0], le->outputs[0]);
+}
+
 TEST(Positional, TriluLowerFolds) {
   OnnxCase t;
   t.op("Trilu", {t.f32("x", {2, 3}, {1, 2, 3, 4, 5, 6}), t.i64("k", {-1}, {}, true)}, {{"upper", int64_t{0}}});
