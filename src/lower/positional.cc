@@ -7,9 +7,11 @@
 // is GREATER_EQUAL / LESS_EQUAL(constant j - i, k) in int64, exact for any k. The mask has
 // the input's rank so the layout pass can permute it.
 // CumSum → CUMSUM (float32/int32/int64; exclusive, reverse), the axis a constant.
-// OneHot → ONE_HOT with int32 indices; ONNX counts negative indices from the end (TFLite
-// writes an all-off row), so negative ones get depth added first; indices outside
-// [-depth, depth) stay outside and give all-off rows in both. depth and values constant.
+// OneHot → ONE_HOT with int32 indices (others clamped to [-depth-1, depth] in int64 first,
+// so none wraps into range when narrowed); ONNX counts negative indices from the end (TFLite writes an all-off row), so
+// negative ones get depth added first; indices outside [-depth, depth) stay outside and give
+// all-off rows in both. depth must be constant (it sets the output shape); the [off, on]
+// values may be computed at run time (SLICEd into ONE_HOT's scalar on/off inputs).
 // EyeLike depends only on its input's shape: it always folds to a constant.
 // NonZero's output shape depends on the values: it folds on a constant input and is
 // otherwise left unlowered, which the unsupported-op report names with its nodes.
@@ -146,22 +148,24 @@ Status lower_cumsum(LowerContext& ctx, Node& n) {
 
 struct OneHot {
   int64_t depth = 0, axis = 0;
-  std::vector<double> off_on;
+  std::vector<double> off_on;  // empty when the values are computed at run time
 };
 
 Result<OneHot> one_hot_params(const Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1) && n.input(2), "needs indices, depth and values");
   OneHot p;
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> depth, const_ints(n, 1, "depth"));
+  NODE_UNSUPPORTED_IF(n, !n.inputs[1]->is_const(),
+                      "depth (input '" + n.inputs[1]->name + "') is computed at run time; it sets the output's shape, "
+                      "which TFLite needs fixed: export with a constant number of classes");
+  const std::vector<int64_t> depth = n.inputs[1]->data->to_int64s();
   NODE_CHECK(n, depth.size() == 1 && depth[0] > 0, "depth must be one positive value");
   p.depth = depth[0];
   const size_t rank = n.inputs[0]->shape.size() + 1;
   const int64_t a = n.get_int("axis", -1);
   p.axis = normalize_axis(a, rank);
   NODE_CHECK(n, p.axis >= 0, "axis " + std::to_string(a) + " out of range for output rank " + std::to_string(rank));
-  NODE_UNSUPPORTED_IF(n, !n.inputs[2]->is_const(), "values are computed at run time; pt2tflite needs them constant");
-  p.off_on = n.inputs[2]->data->to_doubles();
-  NODE_CHECK(n, p.off_on.size() == 2, "values must hold [off, on]");
+  NODE_CHECK(n, ir::num_elements(n.inputs[2]->shape) == 2, "values must hold [off, on]");
+  if (n.inputs[2]->is_const()) p.off_on = n.inputs[2]->data->to_doubles();
   return p;
 }
 
@@ -171,6 +175,14 @@ Status infer_one_hot(Node& n) {
   out.insert(out.begin() + p.axis, p.depth);
   set_output(n, 0, n.inputs[2]->dtype, out);
   return Status::ok();
+}
+
+// An index in [-depth, depth) counted from the end when negative; -1 (all off) outside it.
+int64_t one_hot_index(double v, int64_t depth) {
+  if (!(v > -static_cast<double>(depth) - 1 && v < static_cast<double>(depth))) return -1;  // NaN too
+  int64_t i = static_cast<int64_t>(v);  // ONNX casts non-integer indices to int64 (truncation)
+  if (i < 0) i += depth;
+  return i >= 0 && i < depth ? i : -1;
 }
 
 Result<std::vector<Tensor>> fold_one_hot(const Node& n) {
@@ -183,11 +195,18 @@ Result<std::vector<Tensor>> fold_one_hot(const Node& n) {
   std::vector<double> out(static_cast<size_t>(outer * p.depth * inner), p.off_on[0]);
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t i = 0; i < inner; ++i) {
-      int64_t v = static_cast<int64_t>(idx[o * inner + i]);
-      if (v < 0) v += p.depth;
-      if (v >= 0 && v < p.depth) out[(o * p.depth + v) * inner + i] = p.off_on[1];
+      const int64_t v = one_hot_index(idx[o * inner + i], p.depth);
+      if (v >= 0) out[(o * p.depth + v) * inner + i] = p.off_on[1];
     }
   return std::vector<Tensor>{Tensor::from_doubles(n.outputs[0]->dtype, out_shape, out)};
+}
+
+// Element i of the run-time values [off, on] as a 0-d tensor (ONE_HOT's on/off inputs).
+Value* one_hot_value(LowerContext& ctx, const Node& n, int64_t i, const char* name) {
+  Value* v = ctx.reshape(n, n.inputs[2], {2});
+  Value* e = ctx.temp(n, v->dtype, {1}, name);
+  ctx.emit("tfl.SLICE", n, {v, ctx.const_int32(n, "begin", {i}), ctx.const_int32(n, "size", {1})}, {e});
+  return ctx.reshape(n, e, {});
 }
 
 Status lower_one_hot(LowerContext& ctx, Node& n) {
@@ -197,11 +216,24 @@ Status lower_one_hot(LowerContext& ctx, Node& n) {
   Value* idx = n.inputs[0];
   if (idx->is_const()) {
     std::vector<int64_t> v;
-    for (double d : idx->data->to_doubles()) v.push_back(static_cast<int64_t>(d) < 0 ? static_cast<int64_t>(d) + p.depth
-                                                                                    : static_cast<int64_t>(d));
+    for (double d : idx->data->to_doubles()) v.push_back(one_hot_index(d, p.depth));
     idx = ctx.constant(n, "indices", Tensor::from_int64s(DType::kInt32, idx->shape, v));
-  } else {  // negative i → i + depth
-    idx = ctx.cast(n, idx, DType::kInt32);
+  } else {
+    // TFLite's ONE_HOT compares static_cast<int>(index) with each class, so an int64 index
+    // beyond int32 would wrap into range: other index types are clamped to [-depth-1, depth]
+    // first (in int64; float indices truncate toward zero as ONNX's cast to int64 does),
+    // which keeps every out-of-range index out of range, then narrowed to int32.
+    if (idx->dtype != DType::kInt32) {
+      idx = ctx.cast(n, idx, DType::kInt64);
+      Value* lo = ctx.temp(n, DType::kInt64, idx->shape, "clamp_low");
+      ctx.emit("tfl.MAXIMUM", n, {idx, ctx.constant(n, "low", Tensor::from_int64s(DType::kInt64, {}, {-p.depth - 1}))},
+               {lo});
+      Value* hi = ctx.temp(n, DType::kInt64, idx->shape, "clamped");
+      ctx.emit("tfl.MINIMUM", n, {lo, ctx.constant(n, "high", Tensor::from_int64s(DType::kInt64, {}, {p.depth}))}, {hi});
+      idx = ctx.cast(n, hi, DType::kInt32);
+    }
+    // ONNX counts negative indices in [-depth, 0) from the end: i + depth; others stay out
+    // of [0, depth) and ONE_HOT writes an all-off row for them.
     Value* zero = ctx.constant(n, "zero", Tensor::from_int64s(DType::kInt32, {}, {0}));
     Value* neg = ctx.temp(n, DType::kBool, idx->shape, "negative");
     ctx.emit("tfl.LESS", n, {idx, zero}, {neg});
@@ -212,9 +244,10 @@ Status lower_one_hot(LowerContext& ctx, Node& n) {
     ctx.emit("tfl.SELECT_V2", n, {neg, shifted, idx}, {wrapped});
     idx = wrapped;
   }
+  Value* on = p.off_on.empty() ? one_hot_value(ctx, n, 1, "on") : ctx.constant(n, "on", scalar(t, p.off_on[1]));
+  Value* off = p.off_on.empty() ? one_hot_value(ctx, n, 0, "off") : ctx.constant(n, "off", scalar(t, p.off_on[0]));
   Node* oh = ctx.emit("tfl.ONE_HOT", n,
-                      {idx, ctx.constant(n, "depth", Tensor::from_int64s(DType::kInt32, {}, {p.depth})),
-                       ctx.constant(n, "on", scalar(t, p.off_on[1])), ctx.constant(n, "off", scalar(t, p.off_on[0]))},
+                      {idx, ctx.constant(n, "depth", Tensor::from_int64s(DType::kInt32, {}, {p.depth})), on, off},
                       {n.outputs[0]});
   oh->attrs["axis"] = p.axis;
   return Status::ok();

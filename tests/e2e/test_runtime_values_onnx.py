@@ -103,3 +103,47 @@ def test_trilu_computed_k_feeds_later_ops(tmp_path):
         ref = harness.run_onnxruntime(path, feeds)
         got = harness.run_litert(tfl, feeds, list(ref)).outputs
         harness.assert_close(ref, got, context=f"[k={max(kk)}] ")
+
+
+# --------------------------------------------------------------------------- OneHot, run-time values
+
+# Indices in range, negative (counted from the end), and outside [-depth, depth) incl. values
+# beyond int32 (must not wrap into range): ONNX gives those all-off rows.
+_IDX = _i64([[0, -1, 4, 2], [5, -5, -6, 3], [1 << 33, -(1 << 33), (1 << 32) + 1, -2]])
+
+# id: (op, attrs, run-time inputs, constant inputs, opset, outputs); depth is constant (it
+# sets the shape), the values [off, on] are a graph input.
+ONEHOT_CASES = {
+    "float_values_default_axis": ("OneHot", {}, {"i": _IDX, "v": np.array([-0.5, 2.25], np.float32)},
+                                  {"d": _i64(5)}, 11, 1, ["i", "d", "v"]),
+    "float_values_axis0": ("OneHot", {"axis": 0}, {"i": _IDX, "v": np.array([1.5, -3], np.float32)},
+                           {"d": _i64(5)}, 11, 1, ["i", "d", "v"]),
+    "int64_values_axis1": ("OneHot", {"axis": 1}, {"i": _IDX, "v": _i64([7, -(1 << 40)])},
+                           {"d": _i64(5)}, 11, 1, ["i", "d", "v"]),
+    # (onnxruntime implements only some index/value/depth type triples)
+    "int32_indices_negative_axis": (
+        "OneHot", {"axis": -2}, {"i": np.array([[3, -1, -4, 4, 0, -5]], np.int32), "v": np.array([0, 9], np.float32)},
+        {"d": np.array([4], np.int32)}, 11, 1, ["i", "d", "v"]),
+    "float_indices_truncate": ("OneHot", {}, {"i": np.array([0.7, -0.7, 2.9, -2.2, 3.0, -3.5, 7.1], np.float32),
+                                              "v": np.array([0, 1], np.float32)},
+                               {"d": np.array(3, np.float32)}, 11, 1, ["i", "d", "v"]),
+    "constant_indices_runtime_values": ("OneHot", {"axis": 0}, {"v": np.array([0.25, 4], np.float32)},
+                                        {"i": _i64([2, -1, 9, -4]), "d": _i64(4)}, 11, 1, ["i", "d", "v"]),
+    "runtime_indices_constant_values_huge": ("OneHot", {}, {"i": _IDX},
+                                             {"d": _i64(5), "v": np.array([0, 1], np.float32)}, 11, 1),
+}
+
+
+@pytest.mark.parametrize("case", list(ONEHOT_CASES))
+def test_onehot_runtime_values(case, tmp_path):
+    _check(case, ONEHOT_CASES[case], tmp_path)
+
+
+def test_onehot_runtime_depth_is_refused_with_the_reason(tmp_path):
+    feeds = {"i": _i64([0, 2]), "d": _i64(3)}
+    path = tmp_path / "onehot_depth.onnx"
+    onnx.save(_model("OneHot", {}, feeds, {"v": np.array([0, 1], np.float32)}, 11, 1), str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
+    assert p.returncode != 0 and "depth (input 'd') is computed at run time" in p.stderr, p.stderr
+    assert "output's shape" in p.stderr, p.stderr
+    assert not (tmp_path / "m.tflite").exists()

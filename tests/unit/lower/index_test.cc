@@ -308,6 +308,23 @@ TEST(Positional, OneHotWrapsNegativeRunTimeIndices) {
   EXPECT_EQ(t.out()->shape, (Shape{3, 5}));
 }
 
+TEST(Positional, OneHotRunTimeValuesAreSlicedAndInt64IndicesClamped) {
+  OnnxCase t;  // int64 indices are clamped to [-depth-1, depth] before narrowing to int32
+  t.op("OneHot", {t.input("i", {3}, DType::kInt64), t.i64("depth", {5}, {}, true), t.input("v", {2})});
+  ASSERT_TRUE(t.run().is_ok());
+  EXPECT_EQ(t.count("tfl.SLICE"), 2);
+  const ir::Node* lo = t.find("tfl.MAXIMUM");
+  const ir::Node* hi = t.find("tfl.MINIMUM");
+  ASSERT_NE(lo, nullptr);
+  ASSERT_NE(hi, nullptr);
+  EXPECT_EQ(OnnxCase::ints_of(lo, 1), (Ints{-6}));
+  EXPECT_EQ(OnnxCase::ints_of(hi, 1), (Ints{5}));
+  const ir::Node* oh = t.find("tfl.ONE_HOT");
+  ASSERT_NE(oh, nullptr);
+  EXPECT_EQ(oh->inputs[0]->dtype, DType::kInt32);
+  EXPECT_EQ(oh->inputs[2]->shape, Shape{});
+}
+
 TEST(Positional, OneHotFoldsWithAxisAndOutOfRange) {
   OnnxCase t;  // axis 0: output [depth, n]; -1 → 2; 7 is out of range → all off
   t.op("OneHot", {t.i64("i", {0, -1, 7}), t.i64("depth", {3}, {}, true), t.f32("v", {2}, {-1, 2})}, {{"axis", int64_t{0}}});
