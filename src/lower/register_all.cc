@@ -64,6 +64,7 @@ const Registry& registry() {
     register_bitcast(reg);
     register_compress_unique(reg);
     register_random(reg);
+    register_dropout(reg);
     register_grid_sample(reg);
     register_lp_pool(reg);
     register_crop_reverse(reg);

@@ -98,6 +98,7 @@ void register_linear_attention(Registry& r);  // linear_attention.cc: LinearAtte
 void register_cumprod(Registry& r);         // cumprod.cc: CumProd (log-step scan)
 void register_bitcast(Registry& r);         // bitcast.cc: BitCast
 void register_compress_unique(Registry& r);  // compress_unique.cc: Compress Unique (constant selectors)
+void register_dropout(Registry& r);         // dropout.cc: Dropout (identity; training mode draws with RANDOM_UNIFORM)
 void register_random(Registry& r);          // random.cc: RandomNormal RandomUniform RandomNormalLike RandomUniformLike Bernoulli Multinomial
 void register_losses(Registry& r);          // losses.cc: NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 void register_grid_sample(Registry& r);     // grid_sample.cc: GridSample AffineGrid

@@ -1,6 +1,6 @@
 // Ops that change only a tensor's shape or element type: Shape Size Reshape Flatten Squeeze
-// Unsqueeze Identity Dropout Transpose Cast CastLike. Shape and Size fold from the input's static shape
-// alone, which is what turns the exporters' Shape→Gather→Concat→Reshape chains into
+// Unsqueeze Identity Transpose Cast CastLike (Dropout: dropout.cc). Shape and Size fold from
+// the input's static shape alone, which is what turns the exporters' Shape→Gather→Concat→Reshape chains into
 // constants. Every reshape-like op lowers to tfl.RESHAPE (one op kind, which the layout
 // passes understand; SQUEEZE/EXPAND_DIMS would add nothing), Transpose to tfl.TRANSPOSE
 // and Cast to tfl.CAST.
@@ -257,52 +257,6 @@ Status infer_cast_like(Node& n) {
   return Status::ok();
 }
 
-// --- Dropout: reaches lowering only when remove_identity left it (its mask is read) ---
-
-// Dropout is the identity (mask all true) unless training_mode is set with a non-zero ratio.
-Status check_dropout_is_identity(const Node& n) {
-  const ir::Value* training = n.input(2);
-  if (!training) return Status::ok();
-  NODE_UNSUPPORTED_IF(n, !training->is_const(), "training_mode (input '" + training->name + "') is computed at run time");
-  if (training->data->to_int64s()[0] == 0) return Status::ok();
-  const ir::Value* ratio = n.input(1);
-  NODE_UNSUPPORTED_IF(n, ratio && !ratio->is_const(), "ratio (input '" + ratio->name + "') is computed at run time");
-  NODE_UNSUPPORTED_IF(n, !ratio || ratio->data->to_doubles()[0] != 0,
-                      "training-mode Dropout drops at random; export the model in eval() mode");
-  return Status::ok();
-}
-
-Status infer_dropout(Node& n) {
-  NODE_CHECK(n, n.input(0), "missing input");
-  PT_RETURN_IF_ERROR(check_dropout_is_identity(n));
-  set_output(n, 0, n.inputs[0]->dtype, n.inputs[0]->shape);
-  if (n.outputs.size() > 1 && n.outputs[1]) set_output(n, 1, DType::kBool, n.inputs[0]->shape);
-  return Status::ok();
-}
-
-ir::Tensor all_true(const ir::Shape& shape) {
-  return ir::Tensor::from_int64s(DType::kBool, shape, std::vector<int64_t>(ir::num_elements(shape), 1));
-}
-
-Result<std::vector<ir::Tensor>> fold_dropout(const Node& n) {
-  if (n.outputs.size() > 1 && !n.outputs[1]) return unsupported("no mask value to fold into");
-  std::vector<ir::Tensor> out{*n.inputs[0]->data};
-  if (n.outputs.size() > 1) out.push_back(all_true(n.inputs[0]->shape));
-  return out;
-}
-
-Status lower_dropout(LowerContext& ctx, Node& n) {
-  PT_RETURN_IF_ERROR(check_dropout_is_identity(n));
-  ctx.reshape(n, n.inputs[0], n.outputs[0]->shape, n.outputs[0]);
-  if (n.outputs.size() > 1 && n.outputs[1]) {  // mask: all true, written by an op (it may be a graph output)
-    ctx.emit("tfl.FILL", n,
-             {ctx.const_int32(n, "mask_shape", n.outputs[1]->shape),
-              ctx.constant(n, "true", ir::Tensor::from_int64s(DType::kBool, {}, {1}))},
-             {n.outputs[1]});
-  }
-  return Status::ok();
-}
-
 }  // namespace
 
 void register_shape_ops(Registry& r) {
@@ -317,7 +271,6 @@ void register_shape_ops(Registry& r) {
   r.add("Transpose", {infer_transpose, fold_transpose, lower_transpose});
   r.add("Cast", {infer_cast, fold_cast, lower_cast});
   r.add("CastLike", {infer_cast_like, fold_cast, lower_cast});
-  r.add("Dropout", {infer_dropout, fold_dropout, lower_dropout});
 }
 
 }  // namespace pt2tflite::lower

@@ -16,9 +16,11 @@ expected outputs. Each test ends up as one of:
   refused      the converter exited with a clear 'unsupported' error (the reason is kept and
                classified: dtype TFLite lacks, opset, non-tensor types, ...)
   not_claimed  some op type of the model is not in `pt2tflite ops`
-  random       the model draws random numbers (Bernoulli, RandomUniformLike …): ONNX's expected
-               outputs are numpy's draws, which no other generator reproduces; these ops are
-               judged by the statistical e2e tests instead (tests/e2e/test_losses_misc_onnx.py)
+  random       the model draws random numbers (Bernoulli, RandomUniformLike …, Dropout in
+               training mode with a non-zero ratio): ONNX's expected outputs are numpy's
+               draws, which no other generator reproduces; these ops are judged by the
+               statistical e2e tests instead (tests/e2e/test_losses_misc_onnx.py,
+               tests/e2e/test_runtime_values_onnx.py)
 
 Pass rate = pass / claimed tests (claimed = pass + fail + refused). Refusals for a dtype
 TFLite has no kernel type for (double, uint64, strings, float8 ...) are also reported apart,
@@ -419,6 +421,30 @@ def _op_types(model) -> set[str]:
     return ops
 
 
+def _drops_at_random(model, datasets) -> bool:
+    """A Dropout in training mode with a non-zero ratio in these test data: it keeps each
+    element with probability 1 - ratio, drawn at random. training_mode and ratio are read from
+    initializers, Constant nodes or the fed inputs; one computed otherwise counts as random."""
+    from onnx import numpy_helper
+
+    values = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    for node in model.graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            values[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    for feeds, _ in datasets or [({}, None)]:
+        known = {**values, **feeds}
+        for node in model.graph.node:
+            if node.op_type != "Dropout" or len(node.input) < 3 or not node.input[2]:
+                continue
+            training = known.get(node.input[2])
+            if training is None:
+                return True
+            ratio = known.get(node.input[1], None) if len(node.input) > 1 and node.input[1] else np.float32(0.5)
+            if bool(np.asarray(training).reshape(-1)[0]) and (ratio is None or float(np.asarray(ratio).reshape(-1)[0]) != 0):
+                return True
+    return False
+
+
 def run_one(name: str, data_dir: Path, binary: str, claimed: set[str], key: str, work: Path,
             keep: Path | None = None) -> Result:
     import onnx
@@ -436,6 +462,8 @@ def run_one(name: str, data_dir: Path, binary: str, claimed: set[str], key: str,
     rel = OP_REL_TOL.get(key, (REL_TOL, ""))[0]
     abs_tol = TEST_ABS_TOL.get(name, (ABS_TOL, ""))[0]
     datasets = load_datasets(tdir, model)
+    if _drops_at_random(model, datasets):
+        return Result(name, key, "random", "expected outputs are numpy's random draws (Dropout in training mode)")
     out_dir = keep or work
     tfl = out_dir / f"{name}.tflite"
     o = convert_and_run(binary, tdir / "model.onnx", model, datasets, tfl, rel, abs_tol)

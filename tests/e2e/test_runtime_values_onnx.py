@@ -147,3 +147,140 @@ def test_onehot_runtime_depth_is_refused_with_the_reason(tmp_path):
     assert p.returncode != 0 and "depth (input 'd') is computed at run time" in p.stderr, p.stderr
     assert "output's shape" in p.stderr, p.stderr
     assert not (tmp_path / "m.tflite").exists()
+
+
+# --------------------------------------------------------------------------- Dropout
+#
+# Inference Dropout (training_mode absent or false, or ratio 0) is the identity whatever the
+# ratio: compared with onnxruntime exactly. Training Dropout with ratio r > 0 draws: LiteRT's
+# generator is not onnxruntime's, so the draw is judged by its statistics over n = 100 000
+# elements: the kept fraction within 6 standard errors of 1 - r (a correct lowering fails
+# with probability ~2e-9; keeping with probability r instead of 1 - r misses by > 100 σ), and
+# every element exactly x · 1/(1 - r) where kept, 0 where dropped, the mask agreeing.
+
+_N = 100_000
+
+
+def _dropout_model(path, *, training=None, ratio=None, runtime=(), mask=True, seed=None, opset=13):
+    """Dropout(x, ratio, training_mode); `runtime` names the parameters fed as inputs ("r", "t"),
+    the others are initializers (None: absent)."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [_N])
+    ins, inits = [x], []
+    names = ["x", "", ""]
+    for i, (name, value, vtype) in enumerate([("r", ratio, TensorProto.FLOAT), ("t", training, TensorProto.BOOL)], 1):
+        if name in runtime:
+            ins.append(helper.make_tensor_value_info(name, vtype, []))
+            names[i] = name
+        elif value is not None:
+            inits.append(numpy_helper.from_array(np.array(value, np.float32 if name == "r" else np.bool_), name))
+            names[i] = name
+    while names and names[-1] == "":
+        names.pop()
+    outs = ["y", "m"] if mask else ["y"]
+    node = helper.make_node("Dropout", names, outs, **({"seed": seed} if seed is not None else {}))
+    graph = helper.make_graph([node], "dropout", ins,
+                              [helper.make_tensor_value_info(o, TensorProto.UNDEFINED, None) for o in outs],
+                              initializer=inits)
+    onnx.save(onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])),
+              str(path))
+    return path
+
+
+def _x():
+    return _rng.uniform(0.5, 2.0, _N).astype(np.float32) * np.where(_rng.random(_N) < 0.5, -1, 1).astype(np.float32)
+
+
+def _run(tfl, feeds):
+    from ai_edge_litert.interpreter import Interpreter
+
+    it = Interpreter(model_path=str(tfl), num_threads=1)
+    it.allocate_tensors()
+    for d in it.get_input_details():
+        it.set_tensor(d["index"], feeds[d["name"]])
+    it.invoke()
+    return {d["name"]: it.get_tensor(d["index"]).copy() for d in it.get_output_details()}
+
+
+def _check_drawn(x, y, m, ratio):
+    assert y.shape == x.shape and y.dtype == np.float32
+    kept = y != 0 if m is None else m
+    if m is not None:
+        assert m.dtype == np.bool_ and m.shape == x.shape
+    p = 1 - ratio
+    frac = float(np.mean(kept))
+    assert abs(frac - p) <= 6 * np.sqrt(p * (1 - p) / x.size), f"kept {frac:.5f}, expected {p} (ratio {ratio})"
+    scale = np.float32(1) / (np.float32(1) - np.float32(ratio))
+    np.testing.assert_allclose(y[kept], x[kept] * scale, rtol=2e-7, atol=0)
+    assert np.all(y[~kept] == 0)
+
+
+def test_dropout_training_constant_ratio_draws(tmp_path):
+    """training_mode and ratio constants (torch's export in training mode), mask returned."""
+    path = _dropout_model(tmp_path / "d.onnx", training=True, ratio=0.3)
+    x = _x()
+    ref = harness.run_onnxruntime(path, {"x": x})  # a draw too: only shapes and dtypes compare
+    tfl = harness.convert(path, tmp_path / "d.tflite")
+    assert harness.inspect_json(tfl)["ops"].get("RANDOM_UNIFORM") == 1
+    got = _run(tfl, {"x": x})
+    assert {k: (v.shape, v.dtype) for k, v in got.items()} == {k: (v.shape, v.dtype) for k, v in ref.items()}
+    _check_drawn(x, got["y"], got["m"], 0.3)
+    again = _run(tfl, {"x": x})  # no seed: a fresh stream per interpreter
+    assert not np.array_equal(again["m"], got["m"])
+
+
+def test_dropout_training_without_mask_output_still_drops(tmp_path):
+    """Only y read: the node must not be dropped as an inference Dropout would be."""
+    path = _dropout_model(tmp_path / "d.onnx", training=True, ratio=0.6, mask=False)
+    x = _x()
+    got = _run(harness.convert(path, tmp_path / "d.tflite"), {"x": x})
+    _check_drawn(x, got["y"], None, 0.6)
+
+
+def test_dropout_runtime_ratio_and_training_mode(tmp_path):
+    """ratio and training_mode fed at run time (as ONNX's node tests do): one .tflite drops at
+    random when training_mode is true and ratio > 0, and is the identity with an all-true mask
+    otherwise (then compared with onnxruntime exactly)."""
+    path = _dropout_model(tmp_path / "d.onnx", runtime=("r", "t"))
+    tfl = harness.convert(path, tmp_path / "d.tflite")
+    x = _x()
+    for r in (0.2, 0.75):
+        got = _run(tfl, {"x": x, "r": np.array(r, np.float32), "t": np.array(True)})
+        _check_drawn(x, got["y"], got["m"], r)
+    for r, t in ((0.75, False), (0.0, True), (0.0, False)):
+        feeds = {"x": x, "r": np.array(r, np.float32), "t": np.array(t)}
+        ref = harness.run_onnxruntime(path, feeds)
+        got = _run(tfl, feeds)
+        for k in ref:
+            assert got[k].dtype == ref[k].dtype, (k, got[k].dtype, ref[k].dtype)
+            np.testing.assert_array_equal(got[k], ref[k], err_msg=f"{k} with ratio {r}, training_mode {t}")
+
+
+@pytest.mark.parametrize("mask", [False, True])
+def test_dropout_inference_with_runtime_ratio_is_identity(mask, tmp_path):
+    """No training_mode: the identity whatever the (run-time) ratio."""
+    path = _dropout_model(tmp_path / "d.onnx", runtime=("r",), mask=mask)
+    feeds = {"x": _x(), "r": np.array(0.9, np.float32)}
+    ref = harness.run_onnxruntime(path, feeds)
+    got = _run(harness.convert(path, tmp_path / "d.tflite"), feeds)
+    for k in ref:
+        np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
+
+
+def test_dropout_seed_gives_the_same_draw_in_every_interpreter(tmp_path):
+    draws = {}
+    for seed in (5, 6):
+        path = _dropout_model(tmp_path / f"d{seed}.onnx", training=True, ratio=0.5, seed=seed)
+        tfl = harness.convert(path, tmp_path / f"d{seed}.tflite")
+        x = _x()
+        a, b = _run(tfl, {"x": x}), _run(tfl, {"x": x})
+        np.testing.assert_array_equal(a["m"], b["m"])
+        _check_drawn(x, a["y"], a["m"], 0.5)
+        draws[seed] = a["m"]
+    assert not np.array_equal(draws[5], draws[6])
+
+
+def test_dropout_training_ratio_one_is_invalid(tmp_path):
+    """ONNX and onnxruntime require ratio in [0, 1) (onnxruntime fails the run otherwise)."""
+    path = _dropout_model(tmp_path / "d.onnx", training=True, ratio=1.0)
+    p = harness.run_cli("convert", path, "-o", tmp_path / "d.tflite")
+    assert p.returncode != 0 and "ratio" in p.stderr and "[0, 1)" in p.stderr, p.stderr

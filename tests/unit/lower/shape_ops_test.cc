@@ -278,20 +278,26 @@ TEST(ShapeOps, DropoutWithItsMaskReadIsACopyAndAllTrue) {
   EXPECT_EQ(OnnxCase::ints_of(fill, 1), (Ints{1}));
 }
 
-TEST(ShapeOps, TrainingDropoutIsRefusedUnlessTheRatioIsZero) {
+TEST(ShapeOps, TrainingDropoutDrawsUnlessTheRatioIsZero) {
   auto training = [](OnnxCase& t, float ratio) {
     ir::Value* on = t.b.g.add_const("on", ir::Tensor::from_int64s(DType::kBool, {}, {1}));
-    t.op("Dropout", {t.input("x", {4}), t.f32("ratio", {}, {ratio}), on}, {}, 13, 2);
+    t.op("Dropout", {t.input("x", {4}), t.f32("ratio", {}, {ratio}), on}, {{"seed", int64_t{3}}}, 13, 2);
   };
   OnnxCase random;
-  training(random, 0.5f);
-  Status s = random.infer();
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
-  EXPECT_NE(s.message().find("eval()"), std::string::npos);
+  training(random, 0.25f);
+  ASSERT_TRUE(random.run().is_ok());
+  const ir::Node* u = random.find("tfl.RANDOM_UNIFORM");
+  ASSERT_NE(u, nullptr);
+  EXPECT_EQ(u->get_int("seed", 0), 3);
+  const ir::Node* ge = random.find("tfl.GREATER_EQUAL");
+  ASSERT_NE(ge, nullptr);
+  EXPECT_EQ(ge->outputs[0]->dtype, DType::kBool);
+  EXPECT_EQ(random.count("tfl.MUL"), 2);  // x · mask, then · 1 / (1 − ratio)
   OnnxCase zero;
   training(zero, 0.0f);
-  EXPECT_TRUE(zero.run().is_ok());
+  ASSERT_TRUE(zero.run().is_ok());
+  EXPECT_EQ(zero.find("tfl.RANDOM_UNIFORM"), nullptr);
+  EXPECT_NE(zero.find("tfl.FILL"), nullptr);
 }
 
 }  // namespace
