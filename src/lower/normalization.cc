@@ -2,6 +2,9 @@
 // ONNX layout (MEAN's axes are remapped by the transpose-sinking pass like any reduction):
 //   BatchNormalization (inference; those after Conv/Gemm were folded by passes/fold_batch_norm):
 //       y = x·s + t with s = scale/sqrt(var + eps), t = B − mean·s, constants shaped [C,1,...,1]
+//     training_mode = 1 (opset 14+): normalised with the batch's own moments over every axis
+//       but 1 (variance biased, as the spec's ReduceVar and onnxruntime), then ·scale + B; the
+//       outputs running_mean/var = input_mean/var·momentum + current·(1 − momentum), when read.
 //   InstanceNormalization: over the spatial axes of each (n, c), then ·scale[c] + B[c]
 //   LayerNormalization:    over axes [axis, rank), then ·Scale + B
 //   GroupNormalization:    x as [N, G, C/G·spatial] over the last axis, then ·scale[c] + bias[c]
@@ -64,7 +67,7 @@ struct Moments {
 };
 
 Moments moments(LowerContext& ctx, const Node& n, Value* x, const std::vector<int64_t>& axes, double eps,
-                Value* mean_out = nullptr, Value* rstd_out = nullptr) {
+                Value* mean_out = nullptr, Value* rstd_out = nullptr, Value* var_out = nullptr) {
   Shape reduced = x->shape;
   for (int64_t a : axes) reduced[a] = 1;
   Value* axes_v = ctx.const_int32(n, "axes", axes);
@@ -74,7 +77,7 @@ Moments moments(LowerContext& ctx, const Node& n, Value* x, const std::vector<in
     return out;
   };
   Value* d = emit(ctx, n, "tfl.SUB", {x, mean(x, mean_out)});
-  Value* var = mean(emit(ctx, n, "tfl.MUL", {d, d}), nullptr);
+  Value* var = mean(emit(ctx, n, "tfl.MUL", {d, d}), var_out);
   Value* r = emit(ctx, n, "tfl.RSQRT", {emit(ctx, n, "tfl.ADD", {var, scalar(ctx, n, "epsilon", x->dtype, eps)})}, rstd_out);
   return {d, r};
 }
@@ -99,11 +102,48 @@ Status infer_same(Node& n) {
   return Status::ok();
 }
 
-// Training-mode outputs (running/saved mean and variance) are [C]; they are rejected by the
-// lowering only when something reads them.
+// Training-mode outputs (running/saved mean and variance) are [C] of the statistics' type;
+// before opset 14 they are rejected by the lowering only when something reads them.
 Status infer_batch_norm(Node& n) {
   PT_RETURN_IF_ERROR(infer_same(n));
-  for (size_t i = 1; i < n.outputs.size(); ++i) set_output(n, i, n.inputs[0]->dtype, {n.inputs[0]->shape[1]});
+  const ir::DType stats = n.input(3) ? n.inputs[3]->dtype : n.inputs[0]->dtype;
+  for (size_t i = 1; i < n.outputs.size(); ++i) set_output(n, i, stats, {n.inputs[0]->shape[1]});
+  return Status::ok();
+}
+
+// training_mode = 1: y from the batch's moments; outputs 1, 2 (when read) the running
+// statistics input·momentum + current·(1 − momentum).
+Status lower_batch_norm_training(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  const size_t r = x->shape.size();
+  NODE_UNSUPPORTED_IF(n, !ir::is_float(x->dtype) || x->dtype == ir::DType::kFloat64,
+                      std::string("training mode on ") + ir::dtype_name(x->dtype) + " (TFLite computes it in float32)");
+  std::vector<int64_t> axes{0};
+  for (size_t i = 2; i < r; ++i) axes.push_back(static_cast<int64_t>(i));
+  Shape reduced(r, 1);
+  reduced[1] = x->shape[1];
+  Value* mean = ctx.temp(n, x->dtype, reduced, "batch_mean");
+  Value* var = ctx.temp(n, x->dtype, reduced, "batch_var");
+  const Moments m = moments(ctx, n, x, axes, n.get_float("epsilon", 1e-5), mean, nullptr, var);
+  // scale and B are [C]: as [C, 1, ...] they broadcast against [N, C, ...].
+  const bool identity = is_identity_affine(n.inputs[1], n.inputs[2]);
+  Value* y = emit(ctx, n, "tfl.MUL", {m.centered, m.rstd}, identity ? n.outputs[0] : nullptr);
+  if (!identity)
+    scale_shift(ctx, n, y, per_channel(ctx, n, n.inputs[1], r, "scale"), per_channel(ctx, n, n.inputs[2], r, "bias"),
+                n.outputs[0]);
+  const double momentum = n.get_float("momentum", 0.9);
+  Value* current[2] = {mean, var};
+  for (size_t i = 1; i < 3 && i < n.outputs.size(); ++i) {
+    Value* out = n.outputs[i];
+    if (!out || !is_read(ctx.graph(), out)) continue;
+    Value* input_stat = ctx.cast(n, n.inputs[2 + i], x->dtype);  // input_mean (3) / input_var (4)
+    Value* cur = ctx.reshape(n, current[i - 1], {x->shape[1]});
+    Value* a = emit(ctx, n, "tfl.MUL", {input_stat, scalar(ctx, n, "momentum", x->dtype, momentum)});
+    Value* b = emit(ctx, n, "tfl.MUL", {cur, scalar(ctx, n, "one_minus_momentum", x->dtype, 1.0 - momentum)});
+    Value* sum = out->dtype == x->dtype ? out : ctx.temp(n, x->dtype, out->shape, "running");
+    emit(ctx, n, "tfl.ADD", {a, b}, sum);
+    if (sum != out) ctx.cast(n, sum, out->dtype, out);
+  }
   return Status::ok();
 }
 
@@ -124,11 +164,13 @@ Status lower_batch_norm_runtime(LowerContext& ctx, Node& n) {
 
 Status lower_batch_norm(LowerContext& ctx, Node& n) {
   Value* x = n.inputs[0];
-  NODE_UNSUPPORTED_IF(n, n.get_int("training_mode", 0) != 0, "training mode; export the model in eval() mode");
-  for (size_t i = 1; i < n.outputs.size(); ++i)
-    NODE_UNSUPPORTED_IF(n, is_read(ctx.graph(), n.outputs[i]), "running statistics outputs (training mode)");
   NODE_CHECK(n, n.inputs.size() >= 5, "needs X, scale, B, mean and var");
   for (size_t i = 1; i < 5; ++i) NODE_CHECK(n, n.inputs[i] != nullptr, "needs X, scale, B, mean and var");
+  if (n.get_int("training_mode", 0) != 0) return lower_batch_norm_training(ctx, n);
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    NODE_UNSUPPORTED_IF(n, is_read(ctx.graph(), n.outputs[i]),
+                        "its mean/variance outputs are read: that is training mode as opset 9-13 spell it "
+                        "(five outputs); export with opset 14 or newer (training_mode=1) or in eval() mode");
   bool all_const = true;
   for (size_t i = 1; i < 5; ++i) all_const = all_const && n.inputs[i]->is_const();
   if (!all_const) return lower_batch_norm_runtime(ctx, n);

@@ -4,7 +4,8 @@
 // Also for ConvTranspose (output channel is weight axis 1, per group) and Gemm (a linear
 // layer followed by BatchNorm1d on its features).
 // Conditions: the producer's only reader is the BatchNormalization; W, b and all BN
-// parameters are constant; BN is in inference mode (one output). This is the seed's
+// parameters are constant; BN is in inference mode (one output, training_mode 0: in
+// training mode it normalises with the batch's own statistics). This is the seed's
 // torch.quantization.fuse_modules step, done for the user.
 #include <cmath>
 
@@ -39,7 +40,7 @@ std::vector<int64_t> output_channel_of_each_weight(const ir::Node& producer, con
 
 bool foldable(const ir::Node& bn, const ir::Node& producer) {
   if (producer.op != "onnx.Conv" && producer.op != "onnx.ConvTranspose" && producer.op != "onnx.Gemm") return false;
-  if (bn.outputs.size() != 1 || bn.inputs.size() < 5) return false;
+  if (bn.outputs.size() != 1 || bn.inputs.size() < 5 || bn.get_int("training_mode", 0) != 0) return false;
   for (size_t i = 1; i < 5; ++i)
     if (!bn.inputs[i] || !bn.inputs[i]->is_const()) return false;
   if (!producer.input(1) || !producer.input(1)->is_const()) return false;

@@ -284,3 +284,82 @@ def test_dropout_training_ratio_one_is_invalid(tmp_path):
     path = _dropout_model(tmp_path / "d.onnx", training=True, ratio=1.0)
     p = harness.run_cli("convert", path, "-o", tmp_path / "d.tflite")
     assert p.returncode != 0 and "ratio" in p.stderr and "[0, 1)" in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------- BatchNormalization, training mode
+#
+# training_mode = 1 (opset 14+): y uses the batch's own mean and biased variance over every
+# axis but the channels; running_mean/var = input·momentum + current·(1 − momentum).
+
+def _bn_training(x_shape, *, momentum=None, opset=15, outputs=("y", "rm", "rv"), runtime_stats=False,
+                 identity_affine=False, conv=False):
+    c = x_shape[1]
+    params = {"s": np.ones(c, np.float32) if identity_affine else _rng.uniform(0.5, 2, c).astype(np.float32),
+              "b": np.zeros(c, np.float32) if identity_affine else _f(c),
+              "m": _f(c), "v": _rng.uniform(0.5, 2, c).astype(np.float32)}
+    feeds = {"x": _f(*x_shape) * 3 + 1}
+    consts = dict(params)
+    if runtime_stats:
+        feeds.update(params)
+        consts = {}
+    nodes, bn_in = [], "x"
+    if conv:  # a Conv before it: fold_batch_norm must not fold a training-mode BatchNorm
+        consts["w"] = _f(c, c, 3, 3)
+        nodes.append(helper.make_node("Conv", ["x", "w"], ["cx"], pads=[1, 1, 1, 1]))
+        bn_in = "cx"
+    attrs = {"training_mode": 1, **({"momentum": momentum} if momentum is not None else {})}
+    # ONNX requires all three outputs in training mode; `outputs` are the ones the graph returns
+    nodes.append(helper.make_node("BatchNormalization", [bn_in, "s", "b", "m", "v"], ["y", "rm", "rv"], **attrs))
+    graph = helper.make_graph(nodes, "bn_train",
+                              [helper.make_tensor_value_info(k, TensorProto.FLOAT, v.shape) for k, v in feeds.items()],
+                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+                              initializer=[numpy_helper.from_array(v, k) for k, v in consts.items()])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)]), feeds
+
+
+BN_CASES = {
+    "nchw_momentum_all_outputs": dict(x_shape=(4, 3, 5, 6), momentum=0.8),
+    "opset14_default_momentum": dict(x_shape=(2, 4, 7), opset=14),
+    "2d_runtime_statistics": dict(x_shape=(16, 5), runtime_stats=True, momentum=0.3),
+    "5d_identity_affine": dict(x_shape=(2, 3, 3, 4, 5), identity_affine=True),
+    "only_y_after_conv": dict(x_shape=(2, 4, 6, 6), outputs=("y",), conv=True),
+    "running_var_only": dict(x_shape=(3, 2, 4, 4), outputs=("y", "rv"), momentum=0.5),
+}
+
+
+@pytest.mark.parametrize("case", list(BN_CASES))
+def test_batchnorm_training_mode(case, tmp_path):
+    kw = dict(BN_CASES[case])
+    outputs = kw.pop("outputs", ("y", "rm", "rv"))
+    model, feeds = _bn_training(**kw, outputs=outputs)
+    harness.check_onnx_model(model, feeds, tmp_path, case)
+
+
+def test_batchnorm_training_mode_keeps_the_layout_free_of_transposes(tmp_path):
+    """Conv → BatchNorm (training) → Relu with --nhwc-io: the batch moments reduce over the
+    remapped axes, no transpose is left."""
+    model, feeds = _bn_training((2, 4, 6, 6), outputs=("y",), conv=True)
+    relu = helper.make_node("Relu", ["y"], ["z"])
+    model.graph.node.append(relu)
+    del model.graph.output[:]
+    model.graph.output.append(helper.make_tensor_value_info("z", TensorProto.FLOAT, None))
+    path = tmp_path / "bn_nhwc.onnx"
+    onnx.save(model, str(path))
+    ref = harness.run_onnxruntime(path, feeds)
+    tfl = harness.convert(path, tmp_path / "bn_nhwc.tflite", nhwc_io=True)
+    assert harness.inspect_json(tfl)["transposes"] == 0
+    got = harness.run_litert(tfl, feeds, list(ref), nhwc_io=True).outputs
+    harness.assert_close(ref, got)
+
+
+def test_batchnorm_opset9_statistics_outputs_are_refused_with_the_reason(tmp_path):
+    """Before opset 14, training is spelled by reading the mean/var outputs: refused, naming
+    what to do."""
+    model, feeds = _bn_training((2, 3, 4), outputs=("y", "rm", "rv"))
+    for n in model.graph.node:
+        del n.attribute[:]
+    model.opset_import[0].version = 9
+    path = tmp_path / "bn9.onnx"
+    onnx.save(model, str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "bn9.tflite")
+    assert p.returncode != 0 and "opset 14" in p.stderr and "eval()" in p.stderr, p.stderr

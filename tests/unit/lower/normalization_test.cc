@@ -65,14 +65,16 @@ TEST(LowerBatchNorm, TwoDimensionalInputGetsVectorConstants) {
   EXPECT_EQ(t.all("tfl.MUL")[0]->inputs[1]->shape, (ir::Shape{3}));
 }
 
-TEST(LowerBatchNorm, TrainingModeIsUnsupported) {
+TEST(LowerBatchNorm, TrainingModeUsesTheBatchMoments) {
   Norm t({2, 3});
   t.add("onnx.BatchNormalization", {t.b.floats("s", {3}, {1, 1, 1}), t.b.floats("b", {3}, {0, 0, 0}),
                                     t.b.floats("m", {3}, {0, 0, 0}), t.b.floats("v", {3}, {1, 1, 1})},
         {{"training_mode", int64_t{1}}});
-  Status s = t.run();
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
+  ASSERT_TRUE(t.run().is_ok());
+  const auto means = t.all("tfl.MEAN");
+  ASSERT_EQ(means.size(), 2u);  // mean, then the biased variance
+  EXPECT_EQ(means[0]->outputs[0]->shape, (ir::Shape{1, 3}));
+  EXPECT_EQ(t.all("tfl.RSQRT").size(), 1u);
 }
 
 TEST(LowerBatchNorm, UnreadStatisticsOutputsAreIgnoredReadOnesRejected) {
