@@ -6,6 +6,8 @@
 //          copy of the body to the next, scan outputs stacked along a new axis 0.
 //   Scan — unrolled over the scan axis (static); scan inputs are sliced per iteration (Gather
 //          at a constant index), scan outputs stacked along their axis, in either direction.
+//          Scan-8 (batched on axis 0, optional sequence_lens): each batch element is scanned
+//          the same way and the results stacked; sequence_lens must be absent or all full.
 // Both unroll at most kMaxUnrolledIterations iterations.
 #include <algorithm>
 
@@ -127,31 +129,26 @@ Status expand_loop(ExpandContext& ctx, Node& n) {
   return Status::ok();
 }
 
-Status expand_scan(ExpandContext& ctx, Node& n) {
-  NODE_UNSUPPORTED_IF(n, n.opset < 9, "Scan-8 (batched, with sequence_lens) is not supported; export with opset 9 or newer");
-  PT_ASSIGN_OR_RETURN(const ir::Graph* body, subgraph(n, "body"));
-  const size_t formal = n.inputs.size() - static_cast<size_t>(n.captured);
-  const int64_t m = n.get_int("num_scan_inputs", -1);
-  NODE_CHECK(n, m >= 1 && static_cast<size_t>(m) <= formal, "needs num_scan_inputs between 1 and the input count");
-  const size_t num_scan_in = static_cast<size_t>(m), num_state = formal - num_scan_in;
-  NODE_CHECK(n, body->inputs.size() == formal + static_cast<size_t>(n.captured) &&
-                    body->outputs.size() == n.outputs.size() && n.outputs.size() >= num_state,
-             "the body's inputs/outputs do not match the node's");
-  const size_t num_scan_out = n.outputs.size() - num_state;
-  const auto in_axes = n.get_ints("scan_input_axes", std::vector<int64_t>(num_scan_in, 0));
-  const auto in_dirs = n.get_ints("scan_input_directions", std::vector<int64_t>(num_scan_in, 0));
-  const auto out_axes = n.get_ints("scan_output_axes", std::vector<int64_t>(num_scan_out, 0));
-  const auto out_dirs = n.get_ints("scan_output_directions", std::vector<int64_t>(num_scan_out, 0));
-  NODE_CHECK(n, in_axes.size() == num_scan_in && in_dirs.size() == num_scan_in && out_axes.size() == num_scan_out &&
-                    out_dirs.size() == num_scan_out,
-             "scan_input_axes/directions and scan_output_axes/directions need one entry per scan input/output");
+// The unrolled scan shared by Scan-9+ and (per batch element) Scan-8: `state` and `scan_in`
+// are the initial states and the scan inputs, scanned along in_axes (in_dirs: 1 = reverse);
+// returns the final states followed by the scan outputs, stacked along out_axes (out_dirs:
+// 1 = prepended). `tag` names the inlined copies.
+struct ScanSpec {
+  std::vector<int64_t> in_axes, in_dirs, out_axes, out_dirs;
+};
 
+Result<std::vector<Value*>> unroll_scan(ExpandContext& ctx, const Node& n, const ir::Graph& body,
+                                        std::vector<Value*> state, const std::vector<Value*>& scan_in,
+                                        const ScanSpec& spec, const std::string& tag) {
+  const size_t num_state = state.size(), num_scan_in = scan_in.size();
+  NODE_CHECK(n, body.outputs.size() >= num_state, "the body has fewer outputs than states");
+  const size_t num_scan_out = body.outputs.size() - num_state;
   int64_t length = -1;
   std::vector<int64_t> axes;
   for (size_t j = 0; j < num_scan_in; ++j) {
-    const Value* x = n.inputs[num_state + j];
+    const Value* x = scan_in[j];
     NODE_CHECK(n, x && ctx.is_tensor(x), "scan input " + std::to_string(j) + " must be a tensor");
-    const int64_t a = normalize_axis(in_axes[j], x->shape.size());
+    const int64_t a = normalize_axis(spec.in_axes[j], x->shape.size());
     NODE_CHECK(n, a >= 0, "scan_input_axes[" + std::to_string(j) + "] out of range");
     NODE_CHECK(n, length < 0 || x->shape[a] == length, "scan inputs have different sequence lengths");
     length = x->shape[a];
@@ -162,28 +159,126 @@ Status expand_scan(ExpandContext& ctx, Node& n) {
                       "scans " + std::to_string(length) + " steps; scans are unrolled at conversion time (TFLite "
                       "gets a flat graph) up to " + std::to_string(kMaxUnrolledIterations) + " steps");
 
-  std::vector<Value*> state(n.inputs.begin(), n.inputs.begin() + static_cast<std::ptrdiff_t>(num_state));
   const std::vector<Value*> captures = captured_inputs(n);
   std::vector<std::vector<Value*>> scans(num_scan_out);
   for (int64_t t = 0; t < length; ++t) {
     std::vector<Value*> args = state;
     for (size_t j = 0; j < num_scan_in; ++j) {
-      const int64_t index = in_dirs[j] ? length - 1 - t : t;
+      const int64_t index = spec.in_dirs[j] ? length - 1 - t : t;
       Value* idx = ctx.constant(n, "index", ir::Tensor::from_int64s(DType::kInt64, {}, {index}));
-      PT_ASSIGN_OR_RETURN(auto slice, ctx.emit("Gather", n, {n.inputs[num_state + j], idx}, 1, {{"axis", axes[j]}}));
+      PT_ASSIGN_OR_RETURN(auto slice, ctx.emit("Gather", n, {scan_in[j], idx}, 1, {{"axis", axes[j]}}));
       args.push_back(slice[0]);
     }
     args.insert(args.end(), captures.begin(), captures.end());
-    PT_ASSIGN_OR_RETURN(auto outs, ctx.inline_graph(*body, args, n, "step" + std::to_string(t)));
+    PT_ASSIGN_OR_RETURN(auto outs, ctx.inline_graph(body, args, n, tag + "step" + std::to_string(t)));
     state.assign(outs.begin(), outs.begin() + static_cast<std::ptrdiff_t>(num_state));
     for (size_t k = 0; k < num_scan_out; ++k) scans[k].push_back(outs[num_state + k]);
   }
-  for (size_t k = 0; k < num_state; ++k) ctx.replace(n.outputs[k], state[k]);
+  std::vector<Value*> results = state;
   for (size_t k = 0; k < num_scan_out; ++k) {
-    if (out_dirs[k]) std::reverse(scans[k].begin(), scans[k].end());  // prepended
-    PT_ASSIGN_OR_RETURN(Value * s, stack(ctx, n, scans[k], out_axes[k]));
-    ctx.replace(n.outputs[num_state + k], s);
+    if (spec.out_dirs[k]) std::reverse(scans[k].begin(), scans[k].end());  // prepended
+    PT_ASSIGN_OR_RETURN(Value * v, stack(ctx, n, scans[k], spec.out_axes[k]));
+    results.push_back(v);
   }
+  return results;
+}
+
+// Scan-8: inputs (sequence_lens, states..., scan inputs...) all batched on axis 0, scan
+// inputs scanned along axis 1 (`directions` per scan input), scan outputs appended along
+// axis 1. Each batch element is scanned on its own (Gather at b) and the results stacked
+// back on axis 0. sequence_lens must be absent or a constant equal to the full length:
+// shorter per-element sequences would stop each element at a different step.
+Status expand_scan8(ExpandContext& ctx, Node& n, const ir::Graph& body, size_t formal, size_t num_scan_in) {
+  NODE_CHECK(n, formal >= 1 + num_scan_in, "needs sequence_lens (may be empty), the states and the scan inputs");
+  const size_t num_state = formal - 1 - num_scan_in;
+  NODE_CHECK(n, body.inputs.size() == num_state + num_scan_in + static_cast<size_t>(n.captured) &&
+                    body.outputs.size() == n.outputs.size() && n.outputs.size() >= num_state,
+             "the body's inputs/outputs do not match the node's");
+  const size_t num_scan_out = n.outputs.size() - num_state;
+  std::vector<Value*> states(n.inputs.begin() + 1, n.inputs.begin() + 1 + static_cast<std::ptrdiff_t>(num_state));
+  std::vector<Value*> scan_in(n.inputs.begin() + 1 + static_cast<std::ptrdiff_t>(num_state),
+                              n.inputs.begin() + static_cast<std::ptrdiff_t>(formal));
+  int64_t batch = -1, length = -1;
+  for (Value* v : states) {
+    NODE_CHECK(n, v && ctx.is_tensor(v) && !v->shape.empty(), "Scan-8 states must be tensors with a batch axis");
+    NODE_CHECK(n, batch < 0 || v->shape[0] == batch, "Scan-8 inputs have different batch sizes");
+    batch = v->shape[0];
+  }
+  for (Value* v : scan_in) {
+    NODE_CHECK(n, v && ctx.is_tensor(v) && v->shape.size() >= 2,
+               "Scan-8 scan inputs must be tensors [batch, sequence, ...]");
+    NODE_CHECK(n, batch < 0 || v->shape[0] == batch, "Scan-8 inputs have different batch sizes");
+    batch = v->shape[0];
+    length = v->shape[1];
+  }
+  NODE_UNSUPPORTED_IF(n, batch <= 0, "an empty or unknown batch");
+  if (Value* lens = n.input(0)) {
+    NODE_UNSUPPORTED_IF(n, !lens->is_const(),
+                        "sequence_lens '" + lens->name + "' is computed at run time; each batch element may stop at a "
+                        "different step, which pt2tflite resolves at conversion time only when every length is the full "
+                        "sequence: export with opset 9 or newer (Scan without sequence_lens)");
+    for (int64_t l : lens->data->to_int64s())
+      NODE_UNSUPPORTED_IF(n, l != length,
+                          "sequence_lens holds " + std::to_string(l) + " for a sequence of " + std::to_string(length) +
+                              " steps; only full-length sequences are supported (export with opset 9 or newer)");
+  }
+  ScanSpec spec;
+  spec.in_axes.assign(num_scan_in, 0);  // axis 1 of the batched input, 0 once batch is gathered
+  spec.in_dirs = n.get_ints("directions", std::vector<int64_t>(num_scan_in, 0));
+  NODE_CHECK(n, spec.in_dirs.size() == num_scan_in, "directions needs one entry per scan input");
+  spec.out_axes.assign(num_scan_out, 0);
+  spec.out_dirs.assign(num_scan_out, 0);
+  std::vector<std::vector<Value*>> per_output(n.outputs.size());
+  for (int64_t b = 0; b < batch; ++b) {
+    Value* idx = ctx.constant(n, "batch", ir::Tensor::from_int64s(DType::kInt64, {}, {b}));
+    auto pick = [&](Value* v) -> Result<Value*> {
+      PT_ASSIGN_OR_RETURN(auto g, ctx.emit("Gather", n, {v, idx}, 1, {{"axis", int64_t{0}}}));
+      return g[0];
+    };
+    std::vector<Value*> st, xs;
+    for (Value* v : states) {
+      PT_ASSIGN_OR_RETURN(Value * g, pick(v));
+      st.push_back(g);
+    }
+    for (Value* v : scan_in) {
+      PT_ASSIGN_OR_RETURN(Value * g, pick(v));
+      xs.push_back(g);
+    }
+    PT_ASSIGN_OR_RETURN(auto outs, unroll_scan(ctx, n, body, st, xs, spec, "batch" + std::to_string(b) + "_"));
+    for (size_t k = 0; k < outs.size(); ++k) per_output[k].push_back(outs[k]);
+  }
+  for (size_t k = 0; k < n.outputs.size(); ++k) {
+    PT_ASSIGN_OR_RETURN(Value * v, stack(ctx, n, per_output[k], 0));
+    ctx.replace(n.outputs[k], v);
+  }
+  return Status::ok();
+}
+
+Status expand_scan(ExpandContext& ctx, Node& n) {
+  PT_ASSIGN_OR_RETURN(const ir::Graph* body, subgraph(n, "body"));
+  const size_t formal = n.inputs.size() - static_cast<size_t>(n.captured);
+  const int64_t m = n.get_int("num_scan_inputs", -1);
+  NODE_CHECK(n, m >= 1 && static_cast<size_t>(m) <= formal, "needs num_scan_inputs between 1 and the input count");
+  const size_t num_scan_in = static_cast<size_t>(m);
+  if (n.opset < 9) return expand_scan8(ctx, n, *body, formal, num_scan_in);
+  const size_t num_state = formal - num_scan_in;
+  NODE_CHECK(n, body->inputs.size() == formal + static_cast<size_t>(n.captured) &&
+                    body->outputs.size() == n.outputs.size() && n.outputs.size() >= num_state,
+             "the body's inputs/outputs do not match the node's");
+  const size_t num_scan_out = n.outputs.size() - num_state;
+  ScanSpec spec;
+  spec.in_axes = n.get_ints("scan_input_axes", std::vector<int64_t>(num_scan_in, 0));
+  spec.in_dirs = n.get_ints("scan_input_directions", std::vector<int64_t>(num_scan_in, 0));
+  spec.out_axes = n.get_ints("scan_output_axes", std::vector<int64_t>(num_scan_out, 0));
+  spec.out_dirs = n.get_ints("scan_output_directions", std::vector<int64_t>(num_scan_out, 0));
+  NODE_CHECK(n, spec.in_axes.size() == num_scan_in && spec.in_dirs.size() == num_scan_in &&
+                    spec.out_axes.size() == num_scan_out && spec.out_dirs.size() == num_scan_out,
+             "scan_input_axes/directions and scan_output_axes/directions need one entry per scan input/output");
+  std::vector<Value*> state(n.inputs.begin(), n.inputs.begin() + static_cast<std::ptrdiff_t>(num_state));
+  std::vector<Value*> scan_in(n.inputs.begin() + static_cast<std::ptrdiff_t>(num_state),
+                              n.inputs.begin() + static_cast<std::ptrdiff_t>(formal));
+  PT_ASSIGN_OR_RETURN(auto outs, unroll_scan(ctx, n, *body, state, scan_in, spec, ""));
+  for (size_t k = 0; k < outs.size(); ++k) ctx.replace(n.outputs[k], outs[k]);
   return Status::ok();
 }
 

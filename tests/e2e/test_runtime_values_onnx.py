@@ -363,3 +363,47 @@ def test_batchnorm_opset9_statistics_outputs_are_refused_with_the_reason(tmp_pat
     onnx.save(model, str(path))
     p = harness.run_cli("convert", path, "-o", tmp_path / "bn9.tflite")
     assert p.returncode != 0 and "opset 14" in p.stderr and "eval()" in p.stderr, p.stderr
+
+
+# --------------------------------------------------------------------------- Scan-8 (batched)
+#
+# Scan at opset 8: states [B, ...] and scan inputs [B, T, ...], scanned along axis 1 per batch
+# element (`directions` per scan input), scan outputs [B, T, ...]; sequence_lens absent or
+# all full (shorter ones would stop each element at a different step: refused).
+
+def _scan8_model(lens=None, runtime_lens=False, directions=(0, 1)):
+    F = TensorProto.FLOAT
+    vi = helper.make_tensor_value_info
+    # s += x_t * y_t ; outputs: s and x_t - y_t (two scan inputs, the second maybe reversed)
+    body = helper.make_graph(
+        [helper.make_node("Mul", ["xt", "yt"], ["p"]), helper.make_node("Add", ["s_in", "p"], ["s_out"]),
+         helper.make_node("Sub", ["xt", "yt"], ["d"]), helper.make_node("Relu", ["s_out"], ["r"])],
+        "body", [vi("s_in", F, [3]), vi("xt", F, [3]), vi("yt", F, [3])],
+        [vi("s_out", F, [3]), vi("d", F, [3]), vi("r", F, [3])])
+    ins = [vi("s0", F, [2, 3]), vi("x", F, [2, 4, 3]), vi("y", F, [2, 4, 3])]
+    inits = []
+    if runtime_lens:
+        ins.append(vi("lens", TensorProto.INT64, [2]))
+    elif lens is not None:
+        inits.append(numpy_helper.from_array(np.array(lens, np.int64), "lens"))
+    lens_name = "lens" if runtime_lens or lens is not None else ""
+    node = helper.make_node("Scan", [lens_name, "s0", "x", "y"], ["s", "d", "r"], body=body, num_scan_inputs=2,
+                            directions=list(directions))
+    graph = helper.make_graph([node], "scan8", ins, [vi(o, F, None) for o in ("s", "d", "r")], initializer=inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 8)])
+
+
+@pytest.mark.parametrize("lens,directions", [(None, (0, 1)), ([4, 4], (1, 0)), (None, (0, 0))])
+def test_scan8_batched(lens, directions, tmp_path):
+    feeds = {"s0": _f(2, 3), "x": _f(2, 4, 3), "y": _f(2, 4, 3)}
+    harness.check_onnx_model(_scan8_model(lens, directions=directions), feeds, tmp_path,
+                             f"scan8_{lens is not None}_{directions[0]}{directions[1]}")
+
+
+@pytest.mark.parametrize("runtime", [False, True])
+def test_scan8_short_or_runtime_sequence_lens_is_refused(runtime, tmp_path):
+    path = tmp_path / "scan8.onnx"
+    onnx.save(_scan8_model(lens=None if runtime else [4, 2], runtime_lens=runtime), str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "scan8.tflite")
+    assert p.returncode != 0 and "sequence_lens" in p.stderr and "opset 9" in p.stderr, p.stderr
+    assert ("run time" in p.stderr) == runtime, p.stderr
