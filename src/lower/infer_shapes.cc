@@ -34,6 +34,10 @@ class Walk : public ExpandContext {
       if (nested_ > 0) return unsupported(n->describe() + ": op type not supported (inside a subgraph)");
       return Status::ok();
     }
+    if (older_than_rule(*n, *rule)) {  // an older definition of the op: reported by lower_graph
+      if (nested_ > 0) return unsupported(n->describe() + ": " + old_opset_reason(n->op, rule->min_opset));
+      return Status::ok();
+    }
     for (const ir::Value* v : n->inputs)
       if (v && !(rule->expand ? known(v) : ir::is_static(v->shape))) {
         if (nested_ > 0)

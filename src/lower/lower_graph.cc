@@ -14,14 +14,16 @@ Status check_supported(const ir::Graph& g) {
   std::map<std::string, std::vector<const ir::Node*>> missing;
   for (const auto& n : g.nodes()) {
     const OpRule* rule = registry().find(n->op);
-    if (!rule || !rule->lower) missing[n->op].push_back(n.get());
+    if (!rule || !rule->lower || older_than_rule(*n, *rule)) missing[n->op].push_back(n.get());
   }
   if (missing.empty()) return Status::ok();
   std::string msg = std::to_string(missing.size()) + " unsupported op type(s):";
   for (const auto& [op, nodes] : missing) {
     const OpRule* rule = registry().find(op);
     msg += "\n  " + op + " (opset " + std::to_string(nodes[0]->opset) + ")";
-    if (rule && rule->expand)
+    if (rule && older_than_rule(*nodes[0], *rule))
+      msg += " [" + old_opset_reason(op, rule->min_opset) + "]";
+    else if (rule && rule->expand)
       msg += " [resolved at conversion time: its inputs must have static shapes, and its condition, trip count "
              "or positions must fold to constants]";
     else if (rule)

@@ -75,6 +75,7 @@ const Registry& registry() {
     register_integer_matmul_conv(reg);
     register_control_flow(reg);
     register_sequence(reg);
+    register_min_opsets(reg);
     return reg;
   }();
   return r;

@@ -37,6 +37,12 @@ struct OpRule {
   bool needs_constant_inputs = false;
   // Instead of infer/fold/lower: control flow and sequence/optional ops (expand.h).
   ExpandFn expand = nullptr;
+  // The oldest default-domain opset whose definition of this op the rule implements: the
+  // lowerings are written for opset 7 and newer, and an op whose opset-7 definition was
+  // introduced earlier (Not-1, Relu-6, Reshape-5 ...) is the same op back to that version
+  // (min_opset.cc). A node from an older opset is refused, naming the op and the opset.
+  int min_opset = kFirstOpset;
+  static constexpr int kFirstOpset = 7;
 };
 
 inline OpRule expand_only(ExpandFn f) {
@@ -48,6 +54,11 @@ inline OpRule expand_only(ExpandFn f) {
 class Registry {
  public:
   void add(const std::string& onnx_op_type, OpRule rule) { rules_[onnx_op_type] = rule; }
+  // Lowers the oldest opset a registered op is accepted from (min_opset.cc).
+  void set_min_opset(const std::string& onnx_op_type, int opset) {
+    auto it = rules_.find(onnx_op_type);
+    if (it != rules_.end()) it->second.min_opset = opset;
+  }
   // `op` is the IR op name ("onnx.Conv"); nullptr when unknown.
   const OpRule* find(const std::string& op) const;
   // Op types with a lowering, or with only a fold (converted when their inputs are constant).
@@ -59,6 +70,17 @@ class Registry {
  private:
   std::map<std::string, OpRule> rules_;
 };
+
+// A node imported from an opset older than its rule accepts (opset 0: made by pt2tflite).
+inline bool older_than_rule(const ir::Node& n, const OpRule& rule) { return n.opset > 0 && n.opset < rule.min_opset; }
+
+// Why a node older than its rule's min_opset is refused (`op` as in the IR, "onnx.Add").
+inline std::string old_opset_reason(const std::string& op, int min_opset) {
+  const std::string type = op.rfind("onnx.", 0) == 0 ? op.substr(5) : op;
+  return "pt2tflite implements " + type + " as ONNX defines it from opset " + std::to_string(min_opset) +
+         " on, and the older definition differs; export with opset " + std::to_string(min_opset) +
+         " or newer, or upgrade the model with onnx.version_converter";
+}
 
 // The registry with every family registered (built once).
 const Registry& registry();
@@ -110,6 +132,8 @@ void register_max_unpool(Registry& r);      // max_unpool.cc: MaxUnpool
 void register_quantize_linear(Registry& r);  // quantize_linear.cc: QuantizeLinear DequantizeLinear DynamicQuantizeLinear
 void register_integer_matmul_conv(Registry& r);  // integer_matmul_conv.cc: MatMulInteger ConvInteger QLinearMatMul QLinearConv
 void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)
-void register_sequence(Registry& r);        // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
+void register_sequence(Registry& r);
+// After every family: the ops whose opset-7 definition dates from an older opset (min_opset.cc).
+void register_min_opsets(Registry& r);        // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
 
 }  // namespace pt2tflite::lower

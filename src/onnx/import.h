@@ -35,7 +35,9 @@ Result<ir::Graph> import_model(std::string model_bytes, const ImportOptions& opt
 //   Range (27): stash_type for float16 — the fold computes in double; stash_type=0 is refused.
 //   ReduceLogSum(Exp) (28): integer types dropped — nothing to do.
 //   Swish (24): new, lowered in unary_math.cc.
-constexpr int kMinOpset = 7;
+// Below 7 only ops whose definition did not change up to opset 7 are accepted, each from the
+// opset its definition dates from (lower/min_opset.cc); the others are refused per node.
+constexpr int kMinOpset = 1;
 constexpr int kMaxOpset = 28;
 
 }  // namespace pt2tflite::onnx_import

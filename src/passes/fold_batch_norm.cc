@@ -41,6 +41,7 @@ std::vector<int64_t> output_channel_of_each_weight(const ir::Node& producer, con
 bool foldable(const ir::Node& bn, const ir::Node& producer) {
   if (producer.op != "onnx.Conv" && producer.op != "onnx.ConvTranspose" && producer.op != "onnx.Gemm") return false;
   if (bn.outputs.size() != 1 || bn.inputs.size() < 5 || bn.get_int("training_mode", 0) != 0) return false;
+  if (bn.opset > 0 && bn.opset < 7) return false;  // BatchNormalization-1/6 (is_test, spatial): refused when lowering
   for (size_t i = 1; i < 5; ++i)
     if (!bn.inputs[i] || !bn.inputs[i]->is_const()) return false;
   if (!producer.input(1) || !producer.input(1)->is_const()) return false;

@@ -12,6 +12,7 @@ namespace pt2tflite::passes {
 namespace {
 
 bool dropout_is_identity(const ir::Node& n) {
+  if (n.opset > 0 && n.opset < 7) return false;  // Dropout-1/6: is_test = 0 (the default) drops at random
   const ir::Value* training = n.input(2);
   if (!training) return true;
   if (!training->is_const() || training->data->size() != 1) return false;

@@ -407,3 +407,86 @@ def test_scan8_short_or_runtime_sequence_lens_is_refused(runtime, tmp_path):
     p = harness.run_cli("convert", path, "-o", tmp_path / "scan8.tflite")
     assert p.returncode != 0 and "sequence_lens" in p.stderr and "opset 9" in p.stderr, p.stderr
     assert ("run time" in p.stderr) == runtime, p.stderr
+
+
+# --------------------------------------------------------------------------- opsets 1-6
+#
+# Models importing a default-domain opset below 7 are accepted op by op: an op whose opset-7
+# definition dates from an older opset v (Not-1, Transpose-1, Reshape-5, Relu-6) is the same
+# op from v on; older definitions (Relu-1, Add-6 with legacy broadcast, Dropout-6 with is_test,
+# BatchNormalization-6) are refused, naming the op and what to do.
+
+def _old_model(nodes, inputs, outputs, opset, inits=()):
+    graph = helper.make_graph(nodes, "old", inputs, outputs, initializer=list(inits))
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], ir_version=3)
+
+
+def test_not_at_opset_1(tmp_path):
+    x = _rng.random((3, 4, 5)) < 0.5
+    m = _old_model([helper.make_node("Not", ["x"], ["y"])], [helper.make_tensor_value_info("x", TensorProto.BOOL, x.shape)],
+                   [helper.make_tensor_value_info("y", TensorProto.BOOL, x.shape)], 1)
+    harness.check_onnx_model(m, {"x": x}, tmp_path, "not1")
+
+
+def test_unchanged_ops_at_opset_6(tmp_path):
+    """Relu-6, Transpose-1, Reshape-5, Softmax-1 (2-D coercion at axis 1), Concat-4."""
+    x = _f(2, 3, 4)
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Transpose", ["r"], ["t"], perm=[0, 2, 1]),
+             helper.make_node("Reshape", ["t", "shape"], ["f"]), helper.make_node("Softmax", ["f"], ["s"], axis=1),
+             helper.make_node("Concat", ["s", "f"], ["y"], axis=0)]
+    m = _old_model(nodes, [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                   [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], 6,
+                   [numpy_helper.from_array(_i64([2, 12]), "shape")])
+    harness.check_onnx_model(m, {"x": x}, tmp_path, "opset6")
+
+
+def _refusal(model, tmp_path):
+    path = tmp_path / "old.onnx"
+    onnx.save(model, str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "old.tflite")
+    assert p.returncode != 0 and not (tmp_path / "old.tflite").exists(), p.stderr
+    return p.stderr
+
+
+def test_changed_ops_below_opset_7_are_refused_with_the_reason(tmp_path):
+    F = TensorProto.FLOAT
+    nodes = [helper.make_node("Add", ["x", "b"], ["a"], broadcast=1, axis=1),  # legacy broadcast
+             helper.make_node("Dropout", ["a"], ["d"], ratio=0.5),  # Dropout-6: is_test=0 drops
+             helper.make_node("Not", ["m"], ["n"])]
+    m = _old_model(nodes, [helper.make_tensor_value_info("x", F, [2, 3, 4]), helper.make_tensor_value_info("b", F, [3]),
+                           helper.make_tensor_value_info("m", TensorProto.BOOL, [2])],
+                   [helper.make_tensor_value_info("d", F, None), helper.make_tensor_value_info("n", TensorProto.BOOL, None)],
+                   6)
+    err = _refusal(m, tmp_path)
+    for op in ("Add", "Dropout"):
+        assert f"onnx.{op} (opset 6) [pt2tflite implements {op} as ONNX defines it from opset 7 on" in err, err
+    assert "onnx.Not" not in err and "onnx.version_converter" in err, err
+
+
+def test_relu_1_is_refused_but_accepted_from_opset_6(tmp_path):
+    F = TensorProto.FLOAT
+    m = _old_model([helper.make_node("Relu", ["x"], ["y"])], [helper.make_tensor_value_info("x", F, [4])],
+                   [helper.make_tensor_value_info("y", F, None)], 5)
+    assert "Relu as ONNX defines it from opset 6 on" in _refusal(m, tmp_path)
+
+
+def test_min_opset_table_matches_onnx_schemas():
+    """src/lower/min_opset.cc: for every op the converter lowers, the opset its opset-7
+    definition dates from, when older than 7 (onnx.defs is the source)."""
+    import re
+
+    import onnx.defs
+
+    text = (harness.REPO_ROOT / "src" / "lower" / "min_opset.cc").read_text()
+    table = {op: int(v) for v, body in re.findall(r"\{(\d+), \{([^}]*)\}\}", text) for op in re.findall(r'"(\w+)"', body)}
+    ops = harness.run_cli("ops").stdout.split()
+    expected = {}
+    for op in ops:
+        try:
+            since = onnx.defs.get_schema(op, 7, "").since_version
+        except onnx.defs.SchemaError:
+            continue  # introduced after opset 7
+        if since < 7:
+            expected[op] = since
+    expected.pop("Constant", None)  # read by the importer at any opset
+    assert table == expected
