@@ -18,7 +18,8 @@ def table(binary: str) -> str:
                                 text=True).stdout.split())
     per_row = 8
     rows = [ops[i:i + per_row] for i in range(0, len(ops), per_row)]
-    lines = [f"{len(ops)} ONNX op types (default domain, opsets 7–28):", ""]
+    lines = [f"{len(ops)} ONNX op types (default domain, opsets 7–28; some also from older opsets, "
+             "see src/lower/min_opset.cc):", ""]
     lines.append("| " + " | ".join([""] * per_row) + " |")
     lines.append("|" + "---|" * per_row)
     for r in rows:

@@ -490,3 +490,56 @@ def test_min_opset_table_matches_onnx_schemas():
             expected[op] = since
     expected.pop("Constant", None)  # read by the importer at any opset
     assert table == expected
+
+
+# --------------------------------------------------------------------------- from torch, training mode
+
+
+@pytest.mark.parametrize("with_dropout", [False, True])
+def test_torch_training_export(with_dropout, tmp_path):
+    """torch.onnx.export(..., training=TrainingMode.TRAINING): Conv → BatchNorm2d (training_mode=1,
+    batch statistics) → ReLU [→ Dropout(0.3), training_mode true]. Without Dropout compared with
+    onnxruntime by the float32 rule; with it, every kept element equals the no-dropout result
+    / (1 − p) and the kept fraction of the non-zero ones is 1 − p to 6 standard errors."""
+    import torch
+
+    p = 0.3
+
+    class Net(torch.nn.Module):
+        def __init__(self, dropout):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+            self.bn = torch.nn.BatchNorm2d(4)
+            self.drop = torch.nn.Dropout(p) if dropout else torch.nn.Identity()
+
+        def forward(self, x):
+            return self.drop(torch.relu(self.bn(self.conv(x))))
+
+    torch.manual_seed(0)
+    x = torch.from_numpy(_f(8, 3, 32, 32))
+    base = Net(False).train()
+    nets = {False: base}
+    if with_dropout:  # the same weights, Dropout added
+        nets[True] = Net(True).train()
+        nets[True].load_state_dict(base.state_dict())
+    paths = {d: tmp_path / f"net_{d}.onnx" for d in nets}
+    for d, net in nets.items():
+        harness.export_onnx(net, (x,), paths[d], "torchscript", input_names=["x"], output_names=["y"],
+                            training=torch.onnx.TrainingMode.TRAINING, do_constant_folding=False)
+    feeds = {"x": x.numpy()}
+    if not with_dropout:
+        tfl = harness.convert(paths[False], tmp_path / "net.tflite")
+        ops = harness.inspect_json(tfl)["ops"]
+        assert ops.get("MEAN") == 2, ops  # batch mean and variance, not folded into the conv
+        ref = harness.run_onnxruntime(paths[False], feeds)
+        harness.assert_close(ref, harness.run_litert(tfl, feeds, ["y"]).outputs)
+        return
+    a = harness.run_onnxruntime(paths[False], feeds)["y"]
+    y = harness.run_litert(harness.convert(paths[True], tmp_path / "drop.tflite"), feeds, ["y"]).outputs["y"]
+    kept = y != 0
+    assert np.all(a[kept] != 0)
+    err, scale = harness.max_rel_error(a[kept] / (1 - p), y[kept])
+    assert err <= harness.FLOAT_TOL * scale, (err, scale)
+    n = int(np.count_nonzero(a))
+    frac = np.count_nonzero(kept) / n
+    assert abs(frac - (1 - p)) <= 6 * np.sqrt(p * (1 - p) / n), f"kept {frac:.4f} of {n}"
