@@ -1,6 +1,6 @@
 // The table of ONNX op types pt2tflite understands. Each op family file registers, per ONNX
 // op type, up to three functions that hold everything the converter knows about the op:
-//   infer — output dtypes/shapes from inputs and attributes (static shapes only),
+//   infer — output dtypes/shapes from inputs and attributes (static unless dynamic_shapes),
 //   fold  — evaluate the op when all inputs are constant (shape arithmetic, weight prep),
 //   lower — emit tfl.* nodes computing the op, NHWC inside where layout matters.
 // Families register through an explicit register_<family>() listed in register_all.cc.
@@ -35,9 +35,22 @@ struct OpRule {
   // The output shape depends on input values (a window's size): the inputs must be constant,
   // and `lower` only copies out a folded result. Listed by `pt2tflite ops --constant-input`.
   bool needs_constant_inputs = false;
+  // infer and lower handle extents known only at run time (-1 in a shape): infer may produce
+  // them (Reshape to a run-time shape, NonZero) and accepts inputs that have them; lower then
+  // emits ops whose output TFLite sizes at run time. Other rules never see such a value: the
+  // walk refuses the node, naming the op that made the shape dynamic.
+  bool dynamic_shapes = false;
   // Instead of infer/fold/lower: control flow and sequence/optional ops (expand.h).
   ExpandFn expand = nullptr;
 };
+
+// The rule with dynamic_shapes set: for ops whose infer and lower are written for extents
+// known only at run time (elementwise ops, which TFLite broadcasts at run time, and ops that
+// assemble their shape arguments with tfl.SHAPE).
+inline OpRule dynamic(OpRule r) {
+  r.dynamic_shapes = true;
+  return r;
+}
 
 inline OpRule expand_only(ExpandFn f) {
   OpRule r;
