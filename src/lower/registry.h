@@ -68,6 +68,8 @@ class Registry {
   // The subset of op_types() whose inputs must be constant: only a fold, or
   // needs_constant_inputs (their output shapes depend on input values).
   std::vector<std::string> fold_only_op_types() const;
+  // The subset of op_types() whose rule declares dynamic_shapes.
+  std::vector<std::string> dynamic_shape_op_types() const;
 
  private:
   std::map<std::string, OpRule> rules_;
