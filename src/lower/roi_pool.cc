@@ -251,15 +251,17 @@ Status lower_roi_align(LowerContext& ctx, Node& n) {
     ctx.emit("tfl.GATHER_ND", n, {rows, idx}, {g});
     return a.mul(g, w);
   };
-  Value* t1 = tap(y_low, tx.low, ty.w_low, tx.w_low);
-  Value* t2 = tap(y_low, tx.high, ty.w_low, tx.w_high);
-  Value* t3 = tap(y_high, tx.low, ty.w_high, tx.w_low);
-  Value* t4 = tap(y_high, tx.high, ty.w_high, tx.w_high);
+  // Each tap is combined as soon as it is gathered, so at most two gathered tensors are live.
+  const char* combine = is_max ? "tfl.MAXIMUM" : "tfl.ADD";
+  Value* acc = tap(y_low, tx.low, ty.w_low, tx.w_low);
+  acc = a.bin(combine, acc, tap(y_low, tx.high, ty.w_low, tx.w_high));
+  acc = a.bin(combine, acc, tap(y_high, tx.low, ty.w_high, tx.w_low));
+  acc = a.bin(combine, acc, tap(y_high, tx.high, ty.w_high, tx.w_high));
 
   const Shape pooled{r, ph, pw, channels};
-  Value* result = ctx.temp(n, DType::kFloat32, pooled, "pooled");
+  Value* result = nullptr;
   if (!is_max) {
-    Value* sum = a.add(a.add(a.add(t1, t2), t3), t4);
+    Value* sum = acc;
     Value* total = ctx.temp(n, DType::kFloat32, pooled, "sum");
     ctx.emit("tfl.SUM", n, {sum, ctx.const_int32(n, "samples_axis", {3})}, {total})->attrs["keep_dims"] = int64_t{0};
     Value* count;
@@ -272,7 +274,7 @@ Status lower_roi_align(LowerContext& ctx, Node& n) {
     }
     result = a.div(total, count);
   } else {
-    Value* m = a.bin("tfl.MAXIMUM", a.bin("tfl.MAXIMUM", a.bin("tfl.MAXIMUM", t1, t2), t3), t4);
+    Value* m = acc;
     if (per_roi) {
       std::vector<int64_t> keep;
       for (int64_t i = 0; i < r; ++i)

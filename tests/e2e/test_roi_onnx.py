@@ -118,6 +118,30 @@ def test_roi_align_adaptive_sampling_runtime_rois_is_refused(tmp_path):
     assert not (tmp_path / "adaptive.tflite").exists()
 
 
+def test_roi_align_as_torchvision_exports_it(tmp_path):
+    """torchvision.ops.roi_align(x, boxes [K, 5], ...) at opset 16: the batch column is split
+    off with Gather/Squeeze/Cast(int64) and the box columns gathered; aligned=False becomes
+    output_half_pixel (MultiScaleRoIAlign's sampling_ratio=2)."""
+    rng = _rng(12)
+    x = rng.standard_normal((3, 8, 10, 12)).astype(np.float32)
+    boxes = _boxes(rng, 7, 12 / 0.25, 10 / 0.25)
+    b = np.array([2, 0, 1, 1, 0, 2, 2], np.float32)[:, None]
+    feeds = {"x": x, "boxes": np.concatenate([b, boxes], axis=1)}
+    nodes = [helper.make_node("Gather", ["boxes", "col0"], ["b1"], axis=1),
+             helper.make_node("Squeeze", ["b1", "ax1"], ["b0"]),
+             helper.make_node("Cast", ["b0"], ["bi"], to=TensorProto.INT64),
+             helper.make_node("Gather", ["boxes", "cols"], ["rois"], axis=1),
+             helper.make_node("RoiAlign", ["x", "rois", "bi"], ["y"], coordinate_transformation_mode="output_half_pixel",
+                              spatial_scale=0.25, output_height=7, output_width=7, sampling_ratio=2)]
+    inits = {"col0": np.array([0], np.int64), "ax1": np.array([1], np.int64), "cols": np.array([1, 2, 3, 4], np.int64)}
+    graph = helper.make_graph(
+        nodes, "tv", [helper.make_tensor_value_info(k, TensorProto.FLOAT, v.shape) for k, v in feeds.items()],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=[numpy_helper.from_array(v, k) for k, v in inits.items()])
+    model = onnx.shape_inference.infer_shapes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)]))
+    harness.check_onnx_model(model, feeds, tmp_path, "torchvision_roi_align")
+
+
 def test_roi_align_after_conv_nhwc_io_has_no_transposes(tmp_path):
     """Backbone conv → RoiAlign → box-head conv with --nhwc-io: the ROI sampling gathers NHWC
     rows, so no transpose is left at all."""
