@@ -77,6 +77,8 @@ const Registry& registry() {
     register_col2im(reg);
     register_det(reg);
     register_max_unpool(reg);
+    register_roi_pool(reg);
+    register_deform_conv(reg);
     register_quantize_linear(reg);
     register_integer_matmul_conv(reg);
     register_control_flow(reg);
