@@ -137,6 +137,7 @@ Status read_spec(const Node& n, ResizeSpec* s) {
 }
 
 Status infer_resize(Node& n) {
+  if (resize::has_runtime_params(n)) return resize::infer_runtime(n);
   ResizeSpec s;
   PT_RETURN_IF_ERROR(read_spec(n, &s));
   set_output(n, 0, n.inputs[0]->dtype, s.out);
@@ -212,6 +213,7 @@ bool flags_match(const ResizeSpec& s, TflFlags f, const Shape& in, const Shape& 
 }
 
 Status lower_resize(LowerContext& ctx, Node& n) {
+  if (resize::has_runtime_params(n)) return resize::lower_runtime(ctx, n);
   ResizeSpec s;
   PT_RETURN_IF_ERROR(read_spec(n, &s));
   Value* x = n.inputs[0];
@@ -271,8 +273,9 @@ Status lower_resize(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_resize(Registry& r) {
-  r.add("Resize", {infer_resize, nullptr, lower_resize});
-  r.add("Upsample", {infer_resize, nullptr, lower_resize});
+  // dynamic: scales/sizes computed at run time make the resized extents -1 (resize_runtime.cc).
+  r.add("Resize", dynamic({infer_resize, nullptr, lower_resize}));
+  r.add("Upsample", dynamic({infer_resize, nullptr, lower_resize}));
 }
 
 }  // namespace pt2tflite::lower
