@@ -207,7 +207,8 @@ class RuntimeResize {
     const std::string& c = p_.coord;
     Value* single = a_.bin("tfl.EQUAL", t.len, a_.scalar(1), DType::kBool);
     if (c == "asymmetric") return a_.div(of, t.scale);
-    if (c == "tf_half_pixel_for_nn") return a_.div(a_.add(of, 0.5), t.scale);
+    if (c == "tf_half_pixel_for_nn")  // an axis with scale 1 is left as it is (onnxruntime, the static path)
+      return a_.select(a_.bin("tfl.EQUAL", t.scale, a_.scalar(1), DType::kBool), of, a_.div(a_.add(of, 0.5), t.scale));
     if (c == "pytorch_half_pixel")
       return a_.select(a_.bin("tfl.GREATER", t.len, a_.scalar(1), DType::kBool), centre, a_.scalar(nearest_ ? 0.0 : -0.5));
     if (c == "align_corners")
