@@ -17,6 +17,9 @@
 // cubic as one product per resized axis with a constant [out, in] interpolation matrix
 // (BATCH_MATMUL, FULLY_CONNECTED on the last axis). Exact, at the cost of out x in
 // weights per axis; the builtins stay the path for the common cases.
+//
+// Scales, sizes or roi computed at run time take resize_runtime.cc instead (resized extents
+// known only at run time); this file's path runs only when they are constant.
 #include <algorithm>
 #include <cmath>
 

@@ -1,5 +1,6 @@
-// What the two Resize files share: the parsed Resize/Upsample node, onnxruntime's nearest
-// source index, and the separable fallback (resize_separable.cc).
+// What the Resize files share: the parsed Resize/Upsample node, onnxruntime's nearest
+// source index, the separable fallback (resize_separable.cc) and the run-time-parameter
+// path (resize_runtime.cc).
 #pragma once
 
 #include <string>

@@ -167,6 +167,20 @@ def test_tf_crop_and_resize_with_runtime_roi_and_sizes(tmp_path):
                             m, tmp_path)
 
 
+def test_runtime_roi_with_constant_sizes_keeps_a_static_output(tmp_path):
+    sz = oh.make_tensor("sz", TP.INT64, [4], [1, 2, 5, 9])
+    node = oh.make_node("Resize", ["x", "roi", "", "sz"], ["y"], mode="linear",
+                        coordinate_transformation_mode="tf_crop_and_resize", extrapolation_value=0.5)
+    g = oh.make_graph([node], "g", [vi("x", TP.FLOAT, [1, 2, 6, 8]), vi("roi", TP.FLOAT, [8])],
+                      [vi("y", TP.FLOAT, None)], initializer=[sz])
+    m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 19)])
+    roi = np.array([0, 0, 0.25, -0.1, 1, 1, 0.75, 0.9], np.float32)
+    tfl = harness.check_onnx_model(m, {"x": X4, "roi": roi}, tmp_path, "roi_only")
+    assert harness.inspect_json(tfl)["outputs"][0]["shape"] == [1, 2, 5, 9]
+    check_with_other_values(tfl, [{"x": X4, "roi": np.array([0, 0, -0.2, 0.3, 1, 1, 1.3, 0.6], np.float32)}],
+                            m, tmp_path)
+
+
 def test_cubic_tf_crop_and_resize_with_runtime_scales(tmp_path):
     attrs = {"mode": "cubic", "coordinate_transformation_mode": "tf_crop_and_resize", "extrapolation_value": -1.0}
     m = resize_model(attrs, roi=True)
@@ -222,6 +236,23 @@ def test_runtime_scales_after_a_runtime_shape_is_refused_clearly(tmp_path):
     r = harness.run_cli("convert", path, "-o", tmp_path / "refused.tflite")
     assert r.returncode != 0
     assert "resize" in r.stderr and "known only at run time" in r.stderr and "X's shape static" in r.stderr, r.stderr
+
+
+def test_consumers_of_the_runtime_output(tmp_path):
+    # An elementwise op reads the run-time-extent output; an op that needs static shapes is
+    # refused, naming the Resize that made the shape dynamic.
+    nodes = [oh.make_node("Resize", ["x", "", "s"], ["r"], name="upscale", mode="linear"),
+             oh.make_node("Relu", ["r"], ["y"])]
+    g = oh.make_graph(nodes, "g", [vi("x", TP.FLOAT, [1, 2, 6, 8]), vi("s", TP.FLOAT, [4])], [vi("y", TP.FLOAT, None)])
+    m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 19)])
+    harness.check_onnx_model(m, {"x": X4, "s": scales(1, 1, 1.5, 2)}, tmp_path, "relu")
+    nodes[1] = oh.make_node("Softmax", ["r"], ["y"], name="needs_static")
+    g = oh.make_graph(nodes, "g", [vi("x", TP.FLOAT, [1, 2, 6, 8]), vi("s", TP.FLOAT, [4])], [vi("y", TP.FLOAT, None)])
+    path = tmp_path / "softmax.onnx"
+    onnx.save(oh.make_model(g, opset_imports=[oh.make_opsetid("", 19)]), str(path))
+    r = harness.run_cli("convert", path, "-o", tmp_path / "softmax.tflite")
+    assert r.returncode != 0
+    assert "needs_static" in r.stderr and "upscale" in r.stderr and "known only at run time" in r.stderr, r.stderr
 
 
 def test_constant_scales_keep_the_builtin(tmp_path):
