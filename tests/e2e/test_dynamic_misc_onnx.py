@@ -83,3 +83,89 @@ def test_onehot_runtime_depth_feeds_dynamic_capable_op(tmp_path):
     s = RNG.standard_normal((4, 1)).astype(np.float32)
     idx = np.array([0, 1, 2, 3], np.int64)
     check_feeds(m, [{"i": idx, "depth": np.array([d], np.int64), "s": s} for d in (4, 7)], tmp_path, "onehot_mul")
+
+
+# --------------------------------------------------------------------------- ConvInteger / QLinearConv weights
+
+
+def u8(shape, lo=0, hi=256):
+    return RNG.integers(lo, hi, size=shape).astype(np.uint8)
+
+
+CONV_CASES = {
+    # name: (x shape, w shape, attributes)
+    "plain": ((1, 3, 6, 6), (4, 3, 3, 3), {}),
+    "padded_strided": ((2, 3, 7, 5), (5, 3, 3, 2), {"pads": [1, 0, 1, 1], "strides": [2, 1]}),
+    "grouped": ((1, 4, 5, 5), (6, 2, 3, 3), {"group": 2, "pads": [1, 1, 1, 1]}),
+    "1d": ((1, 3, 9), (2, 3, 4), {"dilations": [2]}),
+    # K = 64·3·3 = 576: 255 · 576 · 255 > 2^24, so x - x_zp is split into digits at run time.
+    "large_k": ((1, 64, 5, 5), (3, 64, 3, 3), {"pads": [1, 1, 1, 1]}),
+}
+
+
+@pytest.mark.parametrize("case", list(CONV_CASES))
+def test_convinteger_runtime_weights(tmp_path, case):
+    xs, ws, attrs = CONV_CASES[case]
+    m = model([oh.make_node("ConvInteger", ["x", "w", "x_zp", "w_zp"], ["y"], **attrs)],
+              [vi("x", TP.UINT8, xs), vi("w", TP.UINT8, ws), vi("x_zp", TP.UINT8, []), vi("w_zp", TP.UINT8, [])],
+              [vi("y", TP.INT32, None)], opset=10)
+    feeds = [{"x": u8(xs), "w": u8(ws), "x_zp": np.array(zx, np.uint8), "w_zp": np.array(zw, np.uint8)}
+             for zx, zw in ((128, 0), (3, 200), (0, 255))]
+    tfl = check_feeds(m, feeds, tmp_path, "convinteger")
+    ops = harness.op_summary(harness.inspect_json(tfl))
+    assert "CONV_2D" in ops, ops
+    if case == "large_k":
+        assert "FLOOR" in ops, ops  # the digit split ran
+
+
+def test_convinteger_runtime_weights_no_zero_points(tmp_path):
+    # No zero points at all: the weights are only cast to float32.
+    m = model([oh.make_node("ConvInteger", ["x", "w"], ["y"], pads=[1, 1, 1, 1])],
+              [vi("x", TP.UINT8, [1, 2, 4, 4]), vi("w", TP.UINT8, [3, 2, 3, 3])], [vi("y", TP.INT32, None)], opset=10)
+    check_feeds(m, [{"x": u8((1, 2, 4, 4)), "w": u8((3, 2, 3, 3))} for _ in range(2)], tmp_path, "convinteger_nozp")
+
+
+@pytest.mark.parametrize("runtime", ["w", "w_bias", "bias"])
+def test_qlinearconv_runtime_weights(tmp_path, runtime):
+    # Weights int8 with per-channel scales (zero points 0, as onnxruntime requires for int8),
+    # an int32 bias; 'runtime' names what the graph feeds as inputs (the rest are constants).
+    xs, ws = (1, 3, 6, 6), (4, 3, 3, 3)
+    params = {
+        "x_scale": np.array(0.02, np.float32), "x_zp": np.array(120, np.uint8),
+        "w_scale": RNG.uniform(0.005, 0.02, 4).astype(np.float32), "w_zp": np.zeros(4, np.int8),
+        "y_scale": np.array(0.3, np.float32), "y_zp": np.array(110, np.uint8),
+    }
+    rt = {"w": ["w"], "w_bias": ["w", "bias"], "bias": ["bias"]}[runtime]
+    dtypes = {"w": TP.INT8, "bias": TP.INT32}
+    w0 = RNG.integers(-128, 128, ws).astype(np.int8)
+    b0 = RNG.integers(-20000, 20000, 4).astype(np.int32)
+    inits = [onnx.numpy_helper.from_array(v, k) for k, v in params.items()]
+    inits += [onnx.numpy_helper.from_array(v, k) for k, v in (("w", w0), ("bias", b0)) if k not in rt]
+    names = ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp", "bias"]
+    m = model([oh.make_node("QLinearConv", names, ["y"], pads=[1, 1, 1, 1])],
+              [vi("x", TP.UINT8, xs)] + [vi(k, dtypes[k], list(ws) if k == "w" else [4]) for k in rt],
+              [vi("y", TP.UINT8, None)], inits=inits, opset=10)
+    feeds = []
+    for i in range(3):
+        f = {"x": u8(xs)}
+        if "w" in rt:
+            f["w"] = w0 if i == 0 else RNG.integers(-128, 128, ws).astype(np.int8)
+        if "bias" in rt:
+            f["bias"] = b0 if i == 0 else RNG.integers(-20000, 20000, 4).astype(np.int32)
+        feeds.append(f)
+    check_feeds(m, feeds, tmp_path, "qlinearconv")
+
+
+def test_qlinearconv_runtime_weights_and_zero_point(tmp_path):
+    # uint8 weights with a run-time zero point (the node tests' form), scalar scales.
+    xs, ws = (1, 2, 5, 5), (3, 2, 2, 2)
+    names = ["x", "x_scale", "x_zp", "w", "w_scale", "w_zp", "y_scale", "y_zp"]
+    types = [TP.UINT8, TP.FLOAT, TP.UINT8, TP.UINT8, TP.FLOAT, TP.UINT8, TP.FLOAT, TP.UINT8]
+    shapes = [xs, [], [], ws, [], [], [], []]
+    m = model([oh.make_node("QLinearConv", names, ["y"])], [vi(k, t, s) for k, t, s in zip(names, types, shapes)],
+              [vi("y", TP.UINT8, None)], opset=10)
+    feeds = [{"x": u8(xs), "x_scale": np.array(0.05, np.float32), "x_zp": np.array(zx, np.uint8), "w": u8(ws),
+              "w_scale": np.array(0.01, np.float32), "w_zp": np.array(zw, np.uint8),
+              "y_scale": np.array(0.2, np.float32), "y_zp": np.array(zy, np.uint8)}
+             for zx, zw, zy in ((100, 128, 30), (0, 5, 200))]
+    check_feeds(m, feeds, tmp_path, "qlinearconv_zp")
