@@ -12,6 +12,7 @@ import numpy as np
 import onnx
 import onnx.helper as oh
 import pytest
+import torch
 from onnx import TensorProto as TP
 
 import harness
@@ -169,3 +170,138 @@ def test_qlinearconv_runtime_weights_and_zero_point(tmp_path):
               "y_scale": np.array(0.2, np.float32), "y_zp": np.array(zy, np.uint8)}
              for zx, zw, zy in ((100, 128, 30), (0, 5, 200))]
     check_feeds(m, feeds, tmp_path, "qlinearconv_zp")
+
+
+# --------------------------------------------------------------------------- If with a run-time condition
+
+
+def refused(m, tmp_path: Path, name: str) -> str:
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(m, str(path))
+    out = tmp_path / f"{name}.tflite"
+    p = harness.run_cli("convert", path, "-o", out)
+    assert p.returncode == 1, f"expected a refusal, got exit {p.returncode}\n{p.stderr}"
+    assert "unsupported" in p.stderr, p.stderr
+    assert not out.exists()
+    return p.stderr
+
+
+def branch(name, nodes, outputs):
+    return oh.make_graph(nodes, name, [], outputs)
+
+
+def sum_positive(x="x", out="cond"):
+    return [oh.make_node("ReduceSum", [x], [f"{out}_s"], keepdims=0),
+            oh.make_node("Constant", [], [f"{out}_z"], value=oh.make_tensor(f"{out}_zv", TP.FLOAT, [], [0.0])),
+            oh.make_node("Greater", [f"{out}_s", f"{out}_z"], [out])]
+
+
+X3 = RNG.standard_normal((2, 3, 4)).astype(np.float32)
+SIGNED_X = [{"x": np.abs(X3) + 0.1}, {"x": -np.abs(X3) - 0.1}]  # sum > 0, then sum < 0
+
+
+def test_if_runtime_condition_selects_between_branches(tmp_path):
+    # Two outputs (float and int64), the branches reading an outer input and an outer
+    # initializer; the same file runs the then branch and the else branch.
+    w = onnx.numpy_helper.from_array(RNG.standard_normal((3, 4)).astype(np.float32), "w")
+    then_g = branch("then", [oh.make_node("Relu", ["x"], ["t0"]), oh.make_node("ArgMax", ["x"], ["t1"], axis=1)],
+                    [vi("t0", TP.FLOAT, [2, 3, 4]), vi("t1", TP.INT64, [2, 1, 4])])
+    else_g = branch("else", [oh.make_node("Mul", ["x", "w"], ["e0"]), oh.make_node("ArgMin", ["x"], ["e1"], axis=1)],
+                    [vi("e0", TP.FLOAT, [2, 3, 4]), vi("e1", TP.INT64, [2, 1, 4])])
+    m = model(sum_positive() + [oh.make_node("If", ["cond"], ["y", "k"], then_branch=then_g, else_branch=else_g)],
+              [vi("x", TP.FLOAT, [2, 3, 4])], [vi("y", TP.FLOAT, None), vi("k", TP.INT64, None)], inits=[w])
+    tfl = check_feeds(m, SIGNED_X, tmp_path, "if_select")
+    ops = harness.inspect_json(tfl)["ops"]
+    assert ops.get("SELECT_V2") == 2 and "RELU" in ops and "ARG_MIN" in ops, ops
+
+
+@pytest.mark.parametrize("cond_shape", [[], [1]])
+def test_if_condition_is_a_graph_input(tmp_path, cond_shape):
+    then_g = branch("then", [oh.make_node("Sigmoid", ["x"], ["t"])], [vi("t", TP.FLOAT, [2, 3, 4])])
+    else_g = branch("else", [oh.make_node("Tanh", ["x"], ["e"])], [vi("e", TP.FLOAT, [2, 3, 4])])
+    m = model([oh.make_node("If", ["c"], ["y"], then_branch=then_g, else_branch=else_g)],
+              [vi("c", TP.BOOL, cond_shape), vi("x", TP.FLOAT, [2, 3, 4])], [vi("y", TP.FLOAT, None)])
+    feeds = [{"c": np.full(cond_shape, v, np.bool_), "x": X3} for v in (True, False)]
+    tfl = check_feeds(m, feeds, tmp_path, "if_input")
+    assert harness.inspect_json(tfl)["outputs"][0]["shape"] == [2, 3, 4]
+
+
+def test_if_runtime_condition_nested(tmp_path):
+    # The then branch holds another If with its own run-time condition: 3 distinct results.
+    inner_then = branch("it", [oh.make_node("Exp", ["x"], ["it_o"])], [vi("it_o", TP.FLOAT, [2, 3, 4])])
+    inner_else = branch("ie", [oh.make_node("Abs", ["x"], ["ie_o"])], [vi("ie_o", TP.FLOAT, [2, 3, 4])])
+    then_g = branch("then", [oh.make_node("ReduceMax", ["x"], ["mx"], keepdims=0),
+                             oh.make_node("Constant", [], ["two"], value=oh.make_tensor("tv", TP.FLOAT, [], [2.0])),
+                             oh.make_node("Greater", ["mx", "two"], ["c2"]),
+                             oh.make_node("If", ["c2"], ["t"], then_branch=inner_then, else_branch=inner_else)],
+                    [vi("t", TP.FLOAT, [2, 3, 4])])
+    else_g = branch("else", [oh.make_node("Neg", ["x"], ["e"])], [vi("e", TP.FLOAT, [2, 3, 4])])
+    m = model(sum_positive() + [oh.make_node("If", ["cond"], ["y"], then_branch=then_g, else_branch=else_g)],
+              [vi("x", TP.FLOAT, [2, 3, 4])], [vi("y", TP.FLOAT, None)])
+    small = {"x": np.clip(np.abs(X3), 0.1, 1.5).astype(np.float32)}  # sum > 0, max ≤ 2
+    big = {"x": small["x"] + np.float32(1.0)}  # max > 2
+    check_feeds(m, [small, big, SIGNED_X[1]], tmp_path, "if_nested")
+
+
+def test_if_same_value_in_both_branches(tmp_path):
+    # Both branches return the outer x unchanged for one output: no selection needed there.
+    then_g = branch("then", [oh.make_node("Identity", ["x"], ["t0"]), oh.make_node("Relu", ["x"], ["t1"])],
+                    [vi("t0", TP.FLOAT, [2, 3, 4]), vi("t1", TP.FLOAT, [2, 3, 4])])
+    else_g = branch("else", [oh.make_node("Identity", ["x"], ["e0"]), oh.make_node("Neg", ["x"], ["e1"])],
+                    [vi("e0", TP.FLOAT, [2, 3, 4]), vi("e1", TP.FLOAT, [2, 3, 4])])
+    m = model(sum_positive() + [oh.make_node("If", ["cond"], ["y0", "y1"], then_branch=then_g, else_branch=else_g)],
+              [vi("x", TP.FLOAT, [2, 3, 4])], [vi("y0", TP.FLOAT, None), vi("y1", TP.FLOAT, None)])
+    check_feeds(m, SIGNED_X, tmp_path, "if_same")
+
+
+def test_if_runtime_condition_different_shapes_refused(tmp_path):
+    then_g = branch("then", [oh.make_node("Relu", ["x"], ["t"])], [vi("t", TP.FLOAT, None)])
+    else_g = branch("else", [oh.make_node("Flatten", ["x"], ["e"])], [vi("e", TP.FLOAT, None)])
+    m = model(sum_positive() + [oh.make_node("If", ["cond"], ["y"], then_branch=then_g, else_branch=else_g)],
+              [vi("x", TP.FLOAT, [2, 3, 4])], [vi("y", TP.FLOAT, None)])
+    err = refused(m, tmp_path, "if_shapes")
+    assert "run time" in err and "same static shape" in err, err
+
+
+def test_if_runtime_condition_sequence_output_refused(tmp_path):
+    # The branches build sequences (the main graph concatenates them): only tensors can be
+    # selected at run time.
+    seq = oh.make_tensor_sequence_value_info
+    then_g = branch("then", [oh.make_node("SequenceConstruct", ["x", "x"], ["ts"])], [seq("ts", TP.FLOAT, None)])
+    else_g = branch("else", [oh.make_node("SequenceConstruct", ["x"], ["es"])], [seq("es", TP.FLOAT, None)])
+    m = model(sum_positive() + [oh.make_node("If", ["cond"], ["s"], then_branch=then_g, else_branch=else_g),
+                                oh.make_node("ConcatFromSequence", ["s"], ["y"], axis=0)],
+              [vi("x", TP.FLOAT, [2, 3, 4])], [vi("y", TP.FLOAT, None)])
+    err = refused(m, tmp_path, "if_seq")
+    assert "run time" in err and "sequence" in err, err
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_torch_data_dependent_if(tmp_path, exporter):
+    # TorchScript's `if x.sum() > 0` and torch.cond with a tensor predicate both export as an
+    # ONNX If with a run-time condition.
+    def then_fn(x):
+        return torch.relu(x) * 2.0
+
+    def else_fn(x):
+        return torch.sigmoid(x) - 1.0
+
+    class Scripted(torch.nn.Module):
+        def forward(self, x):
+            if x.sum() > 0:
+                y = torch.relu(x) * 2.0
+            else:
+                y = torch.sigmoid(x) - 1.0
+            return y
+
+    class Cond(torch.nn.Module):
+        def forward(self, x):
+            return torch.cond(x.sum() > 0, then_fn, else_fn, (x,))
+
+    net = torch.jit.script(Scripted()) if exporter == "torchscript" else Cond()
+    path = harness.export_onnx(net.eval(), (torch.from_numpy(X3),), tmp_path / "torch_if.onnx", exporter,
+                               opset=17, input_names=["x"])
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert "If" in ops, ops
+    m = onnx.load(str(path))
+    check_feeds(m, SIGNED_X, tmp_path, f"torch_if_{exporter}")
