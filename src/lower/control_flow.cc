@@ -75,7 +75,8 @@ Status expand_if_runtime(ExpandContext& ctx, Node& n) {
                           "SELECT_V2)";
   NODE_CHECK(n, ir::num_elements(cond->shape) == 1,
              "the condition must have one element, has shape " + ir::shape_to_string(cond->shape));
-  NODE_CHECK(n, cond->dtype == DType::kBool, std::string("the condition must be bool, is ") + ir::dtype_name(cond->dtype));
+  NODE_CHECK(n, cond->dtype == DType::kBool,
+             std::string("the condition must be bool, is ") + ir::dtype_name(cond->dtype));
   PT_ASSIGN_OR_RETURN(const ir::Graph* then_g, subgraph(n, "then_branch"));
   PT_ASSIGN_OR_RETURN(const ir::Graph* else_g, subgraph(n, "else_branch"));
   PT_ASSIGN_OR_RETURN(auto then_outs, ctx.inline_graph(*then_g, captured_inputs(n), n, "then"));
@@ -94,8 +95,8 @@ Status expand_if_runtime(ExpandContext& ctx, Node& n) {
                             ir::dtype_name(e->dtype) + " in the else branch: they must have the same type" + how);
     NODE_UNSUPPORTED_IF(n, !ir::is_static(t->shape) || t->shape != e->shape,
                         why + which + " has shape " + ir::shape_to_string(t->shape) + " in the then branch and " +
-                            ir::shape_to_string(e->shape) + " in the else branch: they must have the same static shape" +
-                            how);
+                            ir::shape_to_string(e->shape) +
+                            " in the else branch: they must have the same static shape" + how);
   }
   Value* c = cond;
   if (!cond->shape.empty()) {  // [1] → 0-d, so the selection keeps the branches' shape

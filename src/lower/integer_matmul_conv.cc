@@ -449,9 +449,9 @@ Result<Value*> integer_conv_runtime(LowerContext& ctx, const Node& n, Value* xc,
   }
   Value* bias_int = nullptr;
   if (bias) {
-    bias_int = bias->is_const()
-                   ? ctx.constant(n, "bias_int32", Tensor::from_int64s(DType::kInt32, bias_shape, bias->data->to_int64s()))
-                   : ctx.reshape(n, ctx.cast(n, bias, DType::kInt32), bias_shape);
+    bias_int = bias->is_const() ? ctx.constant(n, "bias_int32",
+                                               Tensor::from_int64s(DType::kInt32, bias_shape, bias->data->to_int64s()))
+                                : ctx.reshape(n, ctx.cast(n, bias, DType::kInt32), bias_shape);
   }
   return runtime_digit_products(ctx, n, xc, xmax, per_unit, bias_int, int_out,
                                 [&](Value* digit) { return lower_as(ctx, n, "Conv", {digit, wc}); });
