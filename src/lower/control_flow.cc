@@ -68,6 +68,8 @@ Result<Value*> stack(ExpandContext& ctx, const Node& n, const std::vector<Value*
 // else) → SELECT_V2, which is exact (a copy of one of the two). Needs outputs that are
 // tensors with the same dtype and static shape in both branches; sequences, optionals and
 // differing shapes are refused (a flat TFLite graph cannot make a shape depend on a value here).
+// Caveat: the branch not taken runs too, so one the condition guards against a kernel error
+// (a GATHER index out of range only when the condition is false) fails the whole invocation.
 Status expand_if_runtime(ExpandContext& ctx, Node& n) {
   Value* cond = n.input(0);
   const std::string why = "the condition '" + cond->name + "' is computed at run time and ";
