@@ -70,10 +70,11 @@ Status lower_graph(ir::Graph& g, const LowerOptions& options) {
     PT_RETURN_IF_ERROR(ops);
     PT_RETURN_IF_ERROR(types);
   }
-  // After inference every value the lowerings see has a static shape; say which does not.
+  // After inference every value has a static shape, or extents known only at run time made
+  // by an op that declares it (the walk let only such ops read them); say which does not.
   for (const auto& n : g.nodes())
     for (const ir::Value* v : n->outputs)
-      if (!ir::is_static(v->shape))
+      if (!ir::is_static(v->shape) && !registry().find(n->op)->dynamic_shapes)
         return unsupported(n->describe() + ": output '" + v->name + "' has no static shape " +
                            ir::shape_to_string(v->shape) +
                            "; fix the input shapes (--batch, --input-shape) or export with static shapes");

@@ -18,7 +18,7 @@ void register_min_opsets(Registry& r) {
   static const std::vector<std::pair<int, std::vector<const char*>>> kSince = {
       {1, {"ArgMax", "ArgMin", "Conv", "ConvTranspose", "DepthToSpace", "Flatten", "Gather",
        "GlobalAveragePool", "GlobalMaxPool", "Hardmax", "Identity", "If", "LRN", "LogSoftmax", "Loop",
-       "LpNormalization", "MatMul", "MaxPool", "Not", "RandomNormal", "RandomNormalLike",
+       "LpNormalization", "MatMul", "MaxPool", "MaxRoiPool", "Not", "RandomNormal", "RandomNormalLike",
        "RandomUniform", "RandomUniformLike", "ReduceL1", "ReduceL2", "ReduceLogSum",
        "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
        "ReduceSumSquare", "Shape", "Size", "Slice", "Softmax", "Softplus", "Softsign", "SpaceToDepth",

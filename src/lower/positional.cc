@@ -8,10 +8,11 @@
 // the input's rank so the layout pass can permute it.
 // CumSum → CUMSUM (float32/int32/int64; exclusive, reverse), the axis a constant.
 // OneHot → ONE_HOT with int32 indices (others clamped to [-depth-1, depth] in int64 first,
-// so none wraps into range when narrowed); ONNX counts negative indices from the end (TFLite writes an all-off row), so
-// negative ones get depth added first; indices outside [-depth, depth) stay outside and give
-// all-off rows in both. depth must be constant (it sets the output shape); the [off, on]
-// values may be computed at run time (SLICEd into ONE_HOT's scalar on/off inputs).
+// so none wraps into range when narrowed); ONNX counts negative indices from the end
+// (TFLite writes an all-off row), so negative ones get depth added first; indices outside
+// [-depth, depth) stay outside and give all-off rows in both. The [off, on] values may be
+// computed at run time (SLICEd into ONE_HOT's scalar on/off inputs). A depth computed at run
+// time makes the new axis' extent -1; ONE_HOT reads it as a tensor.
 // EyeLike depends only on its input's shape: it always folds to a constant.
 // NonZero's output shape depends on the values: it folds on a constant input and is
 // otherwise left unlowered, which the unsupported-op report names with its nodes.
@@ -147,19 +148,32 @@ Status lower_cumsum(LowerContext& ctx, Node& n) {
 // --- OneHot(indices, depth, values=[off, on]), axis (default -1) in the output ---
 
 struct OneHot {
-  int64_t depth = 0, axis = 0;
-  std::vector<double> off_on;  // empty when the values are computed at run time
+  int64_t depth = 0, axis = 0;  // depth -1: computed at run time
+  std::vector<double> off_on;   // empty when the values are computed at run time
 };
+
+// The constant depth, or -1 when it is computed at run time (the new axis' extent is then
+// known only at run time, and ONE_HOT reads the depth tensor).
+Result<int64_t> one_hot_depth(const Node& n) {
+  NODE_CHECK(n, ir::num_elements(n.inputs[1]->shape) == 1, "depth must hold one value");
+  if (!n.inputs[1]->is_const()) return int64_t{-1};
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> depth, const_ints(n, 1, "depth"));
+  NODE_CHECK(n, depth.size() == 1 && depth[0] > 0, "depth must be one positive value");
+  return depth[0];
+}
+
+// ONE_HOT's depth argument: a 0-d int32 constant, or the run-time depth CAST to int32
+// (truncating a float depth, as onnxruntime does) and reshaped to 0-d.
+Value* one_hot_depth_tensor(LowerContext& ctx, const Node& n, int64_t depth) {
+  if (depth >= 0) return ctx.constant(n, "depth", Tensor::from_int64s(DType::kInt32, {}, {depth}));
+  Value* d = ctx.cast(n, n.inputs[1], DType::kInt32);
+  return d->shape.empty() ? d : ctx.reshape(n, d, {});
+}
 
 Result<OneHot> one_hot_params(const Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1) && n.input(2), "needs indices, depth and values");
   OneHot p;
-  NODE_UNSUPPORTED_IF(n, !n.inputs[1]->is_const(),
-                      "depth (input '" + n.inputs[1]->name + "') is computed at run time; it sets the output's shape, "
-                      "which TFLite needs fixed: export with a constant number of classes");
-  const std::vector<int64_t> depth = n.inputs[1]->data->to_int64s();
-  NODE_CHECK(n, depth.size() == 1 && depth[0] > 0, "depth must be one positive value");
-  p.depth = depth[0];
+  PT_ASSIGN_OR_RETURN(p.depth, one_hot_depth(n));
   const size_t rank = n.inputs[0]->shape.size() + 1;
   const int64_t a = n.get_int("axis", -1);
   p.axis = normalize_axis(a, rank);
@@ -214,7 +228,8 @@ Status lower_one_hot(LowerContext& ctx, Node& n) {
   const DType t = n.outputs[0]->dtype;
   NODE_UNSUPPORTED_IF(n, t == DType::kFloat16, "float16 values (TFLite's ONE_HOT has no float16 kernel)");
   Value* idx = n.inputs[0];
-  if (idx->is_const()) {
+  Value* depth = one_hot_depth_tensor(ctx, n, p.depth);
+  if (idx->is_const() && p.depth >= 0) {
     std::vector<int64_t> v;
     for (double d : idx->data->to_doubles()) v.push_back(one_hot_index(d, p.depth));
     idx = ctx.constant(n, "indices", Tensor::from_int64s(DType::kInt32, idx->shape, v));
@@ -225,11 +240,19 @@ Status lower_one_hot(LowerContext& ctx, Node& n) {
     // which keeps every out-of-range index out of range, then narrowed to int32.
     if (idx->dtype != DType::kInt32) {
       idx = ctx.cast(n, idx, DType::kInt64);
+      Value *low, *high;
+      if (p.depth >= 0) {
+        low = ctx.constant(n, "low", Tensor::from_int64s(DType::kInt64, {}, {-p.depth - 1}));
+        high = ctx.constant(n, "high", Tensor::from_int64s(DType::kInt64, {}, {p.depth}));
+      } else {  // the run-time depth d, as ONE_HOT reads it: [-1 - d, d]
+        high = ctx.cast(n, depth, DType::kInt64);
+        low = ctx.temp(n, DType::kInt64, {}, "low");
+        ctx.emit("tfl.SUB", n, {ctx.constant(n, "minus_one", Tensor::from_int64s(DType::kInt64, {}, {-1})), high}, {low});
+      }
       Value* lo = ctx.temp(n, DType::kInt64, idx->shape, "clamp_low");
-      ctx.emit("tfl.MAXIMUM", n, {idx, ctx.constant(n, "low", Tensor::from_int64s(DType::kInt64, {}, {-p.depth - 1}))},
-               {lo});
+      ctx.emit("tfl.MAXIMUM", n, {idx, low}, {lo});
       Value* hi = ctx.temp(n, DType::kInt64, idx->shape, "clamped");
-      ctx.emit("tfl.MINIMUM", n, {lo, ctx.constant(n, "high", Tensor::from_int64s(DType::kInt64, {}, {p.depth}))}, {hi});
+      ctx.emit("tfl.MINIMUM", n, {lo, high}, {hi});
       idx = ctx.cast(n, hi, DType::kInt32);
     }
     // ONNX counts negative indices in [-depth, 0) from the end: i + depth; others stay out
@@ -238,17 +261,14 @@ Status lower_one_hot(LowerContext& ctx, Node& n) {
     Value* neg = ctx.temp(n, DType::kBool, idx->shape, "negative");
     ctx.emit("tfl.LESS", n, {idx, zero}, {neg});
     Value* shifted = ctx.temp(n, DType::kInt32, idx->shape, "shifted");
-    ctx.emit("tfl.ADD", n, {idx, ctx.constant(n, "depth_add", Tensor::from_int64s(DType::kInt32, {}, {p.depth}))},
-             {shifted});
+    ctx.emit("tfl.ADD", n, {idx, depth}, {shifted});
     Value* wrapped = ctx.temp(n, DType::kInt32, idx->shape, "wrapped");
     ctx.emit("tfl.SELECT_V2", n, {neg, shifted, idx}, {wrapped});
     idx = wrapped;
   }
   Value* on = p.off_on.empty() ? one_hot_value(ctx, n, 1, "on") : ctx.constant(n, "on", scalar(t, p.off_on[1]));
   Value* off = p.off_on.empty() ? one_hot_value(ctx, n, 0, "off") : ctx.constant(n, "off", scalar(t, p.off_on[0]));
-  Node* oh = ctx.emit("tfl.ONE_HOT", n,
-                      {idx, ctx.constant(n, "depth", Tensor::from_int64s(DType::kInt32, {}, {p.depth})), on, off},
-                      {n.outputs[0]});
+  Node* oh = ctx.emit("tfl.ONE_HOT", n, {idx, depth, on, off}, {n.outputs[0]});
   oh->attrs["axis"] = p.axis;
   return Status::ok();
 }
@@ -325,7 +345,7 @@ Result<std::vector<Tensor>> fold_non_zero(const Node& n) {
 void register_positional(Registry& r) {
   r.add("Trilu", {infer_trilu, fold_trilu, lower_trilu});
   r.add("CumSum", {infer_cumulative, fold_cumsum, lower_cumsum});
-  r.add("OneHot", {infer_one_hot, fold_one_hot, lower_one_hot});
+  r.add("OneHot", dynamic({infer_one_hot, fold_one_hot, lower_one_hot}));  // run-time depth
   r.add("EyeLike", {infer_eye_like, fold_eye_like, lower_eye_like, /*fold_from_shapes=*/true});
   r.add("NonZero", {infer_non_zero, fold_non_zero, nullptr});
 }

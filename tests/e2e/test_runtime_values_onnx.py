@@ -108,11 +108,12 @@ def test_trilu_computed_k_feeds_later_ops(tmp_path):
 # --------------------------------------------------------------------------- OneHot, run-time values
 
 # Indices in range, negative (counted from the end), and outside [-depth, depth) incl. values
-# beyond int32 (must not wrap into range): ONNX gives those all-off rows.
+# beyond int32 (must not wrap into range): ONNX gives those all-off rows. depth is constant in
+# most cases (a run-time depth makes the output extent run-time too: last case).
 _IDX = _i64([[0, -1, 4, 2], [5, -5, -6, 3], [1 << 33, -(1 << 33), (1 << 32) + 1, -2]])
 
-# id: (op, attrs, run-time inputs, constant inputs, opset, outputs); depth is constant (it
-# sets the shape), the values [off, on] are a graph input.
+# id: (op, attrs, run-time inputs, constant inputs, opset, outputs[, node inputs]); the values
+# [off, on] are a graph input.
 ONEHOT_CASES = {
     "float_values_default_axis": ("OneHot", {}, {"i": _IDX, "v": np.array([-0.5, 2.25], np.float32)},
                                   {"d": _i64(5)}, 11, 1, ["i", "d", "v"]),
@@ -139,14 +140,11 @@ def test_onehot_runtime_values(case, tmp_path):
     _check(case, ONEHOT_CASES[case], tmp_path)
 
 
-def test_onehot_runtime_depth_is_refused_with_the_reason(tmp_path):
-    feeds = {"i": _i64([0, 2]), "d": _i64(3)}
-    path = tmp_path / "onehot_depth.onnx"
-    onnx.save(_model("OneHot", {}, feeds, {"v": np.array([0, 1], np.float32)}, 11, 1), str(path))
-    p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
-    assert p.returncode != 0 and "depth (input 'd') is computed at run time" in p.stderr, p.stderr
-    assert "output's shape" in p.stderr, p.stderr
-    assert not (tmp_path / "m.tflite").exists()
+def test_onehot_runtime_depth_and_values(tmp_path):
+    """depth computed at run time too (the new axis is sized at run time): the int64 indices
+    are clamped to the run-time [-depth-1, depth] before ONE_HOT narrows them."""
+    feeds = {"i": _IDX, "d": _i64(5), "v": np.array([-1, 2.5], np.float32)}
+    _check("onehot_runtime_depth", ("OneHot", {"axis": 1}, feeds, {}, 11, 1), tmp_path)
 
 
 # --------------------------------------------------------------------------- Dropout
