@@ -264,6 +264,29 @@ def test_dropout_inference_with_runtime_ratio_is_identity(mask, tmp_path):
         np.testing.assert_array_equal(got[k], ref[k], err_msg=k)
 
 
+def test_dropout_training_float16(tmp_path):
+    """float16 x and ratio: drawn and scaled in float32 between CASTs; kept elements equal
+    x / (1 - r) to float16 rounding (half an ulp: rtol 2^-11)."""
+    r = 0.4
+    g = helper.make_graph([helper.make_node("Dropout", ["x", "r", "t"], ["y", "m"])], "d16",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT16, [_N])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT16, None),
+                           helper.make_tensor_value_info("m", TensorProto.BOOL, None)],
+                          initializer=[numpy_helper.from_array(np.array(r, np.float16), "r"),
+                                       numpy_helper.from_array(np.array(True), "t")])
+    path = tmp_path / "d16.onnx"
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(path))
+    x = _x().astype(np.float16)
+    ref = harness.run_onnxruntime(path, {"x": x})
+    got = _run(harness.convert(path, tmp_path / "d16.tflite"), {"x": x})
+    assert {k: (v.shape, v.dtype) for k, v in got.items()} == {k: (v.shape, v.dtype) for k, v in ref.items()}
+    m, y = got["m"], got["y"]
+    p = 1 - float(np.float16(r))
+    assert abs(m.mean() - p) <= 6 * np.sqrt(p * (1 - p) / _N), m.mean()
+    np.testing.assert_allclose(y[m].astype(np.float32), x[m].astype(np.float32) / p, rtol=2.0 ** -11)
+    assert np.all(y[~m] == 0)
+
+
 def test_dropout_seed_gives_the_same_draw_in_every_interpreter(tmp_path):
     draws = {}
     for seed in (5, 6):
