@@ -171,3 +171,58 @@ def test_runtime_axes_then_dynamic_capable_ops(tmp_path):
              oh.make_node("Div", ["e", "s"], ["y"])]
     m = model(nodes, [vi("x", TP.FLOAT, [3, 4, 5]), vi("axes", TP.INT64, [1])], [vi("y", TP.FLOAT, None)])
     check_axis_sets(tmp_path, m, x, [[2], [0], [-2]], "softmax_like")
+
+
+# --- CumSum / CumProd with the axis computed at run time ---
+
+
+@pytest.mark.parametrize("exclusive,reverse", [(0, 0), (1, 0), (0, 1), (1, 1)])
+@pytest.mark.parametrize("dtype", [TP.FLOAT, TP.INT32, TP.INT64])
+def test_cumsum_runtime_axis(tmp_path, dtype, exclusive, reverse):
+    # TFLite's CUMSUM reads its axis tensor when it runs: one file serves every axis.
+    np_type = {TP.FLOAT: np.float32, TP.INT32: np.int32, TP.INT64: np.int64}[dtype]
+    x = (RNG.standard_normal((2, 3, 4)) * 5).astype(np_type)
+    m = model([oh.make_node("CumSum", ["x", "axes"], ["y"], exclusive=exclusive, reverse=reverse)],
+              [vi("x", dtype, [2, 3, 4]), vi("axes", TP.INT64, [])], [vi("y", dtype, [2, 3, 4])], opset=14)
+    name = f"cumsum_{np_type.__name__}_{exclusive}{reverse}"
+    feeds = {"x": x, "axes": np.array(0, np.int64)}
+    tfl = harness.check_onnx_model(m, feeds, tmp_path, name)
+    for axis in (1, 2, -1, -3):
+        feeds = {"x": x, "axes": np.array(axis, np.int64)}
+        ref = harness.run_onnxruntime(tmp_path / f"{name}.onnx", feeds)
+        got = harness.run_litert(tfl, feeds, list(ref)).outputs
+        harness.assert_close(ref, got, context=f"[{name} axis={axis}] ")
+
+
+@pytest.mark.parametrize("axis", [0, -1])
+def test_cumprod_runtime_axis_of_1d_input(tmp_path, axis):
+    # A 1-D input has one axis: whatever the run-time value names, it is that one.
+    x = RNG.integers(-3, 4, (7,)).astype(np.int32)
+    m = model([oh.make_node("CumProd", ["x", "axes"], ["y"], exclusive=1)],
+              [vi("x", TP.INT32, [7]), vi("axes", TP.INT64, [])], [vi("y", TP.INT32, [7])], opset=26)
+    harness.check_onnx_model(m, {"x": x, "axes": np.array(axis, np.int64)}, tmp_path, "cumprod1d")
+
+
+def test_cumprod_runtime_axis_refused_for_rank_2(tmp_path):
+    import onnx
+
+    m = model([oh.make_node("CumProd", ["x", "axes"], ["y"])],
+              [vi("x", TP.INT32, [2, 3]), vi("axes", TP.INT64, [])], [vi("y", TP.INT32, [2, 3])], opset=26)
+    path = tmp_path / "cumprod2d.onnx"
+    onnx.save(m, str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "cumprod2d.tflite")
+    assert p.returncode != 0 and "axis (input 'axes') is computed at run time" in p.stderr, p.stderr
+    assert not (tmp_path / "cumprod2d.tflite").exists()
+
+
+def test_float64_is_refused_for_its_type_first(tmp_path):
+    # Both a float64 tensor and a run-time axis: the element type, which no export option of
+    # the axis can fix, is what the refusal names.
+    import onnx
+
+    m = model([oh.make_node("CumProd", ["x", "axes"], ["y"])],
+              [vi("x", TP.DOUBLE, [2, 3]), vi("axes", TP.INT64, [])], [vi("y", TP.DOUBLE, [2, 3])], opset=26)
+    path = tmp_path / "f64.onnx"
+    onnx.save(m, str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / "f64.tflite")
+    assert p.returncode != 0 and "float64" in p.stderr, p.stderr
