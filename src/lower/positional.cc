@@ -6,7 +6,8 @@
 // the mask is a constant; with k computed at run time (it changes values, not the shape) it
 // is GREATER_EQUAL / LESS_EQUAL(constant j - i, k) in int64, exact for any k. The mask has
 // the input's rank so the layout pass can permute it.
-// CumSum → CUMSUM (float32/int32/int64; exclusive, reverse), the axis a constant.
+// CumSum → CUMSUM (float32/int32/int64; exclusive, reverse); an axis computed at run time
+// goes to CUMSUM as a tensor (the output keeps the input's shape).
 // OneHot → ONE_HOT with int32 indices (others clamped to [-depth-1, depth] in int64 first,
 // so none wraps into range when narrowed); ONNX counts negative indices from the end
 // (TFLite writes an all-off row), so negative ones get depth added first; indices outside
@@ -125,19 +126,25 @@ Status lower_trilu(LowerContext& ctx, Node& n) {
   return Status::ok();
 }
 
-// --- CumSum: axis is a 0-d or 1-element constant input ---
+// --- CumSum: axis is a 0-d or 1-element input ---
 
 Result<std::vector<Tensor>> fold_cumsum(const Node& n) { return fold_cumulative(n, false); }
 
 Status lower_cumsum(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
   Value* x = n.inputs[0];
   Value* out = n.outputs[0];
   const DType t = x->dtype == DType::kFloat16 ? DType::kFloat32 : x->dtype;
   NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kInt32 && t != DType::kInt64,
                       std::string("TFLite's CUMSUM has no ") + ir::dtype_name(t) + " kernel");
   Value* y = t == out->dtype ? out : ctx.temp(n, t, out->shape, "wide");
-  Value* axis_t = ctx.constant(n, "axis", Tensor::from_int64s(DType::kInt32, {}, {axis}));  // CUMSUM: 0-d int32
+  Value* axis_t = nullptr;  // CUMSUM: 0-d int32, which LiteRT reads when it runs
+  if (runtime_axis(n)) {
+    axis_t = ctx.cast(n, n.inputs[1], DType::kInt32);
+    if (!axis_t->shape.empty()) axis_t = ctx.reshape(n, axis_t, {});
+  } else {
+    PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
+    axis_t = ctx.constant(n, "axis", Tensor::from_int64s(DType::kInt32, {}, {axis}));
+  }
   Node* c = ctx.emit("tfl.CUMSUM", n, {ctx.cast(n, x, t), axis_t}, {y});
   c->attrs["exclusive"] = n.get_int("exclusive", 0);
   c->attrs["reverse"] = n.get_int("reverse", 0);

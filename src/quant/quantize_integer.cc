@@ -214,20 +214,19 @@ class Planner {
         plan_.float_nodes.insert(n->name);
         continue;
       }
-      if (masked.count(n.get())) {
+      // Ops with an integer kernel whose values integers cannot hold: float, or named.
+      std::string why_float;
+      if (masked.count(n.get()))
+        why_float = std::string("softmax over masked scores; the mask's -inf has no ") + mode_name(o_.activations) +
+                    " value";
+      else if (coordinates.count(n.get()))
+        why_float = std::string("computes or compares positions (gathers, in-bounds masks); on the ") +
+                    mode_name(o_.activations) + " grid they would land on other pixels";
+      if (!why_float.empty()) {
         if (o_.allow_float_fallback)
           plan_.float_nodes.insert(n->name);
         else
-          missing.push_back(n->op + " (node '" + n->name + "': softmax over masked scores; the mask's -inf has no " +
-                            mode_name(o_.activations) + " value)");
-        continue;
-      }
-      if (coordinates.count(n.get())) {
-        if (o_.allow_float_fallback)
-          plan_.float_nodes.insert(n->name);
-        else
-          missing.push_back(n->op + " (node '" + n->name + "': computes or compares positions (gathers, in-bounds masks); on the " +
-                            mode_name(o_.activations) + " grid they would land on other pixels)");
+          missing.push_back(n->op + " (node '" + n->name + "': " + why_float + ")");
         continue;
       }
       const OpQuantRule* r = find_rule(n->op);
