@@ -1,11 +1,21 @@
-// Ops whose output shape depends on input values: Compress and Unique. A .tflite has static
-// shapes, so both need the values that decide the shape at conversion time.
+// Ops whose output shape depends on input values: Compress and Unique. With the values that
+// decide the shape constant they fold (Unique) or gather constant indices (Compress);
+// otherwise the length is known only at run time and LiteRT sizes the outputs when it runs.
 //   Compress(input, condition, axis?): keeps the slices along `axis` (the flattened input
 //     without it) whose condition is true. A constant condition → GATHER with the constant
 //     indices of the true entries (a condition shorter than the axis counts as false beyond
-//     its end). A run-time condition is refused: the output length would be data-dependent.
-//   Unique(X, sorted, axis?): folds on a constant X (all four outputs); otherwise it has no
-//     lowering and is named in the unsupported-op report (as NonZero is).
+//     its end). A run-time condition → WHERE(condition) (int64 [count, 1]) flattened to the
+//     indices of a GATHER.
+//   Unique(X, sorted, axis?): folds on a constant X (all four outputs). A run-time X without
+//     axis (or 1-D) → UNIQUE on the flattened X, which gives the values in first-occurrence
+//     order (ONNX's sorted=0 order) and each element's position among them; from those:
+//       counts  = SCATTER_ND of ones at the positions (duplicates sum),
+//       first   = the first element of each value's run after a stable sort of the positions
+//                 (TOPK_V2 of -position puts the lower index first among equals) at the
+//                 exclusive running sum of the counts,
+//     and sorted=1 reorders all four by TOPK_V2 of the values (distinct, so no ties),
+//     reversed to ascending; the inverse indices map through the inverse permutation.
+//     The axis form on a tensor of rank > 1 (unique slices) has no TFLite kernel: refused.
 #include <algorithm>
 #include <map>
 
@@ -28,7 +38,8 @@ using ir::Value;
 struct Compress {
   bool flatten = false;  // no axis: select from the flattened input
   int64_t axis = 0;
-  std::vector<int64_t> keep;  // indices along the axis
+  bool runtime = false;       // the condition is computed at run time
+  std::vector<int64_t> keep;  // indices along the axis (constant condition)
 };
 
 Result<Compress> compress_params(const Node& n) {
@@ -41,12 +52,13 @@ Result<Compress> compress_params(const Node& n) {
     PT_ASSIGN_OR_RETURN(p.axis, axis_attr(n, x->shape.size(), 0));
   }
   const int64_t extent = p.flatten ? ir::num_elements(x->shape) : x->shape[p.axis];
-  NODE_UNSUPPORTED_IF(n, !c->is_const(),
-                      "condition (input '" + c->name + "') is computed at run time: the output's length would "
-                      "depend on its values, and a .tflite needs static shapes; make it a constant");
-  const std::vector<double> cond = c->data->to_doubles();
   NODE_CHECK(n, c->shape.size() == 1, "condition must be 1-D");
-  NODE_CHECK(n, static_cast<int64_t>(cond.size()) <= extent, "condition is longer than the selected axis");
+  NODE_CHECK(n, extent < 0 || c->shape[0] < 0 || c->shape[0] <= extent, "condition is longer than the selected axis");
+  if (!c->is_const()) {
+    p.runtime = true;
+    return p;
+  }
+  const std::vector<double> cond = c->data->to_doubles();
   for (size_t i = 0; i < cond.size(); ++i)
     if (cond[i] != 0) p.keep.push_back(static_cast<int64_t>(i));
   return p;
@@ -55,7 +67,7 @@ Result<Compress> compress_params(const Node& n) {
 Status infer_compress(Node& n) {
   PT_ASSIGN_OR_RETURN(Compress p, compress_params(n));
   Shape s = p.flatten ? Shape{0} : n.inputs[0]->shape;
-  s[p.flatten ? 0 : p.axis] = static_cast<int64_t>(p.keep.size());
+  s[p.flatten ? 0 : p.axis] = p.runtime ? -1 : static_cast<int64_t>(p.keep.size());
   set_output(n, 0, n.inputs[0]->dtype, s);
   return Status::ok();
 }
@@ -67,12 +79,26 @@ Result<std::vector<Tensor>> fold_compress(const Node& n) {
   return std::vector<Tensor>{gather_axis(t, static_cast<size_t>(p.axis), p.keep)};
 }
 
+// The input's true positions as a 1-D int64 tensor whose length is known only at run time.
+Value* true_positions(LowerContext& ctx, const Node& n, Value* c) {
+  if (c->dtype != DType::kBool) {  // (ONNX's condition is bool; other types are compared with 0)
+    if (c->dtype != DType::kFloat32 && c->dtype != DType::kInt64) c = ctx.cast(n, c, DType::kInt32);
+    Value* b = ctx.temp(n, DType::kBool, c->shape, "condition");
+    ctx.emit("tfl.NOT_EQUAL", n, {c, ctx.constant(n, "zero", Tensor::from_doubles(c->dtype, {}, {0.0}))}, {b});
+    c = b;
+  }
+  Value* coords = ctx.temp(n, DType::kInt64, {-1, 1}, "true_coords");
+  ctx.emit("tfl.WHERE", n, {c}, {coords});
+  return ctx.reshape(n, coords, {-1});
+}
+
 Status lower_compress(LowerContext& ctx, Node& n) {
   PT_ASSIGN_OR_RETURN(Compress p, compress_params(n));
-  NODE_UNSUPPORTED_IF(n, p.keep.empty(), "the condition selects nothing: an empty output tensor");
+  NODE_UNSUPPORTED_IF(n, !p.runtime && p.keep.empty(), "the condition selects nothing: an empty output tensor");
   Value* x = n.inputs[0];
-  if (p.flatten) x = ctx.reshape(n, x, {ir::num_elements(x->shape)});
-  ctx.emit("tfl.GATHER", n, {x, ctx.const_int32(n, "kept", p.keep)}, {n.outputs[0]})->attrs["axis"] = p.axis;
+  if (p.flatten) x = ctx.reshape(n, x, {ir::num_elements(x->shape)});  // -1: RESHAPE infers it
+  Value* index = p.runtime ? true_positions(ctx, n, n.inputs[1]) : ctx.const_int32(n, "kept", p.keep);
+  ctx.emit("tfl.GATHER", n, {x, index}, {n.outputs[0]})->attrs["axis"] = p.axis;
   return Status::ok();
 }
 
@@ -138,12 +164,17 @@ Result<Unique> unique_of(const Node& n) {
 
 Status infer_unique(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
-  if (!n.inputs[0]->is_const()) {  // lengths unknown: left unlowered, named in the unsupported-op report
+  if (!n.inputs[0]->is_const()) {  // lengths known only at run time
     const Value* x = n.inputs[0];
     Shape y{-1};
     int64_t slices = ir::num_elements(x->shape);
     if (n.has("axis")) {
       PT_ASSIGN_OR_RETURN(int64_t axis, axis_attr(n, x->shape.size(), 0));
+      NODE_UNSUPPORTED_IF(n, x->shape.size() > 1,
+                          "axis=" + std::to_string(n.get_int("axis", 0)) + " on the rank-" +
+                              std::to_string(x->shape.size()) + " input '" + x->name +
+                              "' computed at run time: unique slices have no TFLite kernel (UNIQUE is 1-D; "
+                              "without axis the flattened elements are supported, or make the input constant)");
       y = x->shape;
       y[axis] = -1;
       slices = x->shape[axis];
@@ -172,11 +203,93 @@ Result<std::vector<Tensor>> fold_unique(const Node& n) {
   return out;
 }
 
+// TOPK_V2 of x (1-D) with k = SHAPE(x) (or a constant when static): the permutation that
+// orders x largest first, the lower index first among equals.
+Value* sort_permutation(LowerContext& ctx, const Node& n, Value* x, const std::string& what) {
+  Value* k = ir::is_static(x->shape) ? ctx.const_int32(n, what + "_k", {x->shape[0]}) : ctx.shape_of(n, x);
+  Value* values = ctx.temp(n, x->dtype, x->shape, what + "_sorted");
+  Value* perm = ctx.temp(n, DType::kInt32, x->shape, what + "_order");
+  ctx.emit("tfl.TOPK_V2", n, {x, k}, {values, perm});
+  return perm;
+}
+
+Value* scalar_i32(LowerContext& ctx, const Node& n, const std::string& what, int64_t v) {
+  return ctx.constant(n, what, Tensor::from_int64s(DType::kInt32, {}, {v}));
+}
+
+Value* negated(LowerContext& ctx, const Node& n, Value* x) {
+  Value* neg = ctx.temp(n, x->dtype, x->shape, "negated");
+  ctx.emit("tfl.NEG", n, {x}, {neg});
+  return neg;
+}
+
+Value* gather(LowerContext& ctx, const Node& n, Value* params, Value* index, const std::string& what) {
+  Value* out = ctx.temp(n, params->dtype, index->shape, what);
+  ctx.emit("tfl.GATHER", n, {params, index}, {out})->attrs["axis"] = int64_t{0};
+  return out;
+}
+
+Status lower_unique(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  const DType t = x->dtype;
+  NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kInt32 && t != DType::kInt64 && t != DType::kInt8 &&
+                             t != DType::kUInt8 && t != DType::kInt16,
+                      std::string("TFLite's UNIQUE has no ") + ir::dtype_name(t) + " kernel");
+  const bool sorted = n.get_int("sorted", 1) != 0;
+  auto wanted = [&](size_t i) { return n.outputs.size() > i && n.outputs[i] != nullptr; };
+  const int64_t total = ir::num_elements(x->shape);  // -1: known only at run time
+  if (x->shape.size() != 1) x = ctx.reshape(n, x, {total});
+  // Values in first-occurrence order, and each element's position among them.
+  Value* y = sorted ? ctx.temp(n, t, {-1}, "first_order") : n.outputs[0];
+  Value* pos = ctx.temp(n, DType::kInt32, {total}, "position");
+  ctx.emit("tfl.UNIQUE", n, {x}, {y, pos});
+  const bool stats = wanted(1) || wanted(3);
+  Value* count = ctx.shape_of(n, y);  // [1]: the number of distinct values
+  Value *counts = nullptr, *first = nullptr;
+  if (stats) {
+    Value* ones = ir::is_static(pos->shape) ? ctx.const_int32(n, "ones", std::vector<int64_t>(total, 1), {total})
+                                            : ctx.temp(n, DType::kInt32, {-1}, "ones");
+    if (!ones->is_const()) ctx.emit("tfl.FILL", n, {ctx.shape_of(n, pos), scalar_i32(ctx, n, "one", 1)}, {ones});
+    counts = ctx.temp(n, DType::kInt32, {-1}, "counts");
+    ctx.emit("tfl.SCATTER_ND", n, {ctx.reshape(n, pos, {total, 1}), ones, count}, {counts});
+    // Positions sorted ascending, stably: element indices grouped by value, each group in
+    // order; a group starts at the running sum of the counts before it.
+    Value* grouped = sort_permutation(ctx, n, negated(ctx, n, pos), "grouped");
+    Value* start = ctx.temp(n, DType::kInt32, {-1}, "group_start");
+    Node* cs = ctx.emit("tfl.CUMSUM", n, {counts, scalar_i32(ctx, n, "cumsum_axis", 0)}, {start});
+    cs->attrs["exclusive"] = int64_t{1};
+    first = gather(ctx, n, grouped, start, "first");
+  }
+  Value* inverse = pos;
+  if (sorted) {
+    // The distinct values have no ties: TOPK_V2 orders them largest first; reversed, smallest.
+    Value* key = t == DType::kInt16 ? ctx.cast(n, y, DType::kInt32) : y;  // TOPK_V2 lacks int16
+    Value* desc = sort_permutation(ctx, n, key, "values");
+    Value* perm = ctx.temp(n, DType::kInt32, {-1}, "ascending");
+    ctx.emit("tfl.REVERSE_V2", n, {desc, ctx.const_int32(n, "reverse_axis", {0})}, {perm});
+    ctx.emit("tfl.GATHER", n, {y, perm}, {n.outputs[0]})->attrs["axis"] = int64_t{0};
+    if (wanted(2)) {
+      // The rank of each first-occurrence value in sorted order: the inverse permutation,
+      // which is the permutation sorting `perm` ascending.
+      Value* rank = sort_permutation(ctx, n, negated(ctx, n, perm), "rank");
+      inverse = gather(ctx, n, rank, pos, "inverse");
+    }
+    if (stats) {
+      first = gather(ctx, n, first, perm, "first_sorted");
+      counts = gather(ctx, n, counts, perm, "counts_sorted");
+    }
+  }
+  if (wanted(1)) ctx.cast(n, first, DType::kInt64, n.outputs[1]);
+  if (wanted(2)) ctx.cast(n, inverse, DType::kInt64, n.outputs[2]);
+  if (wanted(3)) ctx.cast(n, counts, DType::kInt64, n.outputs[3]);
+  return Status::ok();
+}
+
 }  // namespace
 
 void register_compress_unique(Registry& r) {
-  r.add("Compress", {infer_compress, fold_compress, lower_compress});
-  r.add("Unique", {infer_unique, fold_unique, nullptr});
+  r.add("Compress", dynamic({infer_compress, fold_compress, lower_compress}));
+  r.add("Unique", dynamic({infer_unique, fold_unique, lower_unique}));
 }
 
 }  // namespace pt2tflite::lower
