@@ -286,3 +286,46 @@ def test_torchvision_style_batched_nms_graph(tmp_path):
         check_runs(m, feeds, tmp_path, "post_no_gather")
     else:
         check_runs(m, feeds, tmp_path, "post")
+
+
+# --------------------------------------------------------------------------- from PyTorch
+
+
+class _NonZero:  # torch.nonzero: NonZero + Transpose in both exporters
+    @staticmethod
+    def build():
+        import torch
+
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return torch.nonzero(torch.relu(x))
+        return M().eval()
+
+
+class _TopKComputedK:  # k computed from the data: ReduceSum → (Gather) → Reshape → TopK
+    @staticmethod
+    def build():
+        import torch
+
+        class M(torch.nn.Module):
+            def forward(self, x, s):
+                return torch.topk(x, (s > 0).sum(), dim=-1)
+        return M().eval()
+
+
+@pytest.mark.parametrize("exporter", harness.EXPORTERS)
+@pytest.mark.parametrize("case", ["nonzero", "topk_computed_k"])
+def test_torch_export(tmp_path, exporter, case):
+    import torch
+
+    rng = np.random.default_rng(5)
+    if case == "nonzero":
+        mod, names = _NonZero.build(), ["x"]
+        feeds = [{"x": rng.standard_normal((3, 5)).astype(np.float32)} for _ in range(3)]
+    else:
+        mod, names = _TopKComputedK.build(), ["x", "s"]
+        feeds = [{"x": rng.standard_normal((2, 6)).astype(np.float32),
+                  "s": (np.arange(6) < k).astype(np.float32) - 0.5} for k in (1, 4, 6)]
+    path = harness.export_onnx(mod, tuple(torch.from_numpy(v) for v in feeds[0].values()), tmp_path / f"{case}.onnx",
+                               exporter, input_names=names)
+    check_runs(onnx.load(str(path)), feeds, tmp_path, f"{case}_{exporter}")
