@@ -15,7 +15,13 @@
 //                 exclusive running sum of the counts,
 //     and sorted=1 reorders all four by TOPK_V2 of the values (distinct, so no ties),
 //     reversed to ascending; the inverse indices map through the inverse permutation.
-//     The axis form on a tensor of rank > 1 (unique slices) has no TFLite kernel: refused.
+//     The axis form on a tensor of rank > 1 (unique slices; no TFLite kernel) compares every
+//     pair of slices (the axis moved first, the rest flattened: [S, L]): equal slices by
+//     REDUCE_ALL of EQUAL, each slice's first equal one by ARG_MAX (first maximum), the first
+//     occurrences by WHERE; sorted=1 orders slices lexicographically (in the row-major order
+//     of their elements, as onnxruntime compares them): slice j < slice i when at their first
+//     differing element j's is smaller, and a slice's sorted position is the number of distinct
+//     slices below it. O(S²·L) work, so it is refused beyond kMaxSlicePairElements.
 #include <algorithm>
 #include <map>
 
@@ -104,6 +110,9 @@ Status lower_compress(LowerContext& ctx, Node& n) {
 
 // --- Unique ---
 
+// The pairwise slice comparison of the axis form handles at most this many elements.
+constexpr int64_t kMaxSlicePairElements = int64_t{1} << 24;
+
 struct Unique {
   Tensor y;
   std::vector<int64_t> first, inverse, counts;
@@ -170,11 +179,19 @@ Status infer_unique(Node& n) {
     int64_t slices = ir::num_elements(x->shape);
     if (n.has("axis")) {
       PT_ASSIGN_OR_RETURN(int64_t axis, axis_attr(n, x->shape.size(), 0));
-      NODE_UNSUPPORTED_IF(n, x->shape.size() > 1,
-                          "axis=" + std::to_string(n.get_int("axis", 0)) + " on the rank-" +
-                              std::to_string(x->shape.size()) + " input '" + x->name +
-                              "' computed at run time: unique slices have no TFLite kernel (UNIQUE is 1-D; "
-                              "without axis the flattened elements are supported, or make the input constant)");
+      if (x->shape.size() > 1) {
+        NODE_UNSUPPORTED_IF(n, !ir::is_static(x->shape),
+                            "unique slices (axis=" + std::to_string(n.get_int("axis", 0)) + ") of the input '" + x->name +
+                                "' whose extents are known only at run time " + ir::shape_to_string(x->shape));
+        const int64_t s = x->shape[axis], l = s ? ir::num_elements(x->shape) / s : 0;
+        NODE_UNSUPPORTED_IF(n, s == 0 || l == 0, "unique slices of an empty input");
+        NODE_UNSUPPORTED_IF(n, s * s * l > kMaxSlicePairElements,
+                            "unique slices (axis=" + std::to_string(n.get_int("axis", 0)) + ") of " +
+                                ir::shape_to_string(x->shape) + ": comparing every pair of the " + std::to_string(s) +
+                                " slices takes " + std::to_string(s * s * l) + " elements, over the limit of " +
+                                std::to_string(kMaxSlicePairElements) +
+                                " (without axis the flattened elements go to TFLite's UNIQUE)");
+      }
       y = x->shape;
       y[axis] = -1;
       slices = x->shape[axis];
@@ -229,8 +246,88 @@ Value* gather(LowerContext& ctx, const Node& n, Value* params, Value* index, con
   return out;
 }
 
+// The axis form on rank > 1 (see the header comment).
+Status lower_unique_slices(LowerContext& ctx, Node& n, int64_t axis) {
+  Value* x = n.inputs[0];
+  const Shape& xs = x->shape;
+  const int64_t rank = static_cast<int64_t>(xs.size()), S = xs[axis], L = ir::num_elements(xs) / S;
+  const bool sorted = n.get_int("sorted", 1) != 0;
+  auto wanted = [&](size_t i) { return n.outputs.size() > i && n.outputs[i] != nullptr; };
+  auto op = [&](const std::string& name, std::vector<Value*> in, DType t, Shape shape, const std::string& what) {
+    Value* out = ctx.temp(n, t, std::move(shape), what);
+    ctx.emit(name, n, std::move(in), {out});
+    return out;
+  };
+  auto reduce = [&](const std::string& name, Value* v, int64_t ax, DType t, Shape shape, const std::string& what) {
+    Value* out = op(name, {v, ctx.const_int32(n, what + "_axis", {ax})}, t, std::move(shape), what);
+    return out;
+  };
+  // Slices as rows [S, L], in a type TFLite compares exactly (8-bit ones count as quantized).
+  DType ct = x->dtype;
+  if (ct == DType::kInt8 || ct == DType::kUInt8 || ct == DType::kInt16 || ct == DType::kBool) ct = DType::kInt32;
+  if (ct == DType::kFloat16) ct = DType::kFloat32;
+  Value* rows = x;
+  if (axis != 0) {
+    std::vector<int64_t> perm{axis};
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != axis) perm.push_back(d);
+    rows = ctx.transpose(n, rows, perm);
+  }
+  rows = ctx.cast(n, ctx.reshape(n, rows, {S, L}), ct);
+  Value* a = ctx.reshape(n, rows, {S, 1, L});
+  Value* b = ctx.reshape(n, rows, {1, S, L});
+  Value* same = reduce("tfl.REDUCE_ALL", op("tfl.EQUAL", {a, b}, DType::kBool, {S, S, L}, "same_element"), 2,
+                       DType::kBool, {S, S}, "same_slice");
+  // rep[i]: the first slice equal to slice i (≤ i); slice i is a first occurrence when rep[i] = i.
+  Value* rep = reduce("tfl.ARG_MAX", ctx.cast(n, same, DType::kInt32), 1, DType::kInt64, {S}, "representative");
+  std::vector<int64_t> iota(S);
+  for (int64_t i = 0; i < S; ++i) iota[i] = i;
+  Value* is_first = op("tfl.EQUAL", {rep, ctx.constant(n, "slice_index", Tensor::from_int64s(DType::kInt64, {S}, iota))},
+                       DType::kBool, {S}, "is_first");
+  Value* firsts = ctx.reshape(n, op("tfl.WHERE", {is_first}, DType::kInt64, {-1, 1}, "first_coords"), {-1});
+  Value *chosen = firsts, *inverse = nullptr;  // slice indices in output order; position of each slice
+  if (sorted) {
+    // less[j, i]: slice j < slice i at their first differing element (none: not less).
+    Value* differ = op("tfl.NOT_EQUAL", {a, b}, DType::kBool, {S, S, L}, "differ");
+    Value* first_diff = reduce("tfl.ARG_MAX", ctx.cast(n, differ, DType::kInt32), 2, DType::kInt64, {S, S}, "first_diff");
+    std::vector<int64_t> lanes(L);
+    for (int64_t k = 0; k < L; ++k) lanes[k] = k;
+    Value* at = op("tfl.EQUAL", {ctx.constant(n, "lane", Tensor::from_int64s(DType::kInt64, {1, 1, L}, lanes)),
+                                 ctx.reshape(n, first_diff, {S, S, 1})},
+                   DType::kBool, {S, S, L}, "at_first_diff");
+    Value* lt = op("tfl.LESS", {a, b}, DType::kBool, {S, S, L}, "element_less");
+    Value* less = reduce("tfl.REDUCE_ANY", op("tfl.LOGICAL_AND", {lt, at}, DType::kBool, {S, S, L}, "less_there"), 2,
+                         DType::kBool, {S, S}, "slice_less");
+    Value* below = op("tfl.LOGICAL_AND", {less, ctx.reshape(n, is_first, {S, 1})}, DType::kBool, {S, S}, "distinct_below");
+    inverse = reduce("tfl.SUM", ctx.cast(n, below, DType::kInt32), 0, DType::kInt32, {S}, "sorted_position");
+    Value* first_pos = gather(ctx, n, inverse, firsts, "first_position");
+    chosen = gather(ctx, n, firsts, sort_permutation(ctx, n, negated(ctx, n, first_pos), "by_position"), "chosen");
+  } else {
+    Value* ordinal = ctx.temp(n, DType::kInt32, {S}, "first_ordinal");
+    Node* cs = ctx.emit("tfl.CUMSUM", n, {ctx.cast(n, is_first, DType::kInt32), scalar_i32(ctx, n, "cumsum_axis", 0)},
+                        {ordinal});
+    cs->attrs["exclusive"] = int64_t{1};
+    inverse = gather(ctx, n, ordinal, rep, "inverse");
+  }
+  ctx.emit("tfl.GATHER", n, {x, chosen}, {n.outputs[0]})->attrs["axis"] = axis;
+  if (wanted(1)) ctx.reshape(n, chosen, {-1}, n.outputs[1]);
+  if (wanted(2)) ctx.cast(n, inverse, DType::kInt64, n.outputs[2]);
+  if (wanted(3)) {
+    Value* counts = op("tfl.SCATTER_ND",
+                       {ctx.reshape(n, inverse, {S, 1}), ctx.const_int32(n, "ones", std::vector<int64_t>(S, 1), {S}),
+                        ctx.shape_of(n, chosen)},
+                       DType::kInt32, {-1}, "counts");
+    ctx.cast(n, counts, DType::kInt64, n.outputs[3]);
+  }
+  return Status::ok();
+}
+
 Status lower_unique(LowerContext& ctx, Node& n) {
   Value* x = n.inputs[0];
+  if (n.has("axis") && x->shape.size() > 1) {
+    PT_ASSIGN_OR_RETURN(int64_t axis, axis_attr(n, x->shape.size(), 0));
+    return lower_unique_slices(ctx, n, axis);
+  }
   const DType t = x->dtype;
   NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kInt32 && t != DType::kInt64 && t != DType::kInt8 &&
                              t != DType::kUInt8 && t != DType::kInt16,

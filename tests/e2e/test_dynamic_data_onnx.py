@@ -132,12 +132,27 @@ def test_unique_only_values_and_1d_axis(tmp_path):
     check_runs(model("Unique", feeds[0], 4, {"axis": 0}, opset=11), feeds, tmp_path, "unique_axis0_1d")
 
 
-def test_unique_slices_of_runtime_input_refused(tmp_path):
+@pytest.mark.parametrize("sorted_", [1, 0])
+@pytest.mark.parametrize("shape,axis,dtype", [((6, 3), 0, np.float32), ((2, 7), 1, np.int64), ((3, 5, 2), -2, np.float32),
+                                              ((4, 2, 3), 0, np.int8)])
+def test_unique_slices_runtime_input(tmp_path, sorted_, shape, axis, dtype):
+    # Few distinct values per element, so slices repeat; the last run has all slices equal.
+    rng = np.random.default_rng(9)
+    feeds = [{"x": rng.integers(-1, 2, shape).astype(dtype)}, {"x": rng.integers(-1, 2, shape).astype(dtype)},
+             {"x": np.broadcast_to(rng.integers(-3, 3, [d if i != axis % len(shape) else 1 for i, d in enumerate(shape)]),
+                                   shape).astype(dtype)}]
+    feeds[0]["x"] = np.concatenate([np.take(feeds[0]["x"], [0], axis)] * shape[axis], axis).astype(dtype)  # all equal
+    feeds[0]["x"].flat[0] += 1  # but the first
+    check_runs(model("Unique", feeds[0], 4, {"axis": axis, "sorted": sorted_}, opset=11), feeds, tmp_path,
+               f"unique_slices_{axis}_{sorted_}")
+
+
+def test_unique_slices_over_the_size_limit_refused(tmp_path):
     path = tmp_path / "m.onnx"
-    onnx.save(model("Unique", {"x": np.zeros((4, 3), np.float32)}, 1, {"axis": 0}, opset=11), str(path))
+    onnx.save(model("Unique", {"x": np.zeros((300, 200), np.float32)}, 1, {"axis": 0}, opset=11), str(path))
     p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
     assert p.returncode == 1, p.stderr
-    assert "onnx.Unique" in p.stderr and "unique slices" in p.stderr and "without axis" in p.stderr, p.stderr
+    assert "onnx.Unique" in p.stderr and "unique slices" in p.stderr and "limit" in p.stderr, p.stderr
     assert not (tmp_path / "m.tflite").exists()
 
 

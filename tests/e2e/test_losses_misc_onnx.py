@@ -278,15 +278,7 @@ def test_unique_of_constant_folds_like_onnxruntime(case, tmp_path):
         assert got[name].dtype == r.dtype and np.array_equal(got[name], r), (name, got[name], r)
 
 
-def test_unique_slices_of_runtime_input_are_refused(tmp_path):
-    # Unique of a run-time input runs in LiteRT (tests/e2e/test_dynamic_data_onnx.py), except the
-    # axis form on rank > 1 (unique slices), which TFLite has no kernel for.
-    path = tmp_path / "m.onnx"
-    onnx.save(_model("Unique", {"axis": 1}, {"x": _f(2, 6)}, {}, 11, 1), str(path))
-    p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
-    assert p.returncode == 1, p.stderr
-    assert "onnx.Unique" in p.stderr and "unique slices" in p.stderr, p.stderr
-    assert not (tmp_path / "m.tflite").exists()
+# Unique of a run-time input (elements or slices): tests/e2e/test_dynamic_data_onnx.py.
 
 
 # --------------------------------------------------------------------------- random generators
