@@ -187,10 +187,13 @@ Status lower_nms(LowerContext& ctx, Node& n) {
   if (!never) {
     Value* enters = candidate ? e.op("tfl.LOGICAL_AND", {candidate, solid_sorted}, DType::kBool, pn, "enters_v4")
                               : solid_sorted;
-    std::vector<float> stand_in(N);
-    for (int64_t r = 0; r < N; ++r) stand_in[r] = static_cast<float>(N - r);
-    Value* v4_scores = e.op("tfl.SELECT_V2", {enters, ctx.const_float(n, "rank_scores", stand_in, {N}), e.f32("out", 0.f)},
-                            DType::kFloat32, pn, "v4_scores");
+    // Stand-ins chosen in int32 and converted at run time: a float constant could be stored
+    // as float16 by --quantize float16, which holds integers exactly only up to 2048.
+    std::vector<int64_t> stand_in(N);
+    for (int64_t r = 0; r < N; ++r) stand_in[r] = N - r;
+    Value* v4_ranks = e.op("tfl.SELECT_V2", {enters, ctx.const_int32(n, "rank_scores", stand_in, {N}), e.i32("out", 0)},
+                           DType::kInt32, pn, "v4_ranks");
+    Value* v4_scores = ctx.cast(n, v4_ranks, DType::kFloat32);
     ir::Node* g = ctx.emit("tfl.GATHER", n, {corners, rows}, {ctx.temp(n, DType::kFloat32, {P, N, 4}, "sorted_boxes")});
     g->attrs["axis"] = int64_t{0};
     Value* sorted_boxes = g->outputs[0];
