@@ -357,3 +357,26 @@ def test_torch_export(tmp_path, exporter, case):
     path = harness.export_onnx(mod, tuple(torch.from_numpy(v) for v in feeds[0].values()), tmp_path / f"{case}.onnx",
                                exporter, input_names=names)
     check_runs(onnx.load(str(path)), feeds, tmp_path, f"{case}_{exporter}")
+
+
+@pytest.mark.parametrize("nhwc_io", [False, True])
+def test_nonzero_and_topk_after_a_conv_keep_onnx_layout(tmp_path, nhwc_io):
+    # The conv runs NHWC inside; NonZero's coordinates and TopK's channel axis must still be
+    # ONNX's (NCHW) ones.
+    w = numpy_helper.from_array(RNG.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    nodes = [oh.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]), oh.make_node("Relu", ["c"], ["r"]),
+             oh.make_node("NonZero", ["r"], ["nz"]), oh.make_node("TopK", ["r", "k"], ["v", "i"], axis=1)]
+    graph = oh.make_graph(nodes, "conv_nz", [oh.make_tensor_value_info("x", TP.FLOAT, [1, 3, 5, 6]),
+                                             oh.make_tensor_value_info("k", TP.INT64, [1])],
+                          [oh.make_tensor_value_info(o, t, None) for o, t in (("nz", TP.INT64), ("v", TP.FLOAT),
+                                                                              ("i", TP.INT64))], initializer=[w])
+    m = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 13)])
+    feeds = [{"x": RNG.standard_normal((1, 3, 5, 6)).astype(np.float32), "k": np.array([k], np.int64)}
+             for k in (1, 3, 4)]
+    path = tmp_path / "conv_nz.onnx"
+    onnx.save(m, str(path))
+    tfl = harness.convert(path, tmp_path / "conv_nz.tflite", nhwc_io=nhwc_io)
+    for f in feeds:
+        ref = harness.run_onnxruntime(path, f)
+        got = harness.run_litert(tfl, f, list(ref), nhwc_io=nhwc_io).outputs
+        harness.assert_close(ref, got)
