@@ -81,7 +81,7 @@ quantization (post-training; see the README's quantization section):
 inspect: ops by type, transposes, tensors, bytes, inputs/outputs with shapes and dtypes.
 ops:     the ONNX op types this build can convert, one per line. --constant-input: only
          those evaluated at conversion time, whose inputs must be constant (their output
-         shape depends on input values: NonZero, window functions ...).
+         shape depends on input values: window functions, MelWeightMatrix ...).
 
 Exit status: 0 success, 1 conversion error (message names file, node and reason), 2 usage.
 )";
