@@ -70,6 +70,7 @@ const Registry& registry() {
     register_cumprod(reg);
     register_bitcast(reg);
     register_compress_unique(reg);
+    register_nms(reg);
     register_random(reg);
     register_grid_sample(reg);
     register_lp_pool(reg);

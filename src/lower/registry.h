@@ -112,7 +112,8 @@ void register_causal_conv(Registry& r);     // causal_conv.cc: CausalConvWithSta
 void register_linear_attention(Registry& r);  // linear_attention.cc: LinearAttention
 void register_cumprod(Registry& r);         // cumprod.cc: CumProd (log-step scan)
 void register_bitcast(Registry& r);         // bitcast.cc: BitCast
-void register_compress_unique(Registry& r);  // compress_unique.cc: Compress Unique (constant selectors)
+void register_compress_unique(Registry& r);  // compress_unique.cc: Compress Unique
+void register_nms(Registry& r);             // nms.cc: NonMaxSuppression
 void register_random(Registry& r);          // random.cc: RandomNormal RandomUniform RandomNormalLike RandomUniformLike Bernoulli Multinomial
 void register_losses(Registry& r);          // losses.cc: NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
 void register_grid_sample(Registry& r);     // grid_sample.cc: GridSample AffineGrid
