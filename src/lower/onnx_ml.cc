@@ -1,0 +1,486 @@
+// ONNX-ML (ai.onnx.ml, onnx/defs/traditionalml) preprocessing and linear-model ops on numeric
+// tensors, as scikit-learn pipelines exported by skl2onnx use them. Where the spec leaves a
+// case open, onnxruntime's CPU kernels (core/providers/cpu/ml) decide, as noted per op.
+//
+// Binarizer: x > threshold ? 1 : 0 in x's type (GREATER, SELECT_V2).
+// Scaler: (float(x) − offset)·scale; offset/scale of one value or one per feature of [N, C].
+// Normalizer: rows of [N, C] (or [C]) divided by their MAX, L1 or L2 norm; a row whose norm is 0
+//   is copied (onnxruntime; the spec is silent). Output float32.
+// Imputer: elements equal to replaced_value_float (NaN matches NaN) / replaced_value_int64 become
+//   the imputed value (one, or one per feature of [N, C]: onnxruntime uses the first value when
+//   the count is neither).
+// ArrayFeatureExtractor: GATHER along the last axis with run-time int64 indices; a 1-D input
+//   gives [1, K] (onnxruntime; the spec's reference gives [K]).
+// FeatureVectorizer: each input read as [N, size], cut or zero-padded to its inputdimensions
+//   entry, concatenated along axis 1 as float32.
+// LinearRegressor: FULLY_CONNECTED with the coefficients [targets, C]; intercepts are used when
+//   there is one per target (onnxruntime ignores other counts). Post-transforms as below.
+// LinearClassifier: scores = FULLY_CONNECTED; labels: one score → classlabels[score > 0] (1/0
+//   without two labels), else classlabels[ARG_MAX] (first maximum). Scores: one score with two
+//   labels → [1 − s, s] whatever the post_transform (onnxruntime), one score otherwise →
+//   PROBIT or the raw score; several → the post_transform. String labels are refused.
+// LabelEncoder (opsets 2–4): numeric keys/values, list or tensor attributes; every element is
+//   compared with the keys at once (EQUAL against a [K] constant), the first matching key
+//   (ARG_MAX) picks its value (GATHER), no match gives the default. NaN keys match NaN.
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "lower/onnx_ml_util.h"
+#include "lower/registry.h"
+
+namespace pt2tflite::lower {
+
+namespace {
+
+using ir::DType;
+using ir::Node;
+using ir::Shape;
+using ir::Tensor;
+using ir::Value;
+using ml::numbers;
+
+bool is_int(DType t) { return t == DType::kInt32 || t == DType::kInt64; }
+
+Status require_numeric(const Node& n, const Value* x) {
+  NODE_UNSUPPORTED_IF(n, x->dtype != DType::kFloat32 && !is_int(x->dtype),
+                      std::string("input of element type ") + ir::dtype_name(x->dtype) +
+                          " (float32, int32 and int64 are converted)");
+  return Status::ok();
+}
+
+// --- Binarizer ---
+
+Status infer_same(Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  set_output(n, 0, n.inputs[0]->dtype, n.inputs[0]->shape);
+  return Status::ok();
+}
+
+Status lower_binarizer(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  PT_RETURN_IF_ERROR(require_numeric(n, x));
+  // onnxruntime's default threshold is 1.0 (the spec says 0.0); onnxruntime is followed.
+  const double thr = n.get_float("threshold", 1.0);
+  Arith a(ctx, n);
+  // For integers x > t ⇔ x > floor(t), compared exactly in the input type.
+  Value* above = a.bin("tfl.GREATER", x, a.scalar(x->dtype, is_int(x->dtype) ? std::floor(thr) : thr), DType::kBool);
+  ctx.emit("tfl.SELECT_V2", n, {above, a.scalar(x->dtype, 1), a.scalar(x->dtype, 0)}, {n.outputs[0]});
+  return Status::ok();
+}
+
+// --- Scaler / Normalizer / Imputer ---
+
+Status infer_float_same_shape(Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  set_output(n, 0, DType::kFloat32, n.inputs[0]->shape);
+  return Status::ok();
+}
+
+// A per-feature parameter list as a constant broadcasting over [N, C] / [C]; one value → 0-d.
+Result<Value*> feature_const(LowerContext& ctx, const Node& n, const Value* x, const std::vector<double>& v,
+                             const std::string& what, DType dtype = DType::kFloat32) {
+  if (v.size() == 1) return ctx.constant(n, what, Tensor::from_doubles(dtype, {}, v));
+  const int64_t features = x->shape.size() == 1 ? x->shape[0] : x->shape.size() >= 2 ? x->shape[1] : -1;
+  NODE_UNSUPPORTED_IF(n, x->shape.size() > 2,
+                      what + " with one value per feature on an input of rank " + std::to_string(x->shape.size()) +
+                          " (defined for [N, C] only)");
+  NODE_CHECK(n, static_cast<int64_t>(v.size()) == features,
+             what + " has " + std::to_string(v.size()) + " values for " + std::to_string(features) + " features");
+  return ctx.constant(n, what, Tensor::from_doubles(dtype, {features}, v));
+}
+
+Status lower_scaler(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  PT_RETURN_IF_ERROR(require_numeric(n, x));
+  NODE_CHECK(n, !x->shape.empty(), "input must have rank >= 1");
+  Arith a(ctx, n);
+  Value* y = ctx.cast(n, x, DType::kFloat32);
+  if (auto off = numbers(n, "offset"); off && !off->empty()) {
+    PT_ASSIGN_OR_RETURN(Value* c, feature_const(ctx, n, x, *off, "offset"));
+    y = a.sub(y, c);
+  }
+  if (auto sc = numbers(n, "scale"); sc && !sc->empty()) {
+    PT_ASSIGN_OR_RETURN(Value* c, feature_const(ctx, n, x, *sc, "scale"));
+    y = a.mul(y, c);
+  }
+  ctx.reshape(n, y, n.outputs[0]->shape, n.outputs[0]);
+  return Status::ok();
+}
+
+Status lower_normalizer(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  PT_RETURN_IF_ERROR(require_numeric(n, x));
+  NODE_UNSUPPORTED_IF(n, x->shape.empty() || x->shape.size() > 2,
+                      "input of rank " + std::to_string(x->shape.size()) + " (Normalizer takes [N, C] or [C])");
+  const std::string norm = n.get_string("norm", "MAX");
+  Arith a(ctx, n);
+  Value* f = ctx.cast(n, x, DType::kFloat32);
+  Value* d = nullptr;
+  if (norm == "MAX") {
+    d = ml::reduce_last(ctx, n, "tfl.REDUCE_MAX", f);
+  } else if (norm == "L1") {
+    d = ml::reduce_last(ctx, n, "tfl.SUM", a.un("tfl.ABS", f));
+  } else if (norm == "L2") {
+    d = a.un("tfl.SQRT", ml::reduce_last(ctx, n, "tfl.SUM", a.mul(f, f)));
+  } else {
+    NODE_CHECK(n, false, "norm '" + norm + "' is not one of MAX, L1, L2");
+  }
+  // onnxruntime copies a row whose norm is 0: dividing by 1 there is exactly that.
+  Value* safe = a.select(a.bin("tfl.EQUAL", d, a.scalar(0.0), DType::kBool), a.scalar(1.0), d);
+  ctx.emit("tfl.DIV", n, {f, safe}, {n.outputs[0]});
+  return Status::ok();
+}
+
+Status lower_imputer(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  NODE_UNSUPPORTED_IF(n, x->dtype != DType::kFloat32 && x->dtype != DType::kInt64,
+                      std::string("input of element type ") + ir::dtype_name(x->dtype) +
+                          " (onnxruntime's Imputer takes float32 and int64)");
+  NODE_CHECK(n, !x->shape.empty(), "input must have rank >= 1");
+  const bool fl = x->dtype == DType::kFloat32;
+  std::vector<double> imputed = numbers(n, fl ? "imputed_value_floats" : "imputed_value_int64s").value_or(std::vector<double>{});
+  NODE_CHECK(n, !imputed.empty(), std::string("no ") + (fl ? "imputed_value_floats" : "imputed_value_int64s") +
+                                      " for a " + ir::dtype_name(x->dtype) + " input");
+  const int64_t features = x->shape.size() == 1 ? x->shape[0] : x->shape[1];
+  // onnxruntime: one value per feature when the count matches, else the first value for all.
+  if (static_cast<int64_t>(imputed.size()) != features) imputed.resize(1);
+  PT_ASSIGN_OR_RETURN(Value* fill, feature_const(ctx, n, x, imputed, "imputed", x->dtype));
+  Arith a(ctx, n);
+  Value* hit = nullptr;
+  if (fl) {
+    const double r = n.get_float("replaced_value_float", 0.0);
+    hit = std::isnan(r) ? a.bin("tfl.NOT_EQUAL", x, x, DType::kBool) : a.bin("tfl.EQUAL", x, a.scalar(r), DType::kBool);
+  } else {
+    Value* r = ctx.constant(n, "replaced", Tensor::from_int64s(DType::kInt64, {}, {n.get_int("replaced_value_int64", 0)}));
+    hit = a.bin("tfl.EQUAL", x, r, DType::kBool);
+  }
+  ctx.emit("tfl.SELECT_V2", n, {hit, fill, x}, {n.outputs[0]});
+  return Status::ok();
+}
+
+// --- ArrayFeatureExtractor(X, Y int64 indices) ---
+
+Status infer_array_feature_extractor(Node& n) {
+  NODE_CHECK(n, n.input(0) && n.input(1), "needs X and Y");
+  const Shape& xs = n.inputs[0]->shape;
+  NODE_CHECK(n, !xs.empty(), "X must have rank >= 1");
+  int64_t k = 1;
+  for (int64_t d : n.inputs[1]->shape) k *= d;
+  NODE_CHECK(n, k > 0, "Y holds no indices");
+  Shape out = xs.size() == 1 ? Shape{1, k} : xs;
+  out.back() = k;
+  set_output(n, 0, n.inputs[0]->dtype, out);
+  return Status::ok();
+}
+
+Status lower_array_feature_extractor(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  Value* idx = n.inputs[1];
+  NODE_UNSUPPORTED_IF(n, !is_int(idx->dtype), std::string("indices of element type ") + ir::dtype_name(idx->dtype));
+  int64_t k = 1;
+  for (int64_t d : idx->shape) k *= d;
+  Value* flat = ctx.reshape(n, ctx.cast(n, idx, DType::kInt32), {k});
+  Shape gathered = x->shape;
+  gathered.back() = k;
+  Value* out = n.outputs[0];
+  Value* y = gathered == out->shape ? out : ctx.temp(n, x->dtype, gathered, "gathered");
+  ctx.emit("tfl.GATHER", n, {x, flat}, {y})->attrs["axis"] = static_cast<int64_t>(x->shape.size()) - 1;
+  if (y != out) ctx.reshape(n, y, out->shape, out);
+  return Status::ok();
+}
+
+// --- FeatureVectorizer ---
+
+Result<std::vector<int64_t>> vectorizer_dims(const Node& n) {
+  std::vector<int64_t> dims = n.get_ints("inputdimensions");
+  NODE_CHECK(n, dims.size() == n.inputs.size(),
+             "inputdimensions has " + std::to_string(dims.size()) + " entries for " + std::to_string(n.inputs.size()) +
+                 " inputs");
+  return dims;
+}
+
+// (rows, features) of an input as onnxruntime reads it.
+std::pair<int64_t, int64_t> rows_features(const Shape& s) {
+  if (s.size() == 1) return {1, s[0]};
+  int64_t f = 1;
+  for (size_t i = 1; i < s.size(); ++i) f *= s[i];
+  return {s.empty() ? 1 : s[0], f};
+}
+
+Status infer_feature_vectorizer(Node& n) {
+  NODE_CHECK(n, !n.inputs.empty(), "needs inputs");
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> dims, vectorizer_dims(n));
+  int64_t total = 0;
+  const int64_t rows = rows_features(n.inputs[0]->shape).first;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    NODE_CHECK(n, n.inputs[i] && !n.inputs[i]->shape.empty(), "inputs must have rank >= 1");
+    NODE_CHECK(n, rows_features(n.inputs[i]->shape).first == rows, "inputs have different batch sizes");
+    NODE_CHECK(n, dims[i] >= 0, "negative inputdimensions entry");
+    total += dims[i];
+  }
+  set_output(n, 0, DType::kFloat32, {rows, total});
+  return Status::ok();
+}
+
+Status lower_feature_vectorizer(LowerContext& ctx, Node& n) {
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> dims, vectorizer_dims(n));
+  std::vector<Value*> parts;
+  for (size_t i = 0; i < dims.size(); ++i) {
+    Value* x = n.inputs[i];
+    PT_RETURN_IF_ERROR(require_numeric(n, x));
+    if (dims[i] == 0) continue;
+    auto [rows, features] = rows_features(x->shape);
+    Value* f = ctx.reshape(n, ctx.cast(n, x, DType::kFloat32), {rows, features});
+    if (features > dims[i]) {
+      Value* cut = ctx.temp(n, DType::kFloat32, {rows, dims[i]}, "cut");
+      ctx.emit("tfl.SLICE", n, {f, ctx.const_int32(n, "begin", {0, 0}), ctx.const_int32(n, "size", {rows, dims[i]})},
+               {cut});
+      f = cut;
+    } else if (features < dims[i]) {
+      Value* padded = ctx.temp(n, DType::kFloat32, {rows, dims[i]}, "padded");
+      ctx.emit("tfl.PAD", n, {f, ctx.const_int32(n, "pads", {0, 0, 0, dims[i] - features}, Shape{2, 2})}, {padded});
+      f = padded;
+    }
+    parts.push_back(f);
+  }
+  Value* out = n.outputs[0];
+  NODE_UNSUPPORTED_IF(n, parts.empty(), "every inputdimensions entry is 0 (an empty output)");
+  if (parts.size() == 1)
+    ctx.reshape(n, parts[0], out->shape, out);
+  else
+    ctx.emit("tfl.CONCATENATION", n, parts, {out})->attrs["axis"] = int64_t{1};
+  return Status::ok();
+}
+
+// --- LinearRegressor / LinearClassifier ---
+
+struct Linear {
+  int64_t targets = 0, features = 0;
+  std::vector<double> coef, intercepts;
+};
+
+Result<Linear> linear_params(const Node& n, int64_t targets) {
+  Linear l;
+  const Shape& xs = n.inputs[0]->shape;
+  NODE_UNSUPPORTED_IF(n, xs.empty() || xs.size() > 2,
+                      "input of rank " + std::to_string(xs.size()) + " (the linear models take [N, C] or [C])");
+  l.features = xs.back();
+  l.coef = numbers(n, "coefficients").value_or(std::vector<double>{});
+  l.intercepts = numbers(n, "intercepts").value_or(std::vector<double>{});
+  l.targets = targets;
+  NODE_CHECK(n, targets > 0, "no targets");
+  NODE_CHECK(n, static_cast<int64_t>(l.coef.size()) == targets * l.features,
+             "coefficients has " + std::to_string(l.coef.size()) + " values for " + std::to_string(targets) +
+                 " targets × " + std::to_string(l.features) + " features");
+  // onnxruntime uses the intercepts only when there is one per target.
+  if (static_cast<int64_t>(l.intercepts.size()) != targets) l.intercepts.assign(static_cast<size_t>(targets), 0.0);
+  return l;
+}
+
+Value* linear_scores(LowerContext& ctx, const Node& n, Value* rows, const Linear& l) {
+  Value* s = ctx.temp(n, DType::kFloat32, {rows->shape[0], l.targets}, "scores");
+  ctx.emit("tfl.FULLY_CONNECTED", n,
+           {rows, ctx.constant(n, "coefficients", Tensor::from_doubles(DType::kFloat32, {l.targets, l.features}, l.coef)),
+            ctx.constant(n, "intercepts", Tensor::from_doubles(DType::kFloat32, {l.targets}, l.intercepts))},
+           {s});
+  return s;
+}
+
+int64_t batch_of(const Value* x) { return x->shape.size() == 1 ? 1 : x->shape[0]; }
+
+Status infer_linear_regressor(Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  set_output(n, 0, DType::kFloat32, {batch_of(n.inputs[0]), n.get_int("targets", 1)});
+  return Status::ok();
+}
+
+Status lower_linear_regressor(LowerContext& ctx, Node& n) {
+  PT_ASSIGN_OR_RETURN(Linear l, linear_params(n, n.get_int("targets", 1)));
+  PT_ASSIGN_OR_RETURN(ml::PostTransform t, ml::post_transform_attr(n));
+  PT_ASSIGN_OR_RETURN(Value* rows, ml::rows_float(ctx, n, n.inputs[0]));
+  Value* s = linear_scores(ctx, n, rows, l);
+  // onnxruntime transforms a single target only by PROBIT (batched_update_scores_inplace).
+  if (l.targets > 1 || t == ml::PostTransform::kProbit) s = ml::post_transform(ctx, n, s, t);
+  ctx.reshape(n, s, n.outputs[0]->shape, n.outputs[0]);
+  return Status::ok();
+}
+
+Status refuse_string_labels(const Node& n) {
+  NODE_UNSUPPORTED_IF(n, n.has("classlabels_strings"),
+                      "string class labels (classlabels_strings): TFLite has no string tensors; export the model "
+                      "with integer labels (classlabels_ints)");
+  return Status::ok();
+}
+
+int64_t classifier_scores(const Node& n) {
+  const size_t e = numbers(n, "intercepts").value_or(std::vector<double>{}).size();
+  return e == 1 && n.get_ints("classlabels_ints").size() == 2 ? 2 : static_cast<int64_t>(e);
+}
+
+Status infer_linear_classifier(Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  PT_RETURN_IF_ERROR(refuse_string_labels(n));
+  const int64_t b = batch_of(n.inputs[0]);
+  set_output(n, 0, DType::kInt64, {b});
+  if (n.outputs.size() > 1) set_output(n, 1, DType::kFloat32, {b, classifier_scores(n)});
+  return Status::ok();
+}
+
+Status lower_linear_classifier(LowerContext& ctx, Node& n) {
+  PT_RETURN_IF_ERROR(refuse_string_labels(n));
+  // onnxruntime sizes the model by its intercepts.
+  const int64_t e = static_cast<int64_t>(numbers(n, "intercepts").value_or(std::vector<double>{}).size());
+  NODE_CHECK(n, e > 0, "no intercepts (onnxruntime counts the classes by them)");
+  PT_ASSIGN_OR_RETURN(Linear l, linear_params(n, e));
+  PT_ASSIGN_OR_RETURN(ml::PostTransform t, ml::post_transform_attr(n));
+  const std::vector<int64_t> labels = n.get_ints("classlabels_ints");
+  PT_ASSIGN_OR_RETURN(Value* rows, ml::rows_float(ctx, n, n.inputs[0]));
+  Value* s = linear_scores(ctx, n, rows, l);
+  const int64_t b = rows->shape[0];
+  Arith a(ctx, n);
+  Value* label = n.outputs[0];
+  if (e == 1) {
+    const bool two = labels.size() == 2;
+    NODE_UNSUPPORTED_IF(n, two && t == ml::PostTransform::kProbit,
+                        "PROBIT on a binary model with two class labels (onnxruntime fills only half the scores)");
+    Value* pos = a.bin("tfl.GREATER", ctx.reshape(n, s, {b}), a.scalar(0.0), DType::kBool);
+    Value* yes = ctx.constant(n, "positive", Tensor::from_int64s(DType::kInt64, {}, {two ? labels[1] : 1}));
+    Value* no = ctx.constant(n, "negative", Tensor::from_int64s(DType::kInt64, {}, {two ? labels[0] : 0}));
+    ctx.emit("tfl.SELECT_V2", n, {pos, yes, no}, {label});
+    if (n.outputs.size() > 1 && n.outputs[1]) {
+      Value* z = s;
+      if (two)  // onnxruntime writes [1 − s, s] here, with no post-transform
+        ctx.emit("tfl.CONCATENATION", n, {a.sub(a.scalar(1.0), s), s}, {n.outputs[1]})->attrs["axis"] = int64_t{1};
+      else
+        ctx.reshape(n, t == ml::PostTransform::kProbit ? ml::probit(ctx, n, z) : z, n.outputs[1]->shape,
+                    n.outputs[1]);
+    }
+    return Status::ok();
+  }
+  NODE_CHECK(n, static_cast<int64_t>(labels.size()) == e,
+             "classlabels_ints has " + std::to_string(labels.size()) + " labels for " + std::to_string(e) + " classes");
+  Value* idx = ctx.temp(n, DType::kInt32, {b}, "argmax");
+  ctx.emit("tfl.ARG_MAX", n, {s, ctx.const_int32(n, "axis", {1}, Shape{})}, {idx});
+  ctx.emit("tfl.GATHER", n, {ctx.constant(n, "labels", Tensor::from_int64s(DType::kInt64, {e}, labels)), idx}, {label})
+      ->attrs["axis"] = int64_t{0};
+  if (n.outputs.size() > 1 && n.outputs[1]) ctx.reshape(n, ml::post_transform(ctx, n, s, t), n.outputs[1]->shape, n.outputs[1]);
+  return Status::ok();
+}
+
+// --- LabelEncoder ---
+
+struct Encoder {
+  DType key_type = DType::kInt64, value_type = DType::kInt64;
+  std::vector<double> keys, values;
+  double dflt = 0;
+};
+
+// One side of the mapping: the list attribute of a known type, or (opset 4) the tensor form.
+Result<std::pair<DType, std::vector<double>>> encoder_side(const Node& n, const std::string& side) {
+  for (const auto& [suffix, type] : {std::pair<const char*, DType>{"_int64s", DType::kInt64}, {"_floats", DType::kFloat32}}) {
+    if (auto v = numbers(n, side + suffix)) return std::pair{type, *v};
+  }
+  NODE_UNSUPPORTED_IF(n, n.has(side + "_strings") || ml::is_strings(n, side + "_tensor"),
+                      "string " + side + " (" + side + "_strings): TFLite has no string tensors");
+  if (auto v = numbers(n, side + "_tensor")) {
+    const auto dt = static_cast<DType>(n.get_int(side + "_tensor_dtype", static_cast<int64_t>(DType::kInt64)));
+    NODE_UNSUPPORTED_IF(n, dt != DType::kInt64 && dt != DType::kFloat32 && dt != DType::kInt32,
+                        side + "_tensor of element type " + ir::dtype_name(dt));
+    return std::pair{dt, *v};
+  }
+  NODE_CHECK(n, false, "no " + side + " (" + side + "_int64s, " + side + "_floats or " + side + "_tensor)");
+  return std::pair{DType::kInt64, std::vector<double>{}};
+}
+
+Result<Encoder> encoder(const Node& n) {
+  NODE_UNSUPPORTED_IF(n, n.opset < 2 || n.has("classes_strings"),
+                      "LabelEncoder-1 maps strings to integers: TFLite has no string tensors");
+  Encoder e;
+  PT_ASSIGN_OR_RETURN(auto k, encoder_side(n, "keys"));
+  PT_ASSIGN_OR_RETURN(auto v, encoder_side(n, "values"));
+  std::tie(e.key_type, e.keys) = k;
+  std::tie(e.value_type, e.values) = v;
+  NODE_CHECK(n, e.keys.size() == e.values.size(),
+             std::to_string(e.keys.size()) + " keys but " + std::to_string(e.values.size()) + " values");
+  if (auto d = numbers(n, "default_tensor"); d && !d->empty()) {
+    NODE_UNSUPPORTED_IF(n, ml::is_strings(n, "default_tensor"), "a string default_tensor");
+    e.dflt = (*d)[0];
+  } else if (ir::is_float(e.value_type)) {
+    e.dflt = n.get_float("default_float", -0.0);
+  } else {
+    e.dflt = static_cast<double>(n.get_int("default_int64", -1));
+  }
+  return e;
+}
+
+Status infer_label_encoder(Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  PT_ASSIGN_OR_RETURN(Encoder e, encoder(n));
+  set_output(n, 0, e.value_type, n.inputs[0]->shape);
+  return Status::ok();
+}
+
+Status lower_label_encoder(LowerContext& ctx, Node& n) {
+  PT_ASSIGN_OR_RETURN(Encoder e, encoder(n));
+  Value* x = n.inputs[0];
+  Value* out = n.outputs[0];
+  // Later duplicates of a key never match (onnxruntime keeps the first); NaN equals NaN.
+  std::vector<double> keys, values;
+  bool nan_key = false;
+  double nan_value = 0;
+  std::set<double> seen;
+  for (size_t i = 0; i < e.keys.size(); ++i) {
+    if (std::isnan(e.keys[i])) {
+      if (!nan_key) nan_value = e.values[i];
+      nan_key = true;
+    } else if (seen.insert(e.keys[i]).second) {
+      keys.push_back(e.keys[i]);
+      values.push_back(e.values[i]);
+    }
+  }
+  Arith a(ctx, n);
+  Value* dflt = ctx.constant(n, "default", Tensor::from_doubles(e.value_type, {}, {e.dflt}));
+  Value* xk = ctx.cast(n, x, e.key_type);
+  Value* result = nullptr;
+  if (keys.empty()) {
+    result = a.bin("tfl.ADD", a.mul(ctx.cast(n, xk, e.value_type), a.scalar(e.value_type, 0)), dflt);
+  } else {
+    const int64_t k = static_cast<int64_t>(keys.size());
+    Shape xe = x->shape;
+    xe.push_back(1);
+    Value* eq = a.bin("tfl.EQUAL", ctx.reshape(n, xk, xe), ctx.constant(n, "keys", Tensor::from_doubles(e.key_type, {k}, keys)),
+                      DType::kBool);
+    Value* hit = ctx.temp(n, DType::kInt32, x->shape, "hit");
+    ctx.emit("tfl.ARG_MAX", n, {ctx.cast(n, eq, DType::kFloat32), ctx.const_int32(n, "axis", {static_cast<int64_t>(x->shape.size())}, Shape{})},
+             {hit});
+    Value* picked = ctx.temp(n, e.value_type, x->shape, "picked");
+    ctx.emit("tfl.GATHER", n, {ctx.constant(n, "values", Tensor::from_doubles(e.value_type, {k}, values)), hit}, {picked})
+        ->attrs["axis"] = int64_t{0};
+    Value* any = ctx.temp(n, DType::kBool, x->shape, "any");
+    ctx.emit("tfl.REDUCE_ANY", n, {eq, ctx.const_int32(n, "axis", {static_cast<int64_t>(x->shape.size())})}, {any});
+    result = a.select(any, picked, dflt);
+  }
+  if (nan_key && ir::is_float(e.key_type))
+    result = a.select(a.bin("tfl.NOT_EQUAL", xk, xk, DType::kBool),
+                      ctx.constant(n, "nan_value", Tensor::from_doubles(e.value_type, {}, {nan_value})), result);
+  ctx.reshape(n, result, out->shape, out);
+  return Status::ok();
+}
+
+}  // namespace
+
+void register_onnx_ml(Registry& r) {
+  const std::string d = "ai.onnx.ml.";
+  r.add(d + "Binarizer", {infer_same, nullptr, lower_binarizer});
+  r.add(d + "Scaler", {infer_float_same_shape, nullptr, lower_scaler});
+  r.add(d + "Normalizer", {infer_float_same_shape, nullptr, lower_normalizer});
+  r.add(d + "Imputer", {infer_same, nullptr, lower_imputer});
+  r.add(d + "ArrayFeatureExtractor", {infer_array_feature_extractor, nullptr, lower_array_feature_extractor});
+  r.add(d + "FeatureVectorizer", {infer_feature_vectorizer, nullptr, lower_feature_vectorizer});
+  r.add(d + "LinearRegressor", {infer_linear_regressor, nullptr, lower_linear_regressor});
+  r.add(d + "LinearClassifier", {infer_linear_classifier, nullptr, lower_linear_classifier});
+  r.add(d + "LabelEncoder", {infer_label_encoder, nullptr, lower_label_encoder});
+}
+
+}  // namespace pt2tflite::lower
