@@ -17,11 +17,12 @@
 //   there is one per target (onnxruntime ignores other counts). Post-transforms as below.
 // LinearClassifier: scores = FULLY_CONNECTED; labels: one score → classlabels[score > 0] (1/0
 //   without two labels), else classlabels[ARG_MAX] (first maximum). Scores: one score with two
-//   labels → [1 − s, s] whatever the post_transform (onnxruntime), one score otherwise →
-//   PROBIT or the raw score; several → the post_transform. String labels are refused.
+//   labels → two columns as onnxruntime writes them (see lower_linear_classifier), one score
+//   otherwise → PROBIT or the raw score; several → the post_transform. String labels are refused.
 // LabelEncoder (opsets 2–4): numeric keys/values, list or tensor attributes; every element is
 //   compared with the keys at once (EQUAL against a [K] constant), the first matching key
-//   (ARG_MAX) picks its value (GATHER), no match gives the default. NaN keys match NaN.
+//   (ARG_MAX) picks its value (GATHER), no match gives the default. From opset 4 a NaN key
+//   matches NaN (onnxruntime's LabelEncoder_4; its opset-2 kernel never matches NaN).
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -60,8 +61,7 @@ Status infer_same(Node& n) {
 Status lower_binarizer(LowerContext& ctx, Node& n) {
   Value* x = n.inputs[0];
   PT_RETURN_IF_ERROR(require_numeric(n, x));
-  // onnxruntime's default threshold is 1.0 (the spec says 0.0); onnxruntime is followed.
-  const double thr = n.get_float("threshold", 1.0);
+  const double thr = n.get_float("threshold", 0.0);
   Arith a(ctx, n);
   // For integers x > t ⇔ x > floor(t), compared exactly in the input type.
   Value* above = a.bin("tfl.GREATER", x, a.scalar(x->dtype, is_int(x->dtype) ? std::floor(thr) : thr), DType::kBool);
@@ -349,12 +349,18 @@ Status lower_linear_classifier(LowerContext& ctx, Node& n) {
     Value* no = ctx.constant(n, "negative", Tensor::from_int64s(DType::kInt64, {}, {two ? labels[0] : 0}));
     ctx.emit("tfl.SELECT_V2", n, {pos, yes, no}, {label});
     if (n.outputs.size() > 1 && n.outputs[1]) {
-      Value* z = s;
-      if (two)  // onnxruntime writes [1 − s, s] here, with no post-transform
-        ctx.emit("tfl.CONCATENATION", n, {a.sub(a.scalar(1.0), s), s}, {n.outputs[1]})->attrs["axis"] = int64_t{1};
-      else
-        ctx.reshape(n, t == ml::PostTransform::kProbit ? ml::probit(ctx, n, z) : z, n.outputs[1]->shape,
-                    n.outputs[1]);
+      if (two) {
+        // onnxruntime (1.32, measured): LOGISTIC → [σ(−s), σ(s)]; NONE, SOFTMAX and
+        // SOFTMAX_ZERO → [1 − s, s].
+        std::vector<Value*> pair;
+        if (t == ml::PostTransform::kLogistic)
+          pair = {a.un("tfl.LOGISTIC", a.un("tfl.NEG", s)), a.un("tfl.LOGISTIC", s)};
+        else
+          pair = {a.sub(a.scalar(1.0), s), s};
+        ctx.emit("tfl.CONCATENATION", n, pair, {n.outputs[1]})->attrs["axis"] = int64_t{1};
+      } else {
+        ctx.reshape(n, t == ml::PostTransform::kProbit ? ml::probit(ctx, n, s) : s, n.outputs[1]->shape, n.outputs[1]);
+      }
     }
     return Status::ok();
   }
@@ -432,7 +438,8 @@ Status lower_label_encoder(LowerContext& ctx, Node& n) {
   std::set<double> seen;
   for (size_t i = 0; i < e.keys.size(); ++i) {
     if (std::isnan(e.keys[i])) {
-      if (!nan_key) nan_value = e.values[i];
+      // onnxruntime matches NaN with a NaN key from opset 4 on; before, a NaN key never matches.
+      if (!nan_key && n.opset >= 4) nan_value = e.values[i];
       nan_key = true;
     } else if (seen.insert(e.keys[i]).second) {
       keys.push_back(e.keys[i]);
@@ -461,7 +468,7 @@ Status lower_label_encoder(LowerContext& ctx, Node& n) {
     ctx.emit("tfl.REDUCE_ANY", n, {eq, ctx.const_int32(n, "axis", {static_cast<int64_t>(x->shape.size())})}, {any});
     result = a.select(any, picked, dflt);
   }
-  if (nan_key && ir::is_float(e.key_type))
+  if (nan_key && n.opset >= 4 && ir::is_float(e.key_type))
     result = a.select(a.bin("tfl.NOT_EQUAL", xk, xk, DType::kBool),
                       ctx.constant(n, "nan_value", Tensor::from_doubles(e.value_type, {}, {nan_value})), result);
   ctx.reshape(n, result, out->shape, out);

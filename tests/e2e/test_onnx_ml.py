@@ -1,0 +1,195 @@
+"""ONNX-ML (ai.onnx.ml) ops as scikit-learn pipelines exported by skl2onnx use them, built
+directly as ONNX graphs that import the ai.onnx.ml domain, converted, run in LiteRT and
+compared with onnxruntime: integers and labels exactly, floats by the float32 rule.
+Covers the attribute forms a real model carries (per-feature vs single parameters, NaN as the
+missing value, the tensor attributes of LabelEncoder-4, binary vs multi-class linear models,
+every post_transform) and the refusals of what TFLite cannot hold (string labels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import harness
+
+ML = "ai.onnx.ml"
+_TYPES = {np.float32: TensorProto.FLOAT, np.int64: TensorProto.INT64, np.int32: TensorProto.INT32}
+_rng = np.random.default_rng(7)
+
+
+def _f(*shape):
+    return _rng.standard_normal(shape).astype(np.float32)
+
+
+def _model(nodes, feeds, outputs, ml_opset=3, default_opset=None, consts=None):
+    inputs = [helper.make_tensor_value_info(k, _TYPES[v.dtype.type], v.shape) for k, v in feeds.items()]
+    outs = [onnx.ValueInfoProto(name=o) for o in outputs]  # typed by onnxruntime / pt2tflite
+    graph = helper.make_graph(nodes, "ml", inputs, outs,
+                              initializer=[numpy_helper.from_array(v, k) for k, v in (consts or {}).items()])
+    opsets = [helper.make_opsetid(ML, ml_opset)]
+    if default_opset:
+        opsets.append(helper.make_opsetid("", default_opset))
+    return helper.make_model(graph, opset_imports=opsets)
+
+
+def _one(op, feeds, attrs, outputs=("y",), ml_opset=3, inputs=None):
+    node = helper.make_node(op, list(inputs or feeds), list(outputs), domain=ML, **attrs)
+    return _model([node], feeds, outputs, ml_opset)
+
+
+def _with_missing(x, frac=0.3, value=np.nan):
+    x = x.copy()
+    x[_rng.random(x.shape) < frac] = value
+    return x
+
+
+_X = _f(6, 4)
+_XI = _rng.integers(-3, 4, (5, 4)).astype(np.int64)
+
+# id: (op, feeds, attrs, outputs, ml opset)
+CASES = {
+    "binarizer": ("Binarizer", {"x": _X}, {"threshold": 0.25}, ("y",), 1),
+    "binarizer_default_threshold": ("Binarizer", {"x": _X * 3}, {}, ("y",), 1),
+    "scaler_per_feature": ("Scaler", {"x": _X}, {"offset": [0.5, -1, 2, 0], "scale": [2, 0.5, -1, 3]}, ("y",), 1),
+    "scaler_single_int64": ("Scaler", {"x": _XI}, {"offset": [1.5], "scale": [0.25]}, ("y",), 1),
+    "scaler_1d": ("Scaler", {"x": _f(4)}, {"offset": [0.5, -1, 2, 0], "scale": [2, 0.5, -1, 3]}, ("y",), 1),
+    "normalizer_max": ("Normalizer", {"x": np.vstack([_X, np.zeros((1, 4), np.float32)])}, {"norm": "MAX"}, ("y",), 1),
+    "normalizer_l1": ("Normalizer", {"x": np.vstack([_X, np.zeros((1, 4), np.float32)])}, {"norm": "L1"}, ("y",), 1),
+    "normalizer_l2": ("Normalizer", {"x": np.vstack([_X, np.zeros((1, 4), np.float32)])}, {"norm": "L2"}, ("y",), 1),
+    "normalizer_l2_int64": ("Normalizer", {"x": _XI}, {"norm": "L2"}, ("y",), 1),
+    "imputer_nan_per_feature": ("Imputer", {"x": _with_missing(_X)},
+                                {"imputed_value_floats": [1.0, 2.0, 3.0, 4.0], "replaced_value_float": float("nan")}, ("y",), 1),
+    "imputer_value_single": ("Imputer", {"x": np.round(_X)},
+                             {"imputed_value_floats": [9.5], "replaced_value_float": 0.0}, ("y",), 1),
+    "imputer_int64": ("Imputer", {"x": _XI}, {"imputed_value_int64s": [7, 8, 9, 10], "replaced_value_int64": 0},
+                      ("y",), 1),
+    "array_feature_extractor": ("ArrayFeatureExtractor", {"x": _f(2, 3, 5), "i": np.array([4, 0, 4, 2], np.int64)},
+                                {}, ("y",), 1),
+    "array_feature_extractor_1d_int64": ("ArrayFeatureExtractor", {"x": _XI[0], "i": np.array([[3], [1]], np.int64)},
+                                         {}, ("y",), 1),
+    "linear_regressor": ("LinearRegressor", {"x": _X}, {"coefficients": _f(12).tolist(), "intercepts": [0.5, -1, 2],
+                                                       "targets": 3}, ("y",), 1),
+    "linear_regressor_1target_1d": ("LinearRegressor", {"x": _f(4)},
+                                       {"coefficients": _f(4).tolist(), "intercepts": [0.3]}, ("y",), 1),
+    "linear_regressor_softmax": ("LinearRegressor", {"x": _X}, {"coefficients": _f(8).tolist(), "targets": 2,
+                                                               "post_transform": "SOFTMAX"}, ("y",), 1),
+}
+
+
+def _classifier(post, classes=3, labels=None, x=_X):
+    c = x.shape[-1]
+    attrs = {"coefficients": _f(classes * c).tolist(), "intercepts": _f(classes).tolist(),
+             "post_transform": post}
+    if labels is not None:
+        attrs["classlabels_ints"] = labels
+    return ("LinearClassifier", {"x": x}, attrs, ("label", "scores"), 1)
+
+
+for _post in ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO", "PROBIT"]:
+    CASES[f"linear_classifier_{_post.lower()}"] = _classifier(_post, labels=[10, 20, 30])
+# PROBIT is defined on probabilities: inputs, weights and intercepts keep the scores in (0, 1).
+CASES["linear_classifier_probit"] = (
+    "LinearClassifier", {"x": _rng.uniform(0, 1, (6, 4)).astype(np.float32)},
+    {"coefficients": _rng.uniform(0, 0.05, 12).tolist(), "intercepts": [0.05, 0.5, 0.7], "post_transform": "PROBIT",
+     "classlabels_ints": [10, 20, 30]}, ("label", "scores"), 1)
+CASES["linear_regressor_probit"] = (
+    "LinearRegressor", {"x": _rng.uniform(0, 1, (6, 4)).astype(np.float32)},
+    {"coefficients": _rng.uniform(0, 0.2, 4).tolist(), "intercepts": [0.02], "post_transform": "PROBIT"}, ("y",), 1)
+for _post in ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO"]:
+    CASES[f"linear_classifier_binary_two_labels_{_post.lower()}"] = _classifier(_post, classes=1, labels=[-1, 5])
+CASES["linear_classifier_binary_no_labels"] = _classifier("NONE", classes=1)
+CASES["linear_classifier_1d_int64"] = _classifier("SOFTMAX", labels=[0, 1, 2], x=_XI[1])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_onnx_ml_op(case, tmp_path):
+    op, feeds, attrs, outputs, ml_opset = CASES[case]
+    harness.check_onnx_model(_one(op, feeds, attrs, outputs, ml_opset), feeds, tmp_path, case)
+
+
+def test_softmax_zero_skips_zero_scores(tmp_path):
+    """SOFTMAX_ZERO leaves exact-zero scores out of the sum (onnxruntime's ComputeSoftmaxZero):
+    inputs of zero make some scores exactly the (zero) intercept."""
+    x = _X.copy()
+    x[::2] = 0
+    attrs = {"coefficients": _f(12).tolist(), "intercepts": [0.0, 0.7, 0.0], "post_transform": "SOFTMAX_ZERO",
+             "classlabels_ints": [1, 2, 3]}
+    feeds = {"x": x}
+    harness.check_onnx_model(_one("LinearClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path, "smz")
+
+
+def test_feature_vectorizer_cuts_and_pads(tmp_path):
+    """Inputs wider than their inputdimensions entry are cut, narrower ones zero-padded;
+    rank-3 inputs are read as [N, rest]."""
+    feeds = {"a": _f(3, 4), "b": _f(3, 2), "c": _f(3, 2, 3)}  # onnxruntime wants one input type
+    node = helper.make_node("FeatureVectorizer", ["a", "b", "c"], ["y"], domain=ML, inputdimensions=[2, 4, 6])
+    harness.check_onnx_model(_model([node], feeds, ["y"], 1), feeds, tmp_path, "feature_vectorizer")
+
+
+LABEL_ENCODERS = {
+    "int_to_float": (2, {"keys_int64s": [3, 1, 4, 1, 5], "values_floats": [0.5, 1.5, 2.5, 9.0, -3.0],
+                         "default_float": 7.25}, np.int64),
+    "int_to_int_default": (2, {"keys_int64s": [-2, 0, 2], "values_int64s": [20, 0, -20]}, np.int64),
+    # A NaN key matches NaN from opset 4 on, never before (onnxruntime).
+    "float_to_int_nan_key_opset2": (2, {"keys_floats": [0.5, float("nan"), -1.0], "values_int64s": [1, 2, 3],
+                                        "default_int64": 99}, np.float32),
+    "float_to_int_nan_key_opset4": (4, {"keys_floats": [0.5, float("nan"), -1.0], "values_int64s": [1, 2, 3],
+                                        "default_int64": 99}, np.float32),
+    "tensor_int_to_int": (4, {"keys_tensor": numpy_helper.from_array(np.array([3, 1, 4], np.int64), "k"),
+                              "values_tensor": numpy_helper.from_array(np.array([30, 10, 40], np.int64), "v"),
+                              "default_tensor": numpy_helper.from_array(np.array([-5], np.int64), "d")}, np.int64),
+    "tensor_float_keys_list_values": (4, {"keys_tensor": numpy_helper.from_array(np.array([0.5, 1.5], np.float32), "k"),
+                                          "values_int64s": [7, 8]}, np.float32),
+}
+
+
+@pytest.mark.parametrize("case", list(LABEL_ENCODERS))
+def test_label_encoder(case, tmp_path):
+    opset, attrs, dtype = LABEL_ENCODERS[case]
+    if dtype == np.int64:
+        x = _rng.integers(-3, 6, (4, 5)).astype(np.int64)
+    else:
+        x = _rng.choice(np.array([0.5, 1.5, -1.0, np.nan, 2.0], np.float32), (4, 5))
+    feeds = {"x": x}
+    harness.check_onnx_model(_one("LabelEncoder", feeds, attrs, ml_opset=opset), feeds, tmp_path, case)
+
+
+def test_pipeline_with_default_domain_ops(tmp_path):
+    """A skl2onnx-like pipeline: impute → scale → a default-domain Cast → linear classifier."""
+    x = _with_missing(_X)
+    nodes = [
+        helper.make_node("Imputer", ["x"], ["imp"], domain=ML, imputed_value_floats=[0.1, 0.2, 0.3, 0.4],
+                         replaced_value_float=float("nan")),
+        helper.make_node("Scaler", ["imp"], ["sc"], domain=ML, offset=[0.1, 0.0, -0.1, 0.2],
+                         scale=[1.0, 2.0, 3.0, 4.0]),
+        helper.make_node("Cast", ["sc"], ["sc32"], to=TensorProto.FLOAT),
+        helper.make_node("LinearClassifier", ["sc32"], ["label", "prob"], domain=ML, coefficients=_f(8).tolist(),
+                         intercepts=[0.1, -0.1], classlabels_ints=[0, 1], post_transform="LOGISTIC"),
+    ]
+    feeds = {"x": x}
+    harness.check_onnx_model(_model(nodes, feeds, ["label", "prob"], 1, default_opset=17), feeds, tmp_path, "pipe")
+
+
+def _refusal(tmp_path, model, name) -> str:
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    r = harness.run_cli("convert", path, "-o", tmp_path / f"{name}.tflite")
+    assert r.returncode != 0 and not (tmp_path / f"{name}.tflite").exists()
+    return r.stderr
+
+
+def test_string_labels_are_refused_naming_strings(tmp_path):
+    feeds = {"x": _X}
+    model = _one("LinearClassifier", feeds, {"coefficients": _f(12).tolist(), "intercepts": [0, 0, 0],
+                                             "classlabels_strings": ["a", "b", "c"]}, ("label", "scores"))
+    err = _refusal(tmp_path, model, "strings")
+    assert "classlabels_strings" in err and "string" in err
+
+
+def test_unknown_ml_op_is_listed_with_its_domain_and_opset(tmp_path):
+    feeds = {"x": _X}
+    err = _refusal(tmp_path, _one("SVMRegressor", feeds, {"coefficients": [1.0]}, ml_opset=3), "svm")
+    assert "ai.onnx.ml.SVMRegressor (opset 3)" in err
