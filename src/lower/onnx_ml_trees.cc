@@ -377,8 +377,11 @@ Result<ml::PostTransform> transform_attr(const Node& n) {
   if (n.op != "ai.onnx.ml.TreeEnsemble") return ml::post_transform_attr(n);
   const int64_t v = n.get_int("post_transform", 0);
   NODE_CHECK(n, v >= 0 && v <= 4, "post_transform " + std::to_string(v));
+  // The spec numbers them NONE 0, SOFTMAX 1, LOGISTIC 2, SOFTMAX_ZERO 3, PROBIT 4; onnxruntime
+  // (1.32, measured) reads 1 as LOGISTIC and 2 as SOFTMAX (its own enum order). Models are run
+  // by onnxruntime, so its reading is followed.
   using P = ml::PostTransform;
-  return std::array<P, 5>{P::kNone, P::kSoftmax, P::kLogistic, P::kSoftmaxZero, P::kProbit}[static_cast<size_t>(v)];
+  return std::array<P, 5>{P::kNone, P::kLogistic, P::kSoftmax, P::kSoftmaxZero, P::kProbit}[static_cast<size_t>(v)];
 }
 
 std::vector<double> base_values(const Node& n) {

@@ -193,3 +193,160 @@ def test_unknown_ml_op_is_listed_with_its_domain_and_opset(tmp_path):
     feeds = {"x": _X}
     err = _refusal(tmp_path, _one("SVMRegressor", feeds, {"coefficients": [1.0]}, ml_opset=3), "svm")
     assert "ai.onnx.ml.SVMRegressor (opset 3)" in err
+
+
+# --------------------------------------------------------------------------- tree ensembles
+# Trees are trained with scikit-learn and written out the way skl2onnx writes them (node 0 the
+# root, BRANCH_LEQ on float32 thresholds, leaves' values as target/class weights).
+
+def _sk_nodes(trees):
+    """nodes_* attributes (opsets 1/3) of fitted sklearn trees."""
+    a = {k: [] for k in ["nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes",
+                         "nodes_truenodeids", "nodes_falsenodeids"]}
+    for t, est in enumerate(trees):
+        tr = est.tree_
+        for i in range(tr.node_count):
+            leaf = tr.children_left[i] == -1
+            a["nodes_treeids"].append(t)
+            a["nodes_nodeids"].append(i)
+            a["nodes_featureids"].append(0 if leaf else int(tr.feature[i]))
+            a["nodes_values"].append(0.0 if leaf else float(tr.threshold[i]))
+            a["nodes_modes"].append("LEAF" if leaf else "BRANCH_LEQ")
+            a["nodes_truenodeids"].append(0 if leaf else int(tr.children_left[i]))
+            a["nodes_falsenodeids"].append(0 if leaf else int(tr.children_right[i]))
+    return a
+
+
+def _sk_leaf_weights(trees, prefix, scale=1.0, normalize=False):
+    w = {f"{prefix}_treeids": [], f"{prefix}_nodeids": [], f"{prefix}_ids": [], f"{prefix}_weights": []}
+    for t, est in enumerate(trees):
+        tr = est.tree_
+        for i in range(tr.node_count):
+            if tr.children_left[i] != -1:
+                continue
+            v = tr.value[i].reshape(-1)
+            if normalize:
+                v = v / v.sum()
+            for k, val in enumerate(v):
+                w[f"{prefix}_treeids"].append(t)
+                w[f"{prefix}_nodeids"].append(i)
+                w[f"{prefix}_ids"].append(k)
+                w[f"{prefix}_weights"].append(float(val) * scale)
+    return w
+
+
+def _sk_data(n=40, features=5, classes=None):
+    x = _rng.standard_normal((n, features)).astype(np.float32)
+    if classes:
+        y = (np.abs(x[:, 0] * 2 + x[:, 1]).astype(int) + (x[:, 2] > 0)) % classes
+    else:
+        y = np.stack([x[:, 0] * 2 - x[:, 1] ** 2, np.sin(x[:, 2]) + x[:, 3]], axis=1)
+    return x, y
+
+
+@pytest.mark.parametrize("aggregate", ["SUM", "AVERAGE", "MIN", "MAX"])
+def test_tree_ensemble_regressor_random_forest(aggregate, tmp_path):
+    from sklearn.ensemble import RandomForestRegressor
+
+    x, y = _sk_data()
+    rf = RandomForestRegressor(n_estimators=5, max_depth=6, random_state=0).fit(x, y)
+    attrs = {**_sk_nodes(rf.estimators_), **_sk_leaf_weights(rf.estimators_, "target"), "n_targets": 2,
+             "aggregate_function": aggregate, "base_values": [0.5, -0.25]}
+    feeds = {"x": _f(17, 5)}
+    harness.check_onnx_model(_one("TreeEnsembleRegressor", feeds, attrs), feeds, tmp_path, f"rf_{aggregate}")
+
+
+@pytest.mark.parametrize("post", ["NONE", "PROBIT"])
+def test_tree_ensemble_regressor_one_target(post, tmp_path):
+    from sklearn.tree import DecisionTreeRegressor
+
+    x, y = _sk_data()
+    # PROBIT needs scores in (0, 1): a target squashed there.
+    target = 1 / (1 + np.exp(-y[:, 0])) * 0.8 + 0.1 if post == "PROBIT" else y[:, 0]
+    dt = DecisionTreeRegressor(max_depth=7, random_state=0).fit(x, target)
+    attrs = {**_sk_nodes([dt]), **_sk_leaf_weights([dt], "target"), "n_targets": 1, "post_transform": post}
+    feeds = {"x": _f(23, 5)}
+    harness.check_onnx_model(_one("TreeEnsembleRegressor", feeds, attrs), feeds, tmp_path, f"dt_{post}")
+
+
+def test_tree_ensemble_regressor_opset3_tensor_thresholds_and_missing(tmp_path):
+    """Opset 3's *_as_tensor attributes, and NaN features routed by
+    nodes_missing_value_tracks_true."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    x, y = _sk_data()
+    dt = DecisionTreeRegressor(max_depth=5, random_state=1).fit(x, y[:, 1])
+    nodes = _sk_nodes([dt])
+    values = np.array(nodes.pop("nodes_values"), np.float32)
+    w = _sk_leaf_weights([dt], "target")
+    weights = np.array(w.pop("target_weights"), np.float32)
+    attrs = {**nodes, **w, "n_targets": 1,
+             "nodes_values_as_tensor": numpy_helper.from_array(values, "v"),
+             "target_weights_as_tensor": numpy_helper.from_array(weights, "w"),
+             "nodes_missing_value_tracks_true": [i % 2 for i in range(len(values))]}
+    feeds = {"x": _with_missing(_f(30, 5), 0.2)}
+    harness.check_onnx_model(_one("TreeEnsembleRegressor", feeds, attrs, ml_opset=3), feeds, tmp_path, "dt_opset3")
+
+
+@pytest.mark.parametrize("post", ["NONE", "SOFTMAX", "LOGISTIC", "SOFTMAX_ZERO"])
+def test_tree_ensemble_classifier_multiclass(post, tmp_path):
+    from sklearn.ensemble import RandomForestClassifier
+
+    x, y = _sk_data(classes=3)
+    rf = RandomForestClassifier(n_estimators=4, max_depth=5, random_state=0).fit(x, y)
+    attrs = {**_sk_nodes(rf.estimators_), **_sk_leaf_weights(rf.estimators_, "class", 1 / 4, normalize=True),
+             "classlabels_int64s": [3, 7, 11], "post_transform": post}
+    feeds = {"x": _f(29, 5)}
+    harness.check_onnx_model(_one("TreeEnsembleClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path,
+                             f"rfc_{post}")
+
+
+@pytest.mark.parametrize("base", [False, True])
+def test_tree_ensemble_classifier_some_classes_unscored(base, tmp_path):
+    """Leaves weighting only some classes (all negative): labels come from the scored classes
+    only; base_values (one per class) make every class count as scored (onnxruntime)."""
+    attrs = {"nodes_treeids": [0, 0, 0, 1, 1, 1], "nodes_nodeids": [0, 1, 2, 0, 1, 2],
+             "nodes_featureids": [0, 0, 0, 1, 0, 0], "nodes_values": [0.0, 0, 0, 0.5, 0, 0],
+             "nodes_modes": ["BRANCH_LT", "LEAF", "LEAF"] * 2, "nodes_truenodeids": [1, 0, 0, 1, 0, 0],
+             "nodes_falsenodeids": [2, 0, 0, 2, 0, 0],
+             "class_treeids": [0, 0, 1], "class_nodeids": [1, 2, 2], "class_ids": [1, 2, 3],
+             "class_weights": [-0.5, -1.0, -2.0], "classlabels_int64s": [10, 20, 30, 40]}
+    if base:
+        attrs["base_values"] = [-3.0, 0.25, -0.5, 0.0]
+    feeds = {"x": _f(16, 2)}
+    harness.check_onnx_model(_one("TreeEnsembleClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path,
+                             f"unscored_{base}")
+
+
+def _v5(nodes, leaves, roots, n_targets, **extra):
+    """TreeEnsemble-5 attributes from interior nodes (mode, feature, split, true, false,
+    true_is_leaf, false_is_leaf) and leaves (target, weight)."""
+    m, f, s, t, e, tl, fl = zip(*nodes)
+    attrs = {"nodes_modes": numpy_helper.from_array(np.array(m, np.uint8), "m"), "nodes_featureids": list(f),
+             "nodes_splits": numpy_helper.from_array(np.array(s, np.float32), "s"), "nodes_truenodeids": list(t),
+             "nodes_falsenodeids": list(e), "nodes_trueleafs": list(tl), "nodes_falseleafs": list(fl),
+             "leaf_targetids": [lt for lt, _ in leaves],
+             "leaf_weights": numpy_helper.from_array(np.array([w for _, w in leaves], np.float32), "w"),
+             "tree_roots": roots, "n_targets": n_targets}
+    attrs.update(extra)
+    return attrs
+
+
+# Two trees mixing every comparison mode; a set-membership node; a third tree that is one leaf.
+_V5_NODES = [(0, 0, 0.0, 1, 2, 0, 0), (1, 1, 0.5, 0, 1, 1, 1), (2, 2, -0.25, 2, 3, 1, 1),
+             (3, 0, 1.0, 4, 5, 1, 1), (6, 1, 0.0, 6, 4, 1, 0), (4, 2, 1.0, 7, 8, 1, 1), (5, 0, 1.0, 9, 9, 1, 1),
+             (0, 0, 0.0, 10, 10, 1, 1)]
+_V5_LEAVES = [(0, 1.0), (1, 2.0), (0, -3.0), (1, 4.5), (0, 5.0), (1, -6.0), (0, 7.0), (1, 0.25), (0, -1.5),
+              (1, 3.0), (0, 0.75)]
+
+
+# post_transform 1 and 2 are LOGISTIC and SOFTMAX as onnxruntime reads them (the spec swaps them).
+@pytest.mark.parametrize("aggregate,post", [(1, 0), (0, 0), (2, 0), (3, 0), (1, 1), (1, 2), (1, 3)])
+def test_tree_ensemble_opset5_modes(aggregate, post, tmp_path):
+    attrs = _v5(_V5_NODES, _V5_LEAVES, [0, 3, 7], 2, aggregate_function=aggregate, post_transform=post,
+                membership_values=numpy_helper.from_array(np.array([0.0, 1.0, 2.0, np.nan], np.float32), "mv"),
+                nodes_missing_value_tracks_true=[0, 1, 0, 0, 1, 0, 0, 0])
+    x = np.round(_f(40, 3) * 2) / 2  # on the thresholds and set members often
+    x[::7, 1] = np.nan
+    feeds = {"x": x}
+    harness.check_onnx_model(_one("TreeEnsemble", feeds, attrs, ml_opset=5), feeds, tmp_path, f"v5_{aggregate}_{post}")
