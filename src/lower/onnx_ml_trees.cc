@@ -15,7 +15,7 @@
 // MIN / MAX over the trees that hold a weight for the target, 0 when none does. One target is
 // post-transformed only by PROBIT; several by any post_transform. Classifiers: labels are
 // classlabels_int64s[first maximum over the classes some leaf or base value scored]; binary
-// classifiers as onnxruntime's binary rules in lower_tree_classifier. String labels are refused.
+// classifiers follow onnxruntime's binary rules (binary_classifier). String labels are refused.
 // Thresholds given in double are rounded toward the side that keeps float32 comparisons exact.
 #include <algorithm>
 #include <array>
@@ -443,18 +443,95 @@ Status infer_tree_classifier(Node& n) {
   return Status::ok();
 }
 
+// Two classes: onnxruntime's TreeAggregatorClassifier binary rules (tree_ensemble_aggregator.h,
+// checked against onnxruntime 1.32). s0, s1: the class sums; h0, h1: whether a leaf weighted
+// the class. base_values of 2: with h1, s1 = b1 + s0 and s0 = −s1 (b0 unused), else each adds
+// its own; of 1: s0 += b0. Without h1 (and fewer than 2 base values) only s0 is kept ("popped").
+// The label: "binary case" (one class id in the weights) → labels[1] when the positive score
+// (s1 if kept and scored, else s0) is > 0.5 (all weights ≥ 0) or > 0 (mixed), else labels[0];
+// otherwise the literal 1 / 0 by the positive score's sign. Scores: kept → the post_transform of
+// [s0, s1] (an unscored class reads 0); popped → [σ(−s), σ(s)] under LOGISTIC, else [1 − s, s]
+// (binary case, weights ≥ 0) or [−s, s].
+Status binary_classifier(LowerContext& ctx, const Node& n, const Forest& f, Value* s, Value* scored,
+                         ml::PostTransform t, const std::vector<int64_t>& labels) {
+  Arith a(ctx, n);
+  const std::vector<double> base = base_values(n);
+  NODE_CHECK(n, base.size() <= 2, "more base_values than classes");
+  std::set<int64_t> ids;
+  bool all_positive = true, class1_everywhere = true;
+  for (size_t i = 0; i < f.leaf.size(); ++i) {
+    bool has1 = false;
+    for (const auto& [id, w] : f.leaf[i]) {
+      ids.insert(id);
+      all_positive = all_positive && w >= 0;
+      has1 = has1 || id == 1;
+    }
+    if (f.mode[i] == kLeaf) class1_everywhere = class1_everywhere && has1;
+  }
+  const bool binary_case = ids.size() == 1;
+  const bool can_pop = base.size() != 2 && !class1_everywhere;
+  NODE_UNSUPPORTED_IF(n, can_pop && t == ml::PostTransform::kProbit,
+                      "PROBIT on a binary tree classifier whose leaves do not all weight class 1 (onnxruntime "
+                      "writes only the first score there)");
+  NODE_UNSUPPORTED_IF(n, can_pop && !binary_case && base.size() == 1,
+                      "a binary tree classifier with one base value whose leaves do not all weight class 1 "
+                      "(onnxruntime writes only the first score there)");
+  const int64_t b = s->shape[0];
+  auto col = [&](Value* v, int64_t j) {
+    Value* y = ctx.temp(n, v->dtype, {b}, "col");
+    ctx.emit("tfl.GATHER", n, {v, ctx.constant(n, "j", Tensor::from_int64s(DType::kInt32, {}, {j}))}, {y})
+        ->attrs["axis"] = int64_t{1};
+    return y;
+  };
+  Value *s0 = col(s, 0), *s1 = col(s, 1), *h0 = col(scored, 0), *h1 = col(scored, 1);
+  if (base.size() == 2) {
+    Value* lifted = a.add(s0, base[1]);
+    s0 = a.select(h1, a.un("tfl.NEG", lifted), a.add(s0, base[0]));
+    s1 = a.select(h1, lifted, a.add(s1, base[1]));
+  } else if (base.size() == 1) {
+    s0 = a.add(s0, base[0]);
+  }
+  Value* zero = a.scalar(0.0);
+  Value* kept_s0 = a.select(h0, s0, zero);
+  Value* pos = a.select(h1, s1, kept_s0);  // popped ⇔ !h1 here, so one formula serves both
+  Value* positive = a.bin("tfl.GREATER", pos, a.scalar(binary_case && all_positive ? 0.5 : 0.0), DType::kBool);
+  auto label = [&](int64_t v) { return ctx.constant(n, "label", Tensor::from_int64s(DType::kInt64, {}, {v})); };
+  ctx.emit("tfl.SELECT_V2", n, {positive, label(binary_case ? labels[1] : 1), label(binary_case ? labels[0] : 0)},
+           {n.outputs[0]});
+  if (n.outputs.size() < 2 || !n.outputs[1]) return Status::ok();
+  auto pair = [&](Value* c0, Value* c1) {
+    Value* y = ctx.temp(n, DType::kFloat32, {b, 2}, "pair");
+    ctx.emit("tfl.CONCATENATION", n, {ctx.reshape(n, c0, {b, 1}), ctx.reshape(n, c1, {b, 1})}, {y})->attrs["axis"] =
+        int64_t{1};
+    return y;
+  };
+  Value* z = ml::post_transform(ctx, n, pair(kept_s0, a.select(h1, s1, zero)), t);
+  if (can_pop) {
+    Value* popped = nullptr;
+    if (t == ml::PostTransform::kLogistic)
+      popped = pair(a.un("tfl.LOGISTIC", a.un("tfl.NEG", kept_s0)), a.un("tfl.LOGISTIC", kept_s0));
+    else if (binary_case && all_positive)
+      popped = pair(a.sub(a.scalar(1.0), kept_s0), kept_s0);
+    else
+      popped = pair(a.un("tfl.NEG", kept_s0), kept_s0);
+    z = a.select(ctx.reshape(n, h1, {b, 1}), z, popped);
+  }
+  ctx.reshape(n, z, n.outputs[1]->shape, n.outputs[1]);
+  return Status::ok();
+}
+
 Status lower_tree_classifier(LowerContext& ctx, Node& n) {
   PT_ASSIGN_OR_RETURN(Forest f, forest_of(n));
   PT_ASSIGN_OR_RETURN(ml::PostTransform t, transform_attr(n));
   const std::vector<int64_t> labels = n.get_ints("classlabels_int64s");
   const auto k = static_cast<int64_t>(labels.size());
   NODE_CHECK(n, k >= 1 && f.targets <= k, "classlabels_int64s has fewer labels than the class ids used");
-  NODE_UNSUPPORTED_IF(n, k == 2 || k == 1,
-                      "a binary tree classifier (onnxruntime scores it by special binary rules not reproduced yet)");
+  NODE_UNSUPPORTED_IF(n, k == 1, "a tree classifier with one class label");
   PT_ASSIGN_OR_RETURN(Value* rows, ml::rows_float(ctx, n, n.inputs[0]));
   PT_ASSIGN_OR_RETURN(Value* leaves, walk(ctx, n, f, rows));
   Value* scored = nullptr;
   PT_ASSIGN_OR_RETURN(Value* s, aggregate(ctx, n, f, leaves, Agg::kSum, &scored));
+  if (k == 2) return binary_classifier(ctx, n, f, s, scored, t, labels);
   Arith a(ctx, n);
   const std::vector<double> base = base_values(n);
   NODE_CHECK(n, static_cast<int64_t>(base.size()) <= k, "more base_values than classes");

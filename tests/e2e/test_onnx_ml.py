@@ -350,3 +350,41 @@ def test_tree_ensemble_opset5_modes(aggregate, post, tmp_path):
     x[::7, 1] = np.nan
     feeds = {"x": x}
     harness.check_onnx_model(_one("TreeEnsemble", feeds, attrs, ml_opset=5), feeds, tmp_path, f"v5_{aggregate}_{post}")
+
+
+# Binary tree classifiers follow onnxruntime's binary rules: a random forest weighting both
+# classes (labels then read 1/0 by the class-1 score's sign, as onnxruntime writes them), and
+# gradient boosting weighting one class id, with 0, 1 or 2 base values.
+@pytest.mark.parametrize("post", ["NONE", "LOGISTIC", "SOFTMAX"])
+def test_tree_ensemble_classifier_binary_forest(post, tmp_path):
+    from sklearn.ensemble import RandomForestClassifier
+
+    x, y = _sk_data(classes=2)
+    rf = RandomForestClassifier(n_estimators=3, max_depth=4, random_state=0).fit(x, y)
+    attrs = {**_sk_nodes(rf.estimators_), **_sk_leaf_weights(rf.estimators_, "class", 1 / 3, normalize=True),
+             "classlabels_int64s": [0, 1], "post_transform": post}
+    feeds = {"x": _f(25, 5)}
+    harness.check_onnx_model(_one("TreeEnsembleClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path,
+                             f"rf2_{post}")
+
+
+@pytest.mark.parametrize("post", ["NONE", "LOGISTIC", "SOFTMAX"])
+@pytest.mark.parametrize("base", [None, [0.3], [0.3, -0.2]])
+@pytest.mark.parametrize("class_id", [0, 1])
+@pytest.mark.parametrize("positive", [False, True])
+def test_tree_ensemble_classifier_binary_boosting(post, base, class_id, positive, tmp_path):
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    x, y = _sk_data(classes=2)
+    gb = GradientBoostingClassifier(n_estimators=3, max_depth=2, random_state=0).fit(x, y)
+    trees = [e[0] for e in gb.estimators_]
+    w = _sk_leaf_weights(trees, "class", 0.1)
+    w["class_ids"] = [class_id] * len(w["class_ids"])
+    if positive:  # all weights ≥ 0: onnxruntime then thresholds the score at 0.5
+        w["class_weights"] = [abs(v) * 3 for v in w["class_weights"]]
+    attrs = {**_sk_nodes(trees), **w, "classlabels_int64s": [4, 9], "post_transform": post}
+    if base:
+        attrs["base_values"] = base
+    feeds = {"x": _f(25, 5)}
+    name = f"gb_{post}_{base and len(base)}_{class_id}_{positive}"
+    harness.check_onnx_model(_one("TreeEnsembleClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path, name)
