@@ -81,6 +81,7 @@ const Registry& registry() {
     register_control_flow(reg);
     register_sequence(reg);
     register_onnx_ml(reg);
+    register_onnx_ml_linear(reg);
     register_onnx_ml_trees(reg);
     return reg;
   }();
