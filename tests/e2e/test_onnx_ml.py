@@ -133,6 +133,7 @@ LABEL_ENCODERS = {
     "int_to_float": (2, {"keys_int64s": [3, 1, 4, 1, 5], "values_floats": [0.5, 1.5, 2.5, 9.0, -3.0],
                          "default_float": 7.25}, np.int64),
     "int_to_int_default": (2, {"keys_int64s": [-2, 0, 2], "values_int64s": [20, 0, -20]}, np.int64),
+    "int_to_float_default": (4, {"keys_int64s": [-2, 0, 2], "values_floats": [2.5, 0.0, -2.5]}, np.int64),
     # A NaN key matches NaN from opset 4 on, never before (onnxruntime).
     "float_to_int_nan_key_opset2": (2, {"keys_floats": [0.5, float("nan"), -1.0], "values_int64s": [1, 2, 3],
                                         "default_int64": 99}, np.float32),
