@@ -18,6 +18,8 @@
 //   compared with the keys at once (EQUAL against a [K] constant), the first matching key
 //   (ARG_MAX) picks its value (GATHER), no match gives the default. From opset 4 a NaN key
 //   matches NaN (onnxruntime's LabelEncoder_4; its opset-2 kernel never matches NaN).
+// OneHotEncoder: cats_int64s only; EQUAL of the int64-truncated input against the categories.
+//   An unknown category gives an all-zero row also with zeros=0, where onnxruntime fails the run.
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -349,6 +351,41 @@ Status lower_label_encoder(LowerContext& ctx, Node& n) {
   return Status::ok();
 }
 
+// --- OneHotEncoder (cats_int64s) ---
+
+Status infer_one_hot_encoder(Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  NODE_UNSUPPORTED_IF(n, n.has("cats_strings"), "string categories (cats_strings): TFLite has no string tensors");
+  const std::vector<int64_t> cats = n.get_ints("cats_int64s");
+  NODE_CHECK(n, !cats.empty(), "no cats_int64s");
+  NODE_UNSUPPORTED_IF(n, n.inputs[0]->shape.size() > 2, "input of rank above 2 (onnxruntime takes [N, C] or [C])");
+  Shape out = n.inputs[0]->shape;
+  out.push_back(static_cast<int64_t>(cats.size()));
+  set_output(n, 0, DType::kFloat32, out);
+  return Status::ok();
+}
+
+Status lower_one_hot_encoder(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  PT_RETURN_IF_ERROR(require_numeric(n, x));
+  const std::vector<int64_t> cats = n.get_ints("cats_int64s");
+  const auto k = static_cast<int64_t>(cats.size());
+  Arith a(ctx, n);
+  // onnxruntime truncates a float input to int64; a repeated category sets only its last slot.
+  Shape xe = x->shape;
+  xe.push_back(1);
+  Value* hit = a.bin("tfl.EQUAL", ctx.reshape(n, ctx.cast(n, x, DType::kInt64), xe),
+                     ctx.constant(n, "cats", Tensor::from_int64s(DType::kInt64, {k}, cats)), DType::kBool);
+  std::vector<int64_t> last(static_cast<size_t>(k), 1);
+  for (size_t i = 0; i < cats.size(); ++i)
+    for (size_t j = i + 1; j < cats.size(); ++j)
+      if (cats[j] == cats[i]) last[i] = 0;
+  if (std::find(last.begin(), last.end(), 0) != last.end())
+    hit = a.bin("tfl.LOGICAL_AND", hit, ctx.constant(n, "last", Tensor::from_int64s(DType::kBool, {k}, last)));
+  ctx.cast(n, hit, DType::kFloat32, n.outputs[0]);
+  return Status::ok();
+}
+
 }  // namespace
 
 void register_onnx_ml(Registry& r) {
@@ -360,6 +397,7 @@ void register_onnx_ml(Registry& r) {
   r.add(d + "ArrayFeatureExtractor", {infer_array_feature_extractor, nullptr, lower_array_feature_extractor});
   r.add(d + "FeatureVectorizer", {infer_feature_vectorizer, nullptr, lower_feature_vectorizer});
   r.add(d + "LabelEncoder", {infer_label_encoder, nullptr, lower_label_encoder});
+  r.add(d + "OneHotEncoder", {infer_one_hot_encoder, nullptr, lower_one_hot_encoder});
 }
 
 }  // namespace pt2tflite::lower

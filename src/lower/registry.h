@@ -114,9 +114,10 @@ void register_integer_matmul_conv(Registry& r);  // integer_matmul_conv.cc: MatM
 void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)
 void register_sequence(Registry& r);        // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
 // onnx_ml.cc: ai.onnx.ml Binarizer Scaler Normalizer Imputer ArrayFeatureExtractor FeatureVectorizer
-//             LabelEncoder
+//             LabelEncoder OneHotEncoder
 void register_onnx_ml(Registry& r);
-void register_onnx_ml_linear(Registry& r);  // onnx_ml_linear.cc: ai.onnx.ml LinearRegressor LinearClassifier
+// onnx_ml_linear.cc: ai.onnx.ml LinearRegressor LinearClassifier SVMRegressor
+void register_onnx_ml_linear(Registry& r);
 void register_onnx_ml_trees(Registry& r);  // onnx_ml_trees.cc: ai.onnx.ml TreeEnsemble{,Regressor,Classifier}
 
 }  // namespace pt2tflite::lower

@@ -192,8 +192,8 @@ def test_string_labels_are_refused_naming_strings(tmp_path):
 
 def test_unknown_ml_op_is_listed_with_its_domain_and_opset(tmp_path):
     feeds = {"x": _X}
-    err = _refusal(tmp_path, _one("SVMRegressor", feeds, {"coefficients": [1.0]}, ml_opset=3), "svm")
-    assert "ai.onnx.ml.SVMRegressor (opset 3)" in err
+    err = _refusal(tmp_path, _one("SVMClassifier", feeds, {"coefficients": [1.0]}, ("label", "scores"), ml_opset=3), "svm")
+    assert "ai.onnx.ml.SVMClassifier (opset 3)" in err
 
 
 # --------------------------------------------------------------------------- tree ensembles
@@ -389,3 +389,37 @@ def test_tree_ensemble_classifier_binary_boosting(post, base, class_id, positive
     feeds = {"x": _f(25, 5)}
     name = f"gb_{post}_{base and len(base)}_{class_id}_{positive}"
     harness.check_onnx_model(_one("TreeEnsembleClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path, name)
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.float32])
+def test_one_hot_encoder(dtype, tmp_path):
+    """Categories matched after truncation to int64 (onnxruntime), a repeated category sets its
+    last slot only, and unknown values give all-zero rows."""
+    x = (_rng.integers(-2, 6, (4, 3)) + (0.7 if dtype == np.float32 else 0)).astype(dtype)
+    feeds = {"x": x}
+    harness.check_onnx_model(_one("OneHotEncoder", feeds, {"cats_int64s": [3, 0, 5, 1, 0, -1]}), feeds, tmp_path,
+                             f"ohe_{dtype.__name__}")
+
+
+SVR = {
+    # onnxruntime requires kernel_params; a LINEAR kernel ignores them.
+    "linear_mode": {"coefficients": [0.5, -1.0, 2.0, 0.25], "rho": [0.3], "kernel_params": [0.7, 0.5, 2.0]},
+    "linear": {"kernel_type": "LINEAR", "kernel_params": [0.7, 0.5, 2.0]},
+    "rbf": {"kernel_type": "RBF", "kernel_params": [0.4, 0.0, 3.0]},
+    "poly3": {"kernel_type": "POLY", "kernel_params": [0.5, 1.0, 3.0]},
+    "poly_fractional": {"kernel_type": "POLY", "kernel_params": [0.5, 2.0, 1.5]},
+    "sigmoid": {"kernel_type": "SIGMOID", "kernel_params": [0.3, -0.2, 0.0]},
+    "rbf_one_class": {"kernel_type": "RBF", "kernel_params": [0.4, 0.0, 3.0], "one_class": 1},
+}
+
+
+@pytest.mark.parametrize("case", list(SVR))
+def test_svm_regressor(case, tmp_path):
+    attrs = dict(SVR[case])
+    if "coefficients" not in attrs:
+        attrs.update(n_supports=6, support_vectors=_f(6 * 4).tolist(), coefficients=_f(6).tolist(), rho=[-0.1])
+    x = _rng.uniform(0, 1, (9, 4)).astype(np.float32)  # POLY with a fractional degree needs x·sv ≥ 0 …
+    if case == "poly_fractional":
+        attrs["support_vectors"] = np.abs(attrs["support_vectors"]).tolist()
+    feeds = {"x": x}
+    harness.check_onnx_model(_one("SVMRegressor", feeds, attrs), feeds, tmp_path, f"svr_{case}")
