@@ -202,22 +202,14 @@ Result<Value*> walk(LowerContext& ctx, const Node& n, const Forest& f, Value* x_
   Value* row_off = ctx.const_int32(n, "row_offsets", offsets, {rows, 1});
   Value* flat = ctx.reshape(n, x_rows, {rows * feats});
 
-  // Thresholds in float32: a double threshold is rounded so that the float comparison
-  // decides as the double one would (≤, > round down; <, ≥ round up; =, ≠ only if exact).
-  std::vector<float> thr(static_cast<size_t>(g));
+  // Thresholds have the input's type (the spec; onnxruntime rejects others): a double input is
+  // refused before lowering as a type TFLite lacks, so double thresholds here are a bad model.
+  NODE_CHECK(n, !f.double_thresholds, "double thresholds for a float input (they must have the input's type)");
+  std::vector<float> thr(f.threshold.begin(), f.threshold.end());
   std::set<int64_t> modes;
   bool tracks = false;
   size_t widest_set = 0;
   for (size_t i = 0; i < thr.size(); ++i) {
-    const double v = f.threshold[i];
-    float t = static_cast<float>(v);
-    if (f.double_thresholds && static_cast<double>(t) != v && !std::isnan(v)) {
-      const bool down = f.mode[i] == kLeq || f.mode[i] == kGt;
-      if (down && static_cast<double>(t) > v) t = std::nextafter(t, -std::numeric_limits<float>::infinity());
-      if (!down && static_cast<double>(t) < v) t = std::nextafter(t, std::numeric_limits<float>::infinity());
-      if (f.mode[i] == kEq || f.mode[i] == kNeq) t = std::numeric_limits<float>::quiet_NaN();
-    }
-    thr[i] = t;
     if (f.mode[i] != kLeaf) modes.insert(f.mode[i]);
     tracks = tracks || f.tracks_missing[i];
     widest_set = std::max(widest_set, f.members[i].size());

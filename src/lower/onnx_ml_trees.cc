@@ -16,7 +16,6 @@
 // post-transformed only by PROBIT; several by any post_transform. Classifiers: labels are
 // classlabels_int64s[first maximum over the classes some leaf or base value scored]; binary
 // classifiers follow onnxruntime's binary rules (binary_classifier). String labels are refused.
-// Thresholds given in double are rounded toward the side that keeps float32 comparisons exact.
 #include <algorithm>
 #include <array>
 #include <limits>

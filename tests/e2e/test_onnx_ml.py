@@ -423,3 +423,4 @@ def test_svm_regressor(case, tmp_path):
         attrs["support_vectors"] = np.abs(attrs["support_vectors"]).tolist()
     feeds = {"x": x}
     harness.check_onnx_model(_one("SVMRegressor", feeds, attrs), feeds, tmp_path, f"svr_{case}")
+
