@@ -8,12 +8,6 @@
 //   without two labels), else classlabels[ARG_MAX] (first maximum). Scores: one score with two
 //   labels → two columns as onnxruntime writes them (see lower_linear_classifier), one score
 //   otherwise → PROBIT or the raw score; several → the post_transform. String labels are refused.
-// SVMRegressor: without support vectors a linear model (coefficients, rho); with them the kernel
-//   values K(x, sv) [N, V] — LINEAR/POLY/SIGMOID through FULLY_CONNECTED on the support vectors,
-//   RBF by SQUARED_DIFFERENCE summed per pair — then FULLY_CONNECTED with the coefficients + rho.
-//   one_class gives ±1 by the sign.
-#include <cmath>
-
 #include "lower/onnx_ml_util.h"
 #include "lower/registry.h"
 
@@ -147,73 +141,11 @@ Status lower_linear_classifier(LowerContext& ctx, Node& n) {
   return Status::ok();
 }
 
-// --- SVMRegressor ---
-
-Status infer_svm_regressor(Node& n) {
-  NODE_CHECK(n, n.input(0), "missing input");
-  set_output(n, 0, DType::kFloat32, {batch_of(n.inputs[0]), 1});
-  return Status::ok();
-}
-
-Status lower_svm_regressor(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Value* rows, ml::rows_float(ctx, n, n.inputs[0]));
-  const int64_t b = rows->shape[0], c = rows->shape[1];
-  const std::vector<double> coef = numbers(n, "coefficients").value_or(std::vector<double>{});
-  const std::vector<double> rho = numbers(n, "rho").value_or(std::vector<double>{});
-  const std::vector<double> params = numbers(n, "kernel_params").value_or(std::vector<double>{});
-  NODE_CHECK(n, !coef.empty() && !rho.empty(), "needs coefficients and rho");
-  NODE_CHECK(n, params.empty() || params.size() >= 3, "kernel_params holds gamma, coef0, degree");
-  const double gamma = params.empty() ? 0 : params[0], coef0 = params.empty() ? 0 : params[1],
-               degree = params.empty() ? 0 : params[2];
-  const int64_t v = n.get_int("n_supports", 0);
-  Arith a(ctx, n);
-  Value* y = nullptr;
-  if (v <= 0) {  // linear mode: the coefficients are the weights
-    NODE_CHECK(n, static_cast<int64_t>(coef.size()) == c, "coefficients do not match the features");
-    y = linear_scores(ctx, n, rows, Linear{1, c, coef, {rho[0]}});
-  } else {
-    const std::vector<double> sv = numbers(n, "support_vectors").value_or(std::vector<double>{});
-    NODE_CHECK(n, static_cast<int64_t>(sv.size()) == v * c && static_cast<int64_t>(coef.size()) == v,
-               "support_vectors / coefficients do not match n_supports × features");
-    const std::string kernel = n.get_string("kernel_type", "LINEAR");
-    Value* k = nullptr;
-    if (kernel == "RBF") {  // exp(−γ Σ (x − sv)²), summed per pair as onnxruntime does
-      Value* d = a.bin("tfl.SQUARED_DIFFERENCE", ctx.reshape(n, rows, {b, 1, c}),
-                       ctx.constant(n, "support_vectors", Tensor::from_doubles(DType::kFloat32, {1, v, c}, sv)));
-      Value* dist = ctx.temp(n, DType::kFloat32, {b, v}, "dist");
-      ctx.emit("tfl.SUM", n, {d, ctx.const_int32(n, "axis", {2})}, {dist})->attrs["keep_dims"] = int64_t{0};
-      k = a.un("tfl.EXP", a.mul(dist, -gamma));
-    } else {
-      NODE_CHECK(n, kernel == "LINEAR" || kernel == "POLY" || kernel == "SIGMOID",
-                 "kernel_type '" + kernel + "' is not one of LINEAR, POLY, RBF, SIGMOID");
-      k = linear_scores(ctx, n, rows, Linear{v, c, sv, std::vector<double>(static_cast<size_t>(v), 0.0)});
-      if (kernel != "LINEAR") k = a.add(a.mul(k, gamma), coef0);
-      if (kernel == "SIGMOID") k = a.un("tfl.TANH", k);
-      if (kernel == "POLY") {
-        if (degree == std::floor(degree) && degree >= 1 && degree <= 4) {
-          Value* p = k;
-          for (int i = 1; i < static_cast<int>(degree); ++i) p = a.mul(p, k);
-          k = p;
-        } else {
-          k = a.bin("tfl.POW", k, a.scalar(degree));
-        }
-      }
-    }
-    y = linear_scores(ctx, n, k, Linear{1, v, coef, {rho[0]}});
-  }
-  // onnxruntime's SVMRegressor ignores post_transform (the spec lists it); so does this.
-  if (n.get_int("one_class", 0) != 0)
-    y = a.select(a.bin("tfl.GREATER", y, a.scalar(0.0), DType::kBool), a.scalar(1.0), a.scalar(-1.0));
-  ctx.reshape(n, y, n.outputs[0]->shape, n.outputs[0]);
-  return Status::ok();
-}
-
 }  // namespace
 
 void register_onnx_ml_linear(Registry& r) {
   r.add("ai.onnx.ml.LinearRegressor", {infer_linear_regressor, nullptr, lower_linear_regressor});
   r.add("ai.onnx.ml.LinearClassifier", {infer_linear_classifier, nullptr, lower_linear_classifier});
-  r.add("ai.onnx.ml.SVMRegressor", {infer_svm_regressor, nullptr, lower_svm_regressor});
 }
 
 }  // namespace pt2tflite::lower

@@ -47,6 +47,17 @@ Result<PostTransform> post_transform_attr(const Node& n) {
   return PostTransform::kNone;
 }
 
+Value* dense(LowerContext& ctx, const Node& n, Value* rows, const std::vector<double>& w, int64_t outs,
+             const std::vector<double>& bias) {
+  const int64_t c = rows->shape[1];
+  Value* s = ctx.temp(n, DType::kFloat32, {rows->shape[0], outs}, "dense");
+  ctx.emit("tfl.FULLY_CONNECTED", n,
+           {rows, ctx.constant(n, "weights", ir::Tensor::from_doubles(DType::kFloat32, {outs, c}, w)),
+            ctx.constant(n, "bias", ir::Tensor::from_doubles(DType::kFloat32, {outs}, bias))},
+           {s});
+  return s;
+}
+
 Value* reduce_last(LowerContext& ctx, const Node& n, const std::string& op, Value* x) {
   Shape s = x->shape;
   s.back() = 1;

@@ -35,6 +35,10 @@ ir::Value* post_transform(LowerContext& ctx, const ir::Node& n, ir::Value* score
 // √2·erfinv(2x−1), onnxruntime's ComputeProbit.
 ir::Value* probit(LowerContext& ctx, const ir::Node& n, ir::Value* x);
 
+// FULLY_CONNECTED: rows [N, C] · w[outs, C]ᵀ + bias[outs] (w row-major), float32 [N, outs].
+ir::Value* dense(LowerContext& ctx, const ir::Node& n, ir::Value* rows, const std::vector<double>& w, int64_t outs,
+                 const std::vector<double>& bias);
+
 // REDUCE op over the last axis, keeping it as size 1.
 ir::Value* reduce_last(LowerContext& ctx, const ir::Node& n, const std::string& op, ir::Value* x);
 

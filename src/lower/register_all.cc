@@ -82,6 +82,7 @@ const Registry& registry() {
     register_sequence(reg);
     register_onnx_ml(reg);
     register_onnx_ml_linear(reg);
+    register_onnx_ml_svm(reg);
     register_onnx_ml_trees(reg);
     return reg;
   }();

@@ -116,8 +116,8 @@ void register_sequence(Registry& r);        // sequence.cc: Sequence* SplitToSeq
 // onnx_ml.cc: ai.onnx.ml Binarizer Scaler Normalizer Imputer ArrayFeatureExtractor FeatureVectorizer
 //             LabelEncoder OneHotEncoder
 void register_onnx_ml(Registry& r);
-// onnx_ml_linear.cc: ai.onnx.ml LinearRegressor LinearClassifier SVMRegressor
-void register_onnx_ml_linear(Registry& r);
+void register_onnx_ml_linear(Registry& r);  // onnx_ml_linear.cc: ai.onnx.ml LinearRegressor LinearClassifier
+void register_onnx_ml_svm(Registry& r);     // onnx_ml_svm.cc: ai.onnx.ml SVMRegressor SVMClassifier
 void register_onnx_ml_trees(Registry& r);  // onnx_ml_trees.cc: ai.onnx.ml TreeEnsemble{,Regressor,Classifier}
 
 }  // namespace pt2tflite::lower

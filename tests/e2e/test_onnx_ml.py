@@ -192,8 +192,8 @@ def test_string_labels_are_refused_naming_strings(tmp_path):
 
 def test_unknown_ml_op_is_listed_with_its_domain_and_opset(tmp_path):
     feeds = {"x": _X}
-    err = _refusal(tmp_path, _one("SVMClassifier", feeds, {"coefficients": [1.0]}, ("label", "scores"), ml_opset=3), "svm")
-    assert "ai.onnx.ml.SVMClassifier (opset 3)" in err
+    err = _refusal(tmp_path, _one("ZipMap", feeds, {"classlabels_int64s": [1, 2]}, ml_opset=3), "zipmap")
+    assert "ai.onnx.ml.ZipMap (opset 3)" in err
 
 
 # --------------------------------------------------------------------------- tree ensembles
@@ -424,3 +424,54 @@ def test_svm_regressor(case, tmp_path):
     feeds = {"x": x}
     harness.check_onnx_model(_one("SVMRegressor", feeds, attrs), feeds, tmp_path, f"svr_{case}")
 
+
+
+def _svc(classes, kernel, seed=0):
+    """SVMClassifier attributes of a scikit-learn SVC (the way skl2onnx lays them out)."""
+    from sklearn.svm import SVC
+
+    x, y = _sk_data(60, 4, classes=classes)
+    params = {"gamma": 0.3, "coef0": 0.5, "degree": 3}
+    m = SVC(kernel=kernel.lower() if kernel != "SIGMOID" else "sigmoid", random_state=seed, **params).fit(x, y)
+    return {"kernel_type": kernel, "kernel_params": [params["gamma"], params["coef0"], float(params["degree"])],
+            "vectors_per_class": m.n_support_.tolist(), "support_vectors": m.support_vectors_.ravel().tolist(),
+            "coefficients": m.dual_coef_.ravel().tolist(), "rho": m.intercept_.tolist(),
+            "classlabels_ints": [int(c) * 10 + 1 for c in m.classes_]}
+
+
+@pytest.mark.parametrize("kernel", ["LINEAR", "RBF", "POLY", "SIGMOID"])
+@pytest.mark.parametrize("classes", [2, 3])
+def test_svm_classifier_svc(kernel, classes, tmp_path):
+    feeds = {"x": _f(21, 4)}
+    attrs = _svc(classes, kernel)
+    harness.check_onnx_model(_one("SVMClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path,
+                             f"svc_{kernel}_{classes}")
+
+
+@pytest.mark.parametrize("post", ["NONE", "LOGISTIC", "SOFTMAX", "SOFTMAX_ZERO"])
+@pytest.mark.parametrize("classes", [2, 3])
+def test_svm_classifier_post_transform(post, classes, tmp_path):
+    feeds = {"x": _f(21, 4)}
+    attrs = {**_svc(classes, "RBF"), "post_transform": post}
+    harness.check_onnx_model(_one("SVMClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path,
+                             f"svc_post_{post}_{classes}")
+
+
+@pytest.mark.parametrize("classes,positive", [(2, False), (2, True), (4, False)])
+def test_svm_classifier_linear_mode(classes, positive, tmp_path):
+    """No support vectors: one linear score per class plus rho[0] (onnxruntime's liblinear mode);
+    two classes pick labels[1] by the top score's threshold."""
+    coef = _f(classes * 4)
+    if positive:
+        coef = np.abs(coef) * 0.2
+    attrs = {"coefficients": coef.tolist(), "rho": [0.1], "classlabels_ints": list(range(5, 5 + classes)),
+             "kernel_params": [0.1, 0.0, 1.0]}
+    feeds = {"x": _f(30, 4)}
+    harness.check_onnx_model(_one("SVMClassifier", feeds, attrs, ("label", "scores")), feeds, tmp_path,
+                             f"svc_linear_{classes}_{positive}")
+
+
+def test_svm_classifier_probabilities_are_refused(tmp_path):
+    attrs = {**_svc(3, "RBF"), "prob_a": [1.0, 1.0, 1.0], "prob_b": [0.0, 0.0, 0.0]}
+    err = _refusal(tmp_path, _one("SVMClassifier", {"x": _f(3, 4)}, attrs, ("label", "scores")), "svc_proba")
+    assert "prob_a" in err
