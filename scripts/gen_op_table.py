@@ -15,13 +15,13 @@ END = "<!-- supported-ops:end -->"
 ML_PREFIX = "ai.onnx.ml."  # `pt2tflite ops` lists ONNX-ML ops domain-qualified
 
 
-def grid(ops: list[str], folded: set[str], strip: str = "", per_row: int = 8) -> list[str]:
+def grid(ops: list[str], folded: set[str], dynamic: set[str], strip: str = "", per_row: int = 8) -> list[str]:
     rows = [ops[i:i + per_row] for i in range(0, len(ops), per_row)]
     lines = ["| " + " | ".join([""] * per_row) + " |", "|" + "---|" * per_row]
     for r in rows:
         r = r + [""] * (per_row - len(r))
-        lines.append("| " + " | ".join(f"`{o[len(strip):]}`" + (" †" if o in folded else "") if o else "" for o in r)
-                     + " |")
+        lines.append("| " + " | ".join(f"`{o[len(strip):]}`" + (" †" if o in folded else "") +
+                                      (" ‡" if o in dynamic else "") if o else "" for o in r) + " |")
     return lines
 
 
@@ -29,15 +29,29 @@ def table(binary: str) -> str:
     ops = subprocess.run([binary, "ops"], check=True, capture_output=True, text=True).stdout.split()
     folded = set(subprocess.run([binary, "ops", "--constant-input"], check=True, capture_output=True,
                                 text=True).stdout.split())
+    dynamic = set(subprocess.run([binary, "ops", "--dynamic-shapes"], check=True, capture_output=True,
+                                 text=True).stdout.split())
     default = [o for o in ops if not o.startswith(ML_PREFIX)]
     ml = [o for o in ops if o.startswith(ML_PREFIX)]
-    lines = [f"{len(default)} ONNX op types (default domain, opsets 7–28):", ""] + grid(default, folded)
+    lines = [f"{len(default)} ONNX op types (default domain, opsets 7–28):", ""] + grid(default, folded, dynamic)
     if ml:
         lines += ["", f"{len(ml)} ONNX-ML op types (domain `ai.onnx.ml`, opsets 1–5; numeric tensors only, "
-                  "since TFLite has no string kernels):", ""] + grid(ml, folded, ML_PREFIX)
+                  "since TFLite has no string kernels):", ""] + grid(ml, folded, dynamic, ML_PREFIX)
     if folded:
         lines += ["", "† evaluated while converting: the inputs must be constant, since the output shape "
                   "(or the whole result) depends on their values; a run-time input is refused by name."]
+    if dynamic:
+        lines += ["", "‡ also takes tensors whose extents are known only at run time (a shape decided by values "
+                  "the graph computes, written with -1 in the .tflite's shape_signature and sized by LiteRT when it "
+                  "runs); the other ops need static shapes and name the op that made a shape dynamic."]
+    return "\n".join(lines)
+    if folded:
+        lines += ["", "† evaluated while converting: the inputs must be constant, since the output shape "
+                  "(or the whole result) depends on their values; a run-time input is refused by name."]
+    if dynamic:
+        lines += ["", "‡ also takes tensors whose extents are known only at run time (a shape decided by values "
+                  "the graph computes, written with -1 in the .tflite's shape_signature and sized by LiteRT when it "
+                  "runs); the other ops need static shapes and name the op that made a shape dynamic."]
     return "\n".join(lines)
 
 

@@ -65,8 +65,11 @@ Result<Interpreter> Interpreter::create(const ir::Graph& g, const Options& optio
     for (const ir::Value* v : n->outputs) {
       if (!v) return internal_error("exec: " + n->describe() + " has a null output");
       if (!ir::is_static(v->shape))
-        return internal_error("exec: " + n->describe() + ": output '" + v->name + "' has no static shape " +
-                              ir::shape_to_string(v->shape));
+        return unsupported(n->describe() + ": output '" + v->name + "' has extents known only at run time " +
+                           ir::shape_to_string(v->shape) +
+                           "; the reference interpreter behind calibration and --verify needs static shapes. "
+                           "Make the values that decide shapes constant, or use float32, float16 or dynamic-range "
+                           "quantization");
       if (available.count(v)) return internal_error("exec: '" + v->name + "' is written twice");
       step.outputs.push_back(slot(v));
       available.insert(v);

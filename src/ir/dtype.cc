@@ -86,7 +86,8 @@ bool broadcast_shapes(const Shape& a, const Shape& b, Shape* out) {
     int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
     if (da == db || db == 1) r[i] = da;
     else if (da == 1) r[i] = db;
-    else if (da < 0 || db < 0) r[i] = -1;
+    else if (da < 0) r[i] = db;  // known only at run time: it must be 1 or db there
+    else if (db < 0) r[i] = da;
     else return false;
   }
   *out = r;

@@ -244,6 +244,14 @@ Node* Uses::producer(const Value* v) const {
   return it == writers.end() ? nullptr : it->second;
 }
 
+bool has_dynamic_shape(const Node& n) {
+  for (const Value* v : n.inputs)
+    if (v && !is_static(v->shape)) return true;
+  for (const Value* v : n.outputs)
+    if (v && !is_static(v->shape)) return true;
+  return false;
+}
+
 Node* Uses::single_user(const Value* v) const {
   const auto& u = users(v);
   if (u.size() != 1 || is_graph_output(v)) return nullptr;

@@ -113,6 +113,10 @@ class Graph {
   std::unordered_map<std::string, int> next_suffix_;
 };
 
+// Whether a value the node reads or writes has extents known only at run time: rewrites that
+// reason about extents (layout, reshape folding, fusions) leave such nodes alone.
+bool has_dynamic_shape(const Node& n);
+
 // Who reads and who writes each value; rebuild after mutating the graph.
 struct Uses {
   explicit Uses(const Graph& g);

@@ -271,8 +271,8 @@ Status lower_prelu(LowerContext& ctx, Node& n) {
 void register_activation(Registry& r) {
   for (const char* op : {"Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Elu", "Selu", "Celu",
                          "Gelu", "Softplus", "Softsign", "Mish"})
-    r.add(op, {infer_same, fold_unary, lower_unary});
-  r.add("Clip", {infer_same, fold_clip, lower_clip});
+    r.add(op, dynamic({infer_same, fold_unary, lower_unary}));
+  r.add("Clip", dynamic({infer_same, fold_clip, lower_clip}));
   r.add("PRelu", {infer_prelu, fold_prelu, lower_prelu});
 }
 

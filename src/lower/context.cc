@@ -1,5 +1,7 @@
 #include "lower/context.h"
 
+#include <algorithm>
+
 namespace pt2tflite::lower {
 
 using ir::DType;
@@ -39,8 +41,44 @@ Value* LowerContext::transpose(const Node& origin, Value* x, const std::vector<i
 
 Value* LowerContext::reshape(const Node& origin, Value* x, const ir::Shape& shape, Value* out) {
   if (!out) out = temp(origin, x->dtype, shape, "reshaped");
-  emit("tfl.RESHAPE", origin, {x, const_int32(origin, "shape", shape)}, {out});
+  const bool copy_of_dynamic = shape == x->shape && std::count(shape.begin(), shape.end(), -1) > 1;
+  emit("tfl.RESHAPE", origin, {x, copy_of_dynamic ? shape_of(origin, x) : const_int32(origin, "shape", shape)}, {out});
   return out;
+}
+
+Value* LowerContext::dims_from(const Node& origin, Value* x, const std::vector<int64_t>& from_x,
+                               const std::vector<int64_t>& constants) {
+  const int64_t rank = static_cast<int64_t>(x->shape.size());
+  std::vector<int64_t> values(from_x.size()), picks, extra;
+  bool known = true;
+  for (size_t i = 0; i < from_x.size(); ++i) {
+    if (from_x[i] >= 0) {
+      values[i] = x->shape[from_x[i]];
+      known &= values[i] >= 0;
+      picks.push_back(from_x[i]);
+    } else {
+      values[i] = constants[i];
+      picks.push_back(rank + static_cast<int64_t>(extra.size()));
+      extra.push_back(constants[i]);
+    }
+  }
+  if (known) return const_int32(origin, "shape", values);
+  Value* pool = shape_of(origin, x);
+  if (!extra.empty()) {
+    Value* joined = temp(origin, DType::kInt32, {rank + static_cast<int64_t>(extra.size())}, "dims");
+    emit("tfl.CONCATENATION", origin, {pool, const_int32(origin, "extra_dims", extra)}, {joined})->attrs["axis"] =
+        int64_t{0};
+    pool = joined;
+  }
+  Value* dims = temp(origin, DType::kInt32, {static_cast<int64_t>(from_x.size())}, "dims");
+  emit("tfl.GATHER", origin, {pool, const_int32(origin, "dim_picks", picks)}, {dims})->attrs["axis"] = int64_t{0};
+  return dims;
+}
+
+Value* LowerContext::shape_of(const Node& origin, Value* x, DType dtype) {
+  Value* s = temp(origin, dtype, {static_cast<int64_t>(x->shape.size())}, "shape");
+  emit("tfl.SHAPE", origin, {x}, {s});
+  return s;
 }
 
 Value* LowerContext::cast(const Node& origin, Value* x, DType dtype, Value* out) {

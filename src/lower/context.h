@@ -34,8 +34,20 @@ class LowerContext {
   // tfl.TRANSPOSE of x by perm; writes into `out` when given.
   ir::Value* transpose(const ir::Node& origin, ir::Value* x, const std::vector<int64_t>& perm,
                        ir::Value* out = nullptr);
-  // tfl.RESHAPE of x to shape; writes into `out` when given.
+  // tfl.RESHAPE of x to shape; writes into `out` when given. A shape with extents known only
+  // at run time may have one -1 (RESHAPE infers it), or be x's own shape (a copy, reshaped
+  // to SHAPE(x)).
   ir::Value* reshape(const ir::Node& origin, ir::Value* x, const ir::Shape& shape, ir::Value* out = nullptr);
+
+  // tfl.SHAPE: x's extents as a 1-D int32 (or int64) tensor, computed at run time. For
+  // values whose shape has extents known only at run time; static ones are constants.
+  ir::Value* shape_of(const ir::Node& origin, ir::Value* x, ir::DType dtype = ir::DType::kInt32);
+
+  // A shape argument (1-D int32) assembled from x's extents and constants: entry i is x's
+  // extent on axis `from_x[i]` when that is ≥ 0, else `constants[i]`. A constant tensor when
+  // those extents are static; otherwise GATHER(CONCAT(SHAPE(x), constants)) at run time.
+  ir::Value* dims_from(const ir::Node& origin, ir::Value* x, const std::vector<int64_t>& from_x,
+                       const std::vector<int64_t>& constants);
 
   // x converted to `dtype`: x itself when it already has it, a converted constant when x is
   // constant, else a tfl.CAST (into `out` when given).

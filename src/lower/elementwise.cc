@@ -197,8 +197,8 @@ Status lower_unary(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_elementwise(Registry& r) {
-  for (const auto& [onnx_op, tfl] : binary_ops()) r.add(onnx_op.substr(5), {infer_binary, fold_binary, lower_binary});
-  for (const auto& [onnx_op, tfl] : unary_ops()) r.add(onnx_op.substr(5), {infer_unary, fold_unary, lower_unary});
+  for (const auto& [onnx_op, tfl] : binary_ops()) r.add(onnx_op.substr(5), dynamic({infer_binary, fold_binary, lower_binary}));
+  for (const auto& [onnx_op, tfl] : unary_ops()) r.add(onnx_op.substr(5), dynamic({infer_unary, fold_unary, lower_unary}));
 }
 
 }  // namespace pt2tflite::lower

@@ -34,13 +34,22 @@ class Walk : public ExpandContext {
       if (nested_ > 0) return unsupported(n->describe() + ": op type not supported (inside a subgraph)");
       return Status::ok();
     }
-    for (const ir::Value* v : n->inputs)
+    for (const ir::Value* v : n->inputs) {
+      auto dyn = dynamic_.find(v);
+      if (v && dyn != dynamic_.end()) {
+        if (rule->dynamic_shapes && !rule->expand) continue;
+        return unsupported(n->describe() + ": input '" + v->name + "' has extents known only at run time " +
+                           ir::shape_to_string(v->shape) + " (they depend on values " + dyn->second +
+                           " computes at run time); this op needs static shapes. Make the values that decide "
+                           "shapes constant (export with fixed shapes, or fix them with --input-shape)");
+      }
       if (v && !(rule->expand ? known(v) : ir::is_static(v->shape))) {
         if (nested_ > 0)
           return unsupported(n->describe() + ": input '" + v->name + "' has no static shape " +
                              ir::shape_to_string(v->shape));
         return Status::ok();  // downstream of something unsupported
       }
+    }
     if (rule->expand) {
       ++nested_;
       Status s = rule->expand(*this, *n);
@@ -50,7 +59,16 @@ class Walk : public ExpandContext {
       return Status::ok();
     }
     PT_RETURN_IF_ERROR(rule->infer(*n));
-    if (rule->fold && (rule->fold_from_shapes || all_inputs_const(*n))) {
+    bool dynamic = false;  // an output extent is decided by run-time values
+    for (const ir::Value* v : n->outputs)
+      // Without dynamic_shapes such a shape only means the op cannot be lowered unless it
+      // folds (NonZero, Unique on constants): check_supported reports it otherwise.
+      if (v && !ir::is_static(v->shape) && rule->dynamic_shapes) {
+        dynamic_.emplace(v, "node '" + n->name + "'");
+        dynamic = true;
+      }
+    for (const ir::Value* v : n->inputs) dynamic |= v && dynamic_.count(v) != 0;
+    if (rule->fold && !dynamic && (rule->fold_from_shapes || all_inputs_const(*n))) {
       int64_t total = 0, largest_input = 0;
       for (const ir::Value* v : n->outputs) total += std::max<int64_t>(ir::num_elements(v->shape), 0);
       for (const ir::Value* v : n->inputs)
@@ -84,6 +102,9 @@ class Walk : public ExpandContext {
   }
 
   int nested_ = 0;  // > 0 while an expansion runs
+  // Values whose shape has extents known only at run time (-1), with the node that made them
+  // so: only ops whose rule declares dynamic_shapes may read them.
+  std::unordered_map<const ir::Value*, std::string> dynamic_;
 };
 
 // Sequences and optionals exist only during the walk: one still read afterwards (a graph
@@ -216,7 +237,13 @@ Status infer_shapes_and_fold(ir::Graph& g) {
     if (s.kind() != ErrorKind::kUnsupported) kind = s.kind();
   }
   g.toposort();  // inlined subgraphs were appended at the end
-  if (!errors.empty()) return Status::error(kind, "cannot infer static shapes:" + errors);
+  if (!errors.empty()) {
+    // A float64/uint64 value (the graph's inputs and outputs are typed from the start) is
+    // named first: no other fix (constant shape parameters ...) makes such a model convert.
+    const Status types = check_dtypes(g);
+    const std::string prefix = types.is_ok() ? "" : types.message() + "\n";
+    return Status::error(kind, prefix + "cannot infer static shapes:" + errors);
+  }
   return check_no_static_values_left(walk, g);
 }
 

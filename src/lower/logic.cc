@@ -127,9 +127,9 @@ Status lower_not(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_logic(Registry& r) {
-  for (const auto& [op, tfl] : compare_ops()) r.add(op, {infer_binary_bool, fold_binary_bool, lower_compare});
-  for (const auto& [op, tfl] : logic_ops()) r.add(op, {infer_binary_bool, fold_binary_bool, lower_logic});
-  r.add("Not", {infer_not, fold_not, lower_not});
+  for (const auto& [op, tfl] : compare_ops()) r.add(op, dynamic({infer_binary_bool, fold_binary_bool, lower_compare}));
+  for (const auto& [op, tfl] : logic_ops()) r.add(op, dynamic({infer_binary_bool, fold_binary_bool, lower_logic}));
+  r.add("Not", dynamic({infer_not, fold_not, lower_not}));
 }
 
 }  // namespace pt2tflite::lower

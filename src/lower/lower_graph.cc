@@ -33,6 +33,8 @@ Status check_supported(const ir::Graph& g) {
   return unsupported(msg);
 }
 
+}  // namespace
+
 // TFLite's kernels have no float64 or uint64 support (the importer already refuses the
 // other types TFLite lacks): any value of those types left after folding is reported, with
 // the values' names, before anything is lowered.
@@ -59,8 +61,6 @@ Status check_dtypes(const ir::Graph& g) {
   return unsupported(msg + "\n  export the model with float32 / int64 tensors (e.g. model.float())");
 }
 
-}  // namespace
-
 Status lower_graph(ir::Graph& g, const LowerOptions& options) {
   {  // reported together: everything unsupported at once
     const Status ops = check_supported(g), types = check_dtypes(g);
@@ -68,10 +68,11 @@ Status lower_graph(ir::Graph& g, const LowerOptions& options) {
     PT_RETURN_IF_ERROR(ops);
     PT_RETURN_IF_ERROR(types);
   }
-  // After inference every value the lowerings see has a static shape; say which does not.
+  // After inference every value has a static shape, or extents known only at run time made
+  // by an op that declares it (the walk let only such ops read them); say which does not.
   for (const auto& n : g.nodes())
     for (const ir::Value* v : n->outputs)
-      if (!ir::is_static(v->shape))
+      if (!ir::is_static(v->shape) && !registry().find(n->op)->dynamic_shapes)
         return unsupported(n->describe() + ": output '" + v->name + "' has no static shape " +
                            ir::shape_to_string(v->shape) +
                            "; fix the input shapes (--batch, --input-shape) or export with static shapes");

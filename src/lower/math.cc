@@ -198,10 +198,10 @@ Status lower_classify(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_math(Registry& r) {
-  for (const char* op : {"Sin", "Cos", "Round", "Sign"}) r.add(op, {infer_unary, fold_unary, lower_unary});
-  r.add("Mod", {infer_mod, fold_mod, lower_mod});
-  r.add("IsNaN", {infer_classify, fold_classify, lower_classify});
-  r.add("IsInf", {infer_classify, fold_classify, lower_classify});
+  for (const char* op : {"Sin", "Cos", "Round", "Sign"}) r.add(op, dynamic({infer_unary, fold_unary, lower_unary}));
+  r.add("Mod", dynamic({infer_mod, fold_mod, lower_mod}));
+  r.add("IsNaN", dynamic({infer_classify, fold_classify, lower_classify}));
+  r.add("IsInf", dynamic({infer_classify, fold_classify, lower_classify}));
 }
 
 }  // namespace pt2tflite::lower

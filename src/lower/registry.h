@@ -1,6 +1,6 @@
 // The table of ONNX op types pt2tflite understands. Each op family file registers, per ONNX
 // op type, up to three functions that hold everything the converter knows about the op:
-//   infer — output dtypes/shapes from inputs and attributes (static shapes only),
+//   infer — output dtypes/shapes from inputs and attributes (static unless dynamic_shapes),
 //   fold  — evaluate the op when all inputs are constant (shape arithmetic, weight prep),
 //   lower — emit tfl.* nodes computing the op, NHWC inside where layout matters.
 // Families register through an explicit register_<family>() listed in register_all.cc.
@@ -35,9 +35,22 @@ struct OpRule {
   // The output shape depends on input values (a window's size): the inputs must be constant,
   // and `lower` only copies out a folded result. Listed by `pt2tflite ops --constant-input`.
   bool needs_constant_inputs = false;
+  // infer and lower handle extents known only at run time (-1 in a shape): infer may produce
+  // them (Reshape to a run-time shape, NonZero) and accepts inputs that have them; lower then
+  // emits ops whose output TFLite sizes at run time. Other rules never see such a value: the
+  // walk refuses the node, naming the op that made the shape dynamic.
+  bool dynamic_shapes = false;
   // Instead of infer/fold/lower: control flow and sequence/optional ops (expand.h).
   ExpandFn expand = nullptr;
 };
+
+// The rule with dynamic_shapes set: for ops whose infer and lower are written for extents
+// known only at run time (elementwise ops, which TFLite broadcasts at run time, and ops that
+// assemble their shape arguments with tfl.SHAPE).
+inline OpRule dynamic(OpRule r) {
+  r.dynamic_shapes = true;
+  return r;
+}
 
 inline OpRule expand_only(ExpandFn f) {
   OpRule r;
@@ -58,6 +71,8 @@ class Registry {
   // The subset of op_types() whose inputs must be constant: only a fold, or
   // needs_constant_inputs (their output shapes depend on input values).
   std::vector<std::string> fold_only_op_types() const;
+  // The subset of op_types() whose rule declares dynamic_shapes.
+  std::vector<std::string> dynamic_shape_op_types() const;
 
  private:
   std::map<std::string, OpRule> rules_;
@@ -109,6 +124,8 @@ void register_crop_reverse(Registry& r);    // crop_reverse.cc: CenterCropPad Re
 void register_col2im(Registry& r);          // col2im.cc: Col2Im
 void register_det(Registry& r);             // det.cc: Det
 void register_max_unpool(Registry& r);      // max_unpool.cc: MaxUnpool
+void register_roi_pool(Registry& r);        // roi_pool.cc: RoiAlign MaxRoiPool
+void register_deform_conv(Registry& r);     // deform_conv.cc: DeformConv
 void register_quantize_linear(Registry& r);  // quantize_linear.cc: QuantizeLinear DequantizeLinear DynamicQuantizeLinear
 void register_integer_matmul_conv(Registry& r);  // integer_matmul_conv.cc: MatMulInteger ConvInteger QLinearMatMul QLinearConv
 void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)

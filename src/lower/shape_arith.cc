@@ -206,7 +206,7 @@ void register_shape_arith(Registry& r) {
   r.add("Range", {infer_range, fold_range, lower_range});
   r.add("Expand", {infer_expand, fold_expand, lower_expand});
   r.add("Tile", {infer_tile, fold_tile, lower_tile});
-  r.add("Where", {infer_where, fold_where, lower_one_to_one<kSelect>});
+  r.add("Where", dynamic({infer_where, fold_where, lower_one_to_one<kSelect>}));
 }
 
 }  // namespace pt2tflite::lower

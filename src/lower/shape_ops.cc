@@ -1,7 +1,9 @@
 // Ops that change only a tensor's shape or element type: Shape Size Reshape Flatten Squeeze
 // Unsqueeze Identity Dropout Transpose Cast CastLike. Shape and Size fold from the input's static shape
 // alone, which is what turns the exporters' Shape→Gather→Concat→Reshape chains into
-// constants. Every reshape-like op lowers to tfl.RESHAPE (one op kind, which the layout
+// constants. All but Dropout also take extents known only at run time: Shape/Size read
+// tfl.SHAPE, and a reshape whose target is decided at run time (a run-time shape input, or
+// extents copied from such an input) gets its shape argument assembled from tfl.SHAPE. Every reshape-like op lowers to tfl.RESHAPE (one op kind, which the layout
 // passes understand; SQUEEZE/EXPAND_DIMS would add nothing), Transpose to tfl.TRANSPOSE
 // and Cast to tfl.CAST.
 #include <algorithm>
@@ -58,30 +60,64 @@ Result<std::vector<ir::Tensor>> fold_size(const Node& n) {
   return std::vector<ir::Tensor>{ir::Tensor::from_int64s(DType::kInt64, {}, {ir::num_elements(n.inputs[0]->shape)})};
 }
 
-// Shape and Size always fold (their input shapes are static once inferred); a lowering
-// exists only so they count as supported: it writes the folded constant.
-Status lower_as_constant(LowerContext& ctx, Node& n) {
-  auto folded = n.op == "onnx.Shape" ? fold_shape(n) : fold_size(n);
-  ir::Value* c = ctx.constant(n, "value", std::move(folded.value()[0]));
-  ctx.reshape(n, c, c->shape, n.outputs[0]);
+// Shape and Size fold when their input's shape is static; with extents known only at run
+// time they read tfl.SHAPE (Size: its product).
+Status lower_shape_or_size(LowerContext& ctx, Node& n) {
+  ir::Value* x = n.inputs[0];
+  if (ir::is_static(x->shape)) {  // written by an op: the output may be a graph output
+    auto folded = n.op == "onnx.Shape" ? fold_shape(n) : fold_size(n);
+    ir::Value* c = ctx.constant(n, "value", std::move(folded.value()[0]));
+    ctx.reshape(n, c, c->shape, n.outputs[0]);
+    return Status::ok();
+  }
+  if (n.op == "onnx.Size") {
+    ir::Value* dims = ctx.shape_of(n, x, DType::kInt64);
+    ctx.emit("tfl.REDUCE_PROD", n, {dims, ctx.const_int32(n, "all_axes", {0})}, {n.outputs[0]})->attrs["keep_dims"] =
+        int64_t{0};
+    return Status::ok();
+  }
+  auto [start, end] = shape_range(n);
+  if (start == 0 && end == rank_of(n)) {
+    ctx.emit("tfl.SHAPE", n, {x}, {n.outputs[0]});
+    return Status::ok();
+  }
+  ir::Value* dims = ctx.shape_of(n, x, DType::kInt64);
+  ctx.emit("tfl.SLICE", n, {dims, ctx.const_int32(n, "begin", {start}), ctx.const_int32(n, "size", {end - start})},
+           {n.outputs[0]});
   return Status::ok();
 }
 
 // --- reshape-like ops: the output shape is all they compute ---
 
+// The target shape computed at run time: its length is the output's rank, every extent is
+// known only at run time.
+Result<Shape> runtime_reshape_shape(const Node& n) {
+  const Shape& s = n.inputs[1]->shape;
+  NODE_CHECK(n, s.size() == 1 && s[0] >= 0, "shape input '" + n.inputs[1]->name + "' is not a 1-D tensor of known length");
+  return Shape(s[0], -1);
+}
+
 Result<Shape> reshape_shape(const Node& n) {
   const Shape& in = n.inputs[0]->shape;
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> target, const_ints(n, 1, "shape"));
+  NODE_CHECK(n, n.input(1), "missing shape input");
+  if (!n.inputs[1]->is_const()) return runtime_reshape_shape(n);
+  std::vector<int64_t> target = n.inputs[1]->data->to_int64s();
   const bool allow_zero = n.get_int("allowzero", 0) != 0;
   Shape out(target.size());
   int infer_at = -1;
   int64_t known = 1;
+  bool unknown = false;  // an extent copied from the input is known only at run time
   for (size_t i = 0; i < target.size(); ++i) {
     int64_t d = target[i];
     if (d == 0 && !allow_zero) {
       NODE_CHECK(n, i < in.size(), "shape " + ints_str(target) + " copies dimension " +
                                        std::to_string(i) + " (0) of a rank-" + std::to_string(in.size()) + " input");
       d = in[i];
+      if (d < 0) {
+        out[i] = -1;
+        unknown = true;
+        continue;
+      }
     }
     if (d == -1) {
       NODE_CHECK(n, infer_at < 0, "shape " + ints_str(target) + " has more than one -1");
@@ -94,47 +130,59 @@ Result<Shape> reshape_shape(const Node& n) {
   }
   const int64_t total = ir::num_elements(in);
   if (infer_at >= 0) {
+    if (unknown || total < 0) {
+      out[infer_at] = -1;
+      return out;
+    }
     NODE_CHECK(n, known != 0 && total % known == 0,
                "cannot infer the -1 in " + ints_str(target) + " for input " + ir::shape_to_string(in));
     out[infer_at] = total / known;
   }
+  if (unknown || total < 0) return out;
   NODE_CHECK(n, ir::num_elements(out) == total,
              "cannot reshape " + ir::shape_to_string(in) + " into " + ints_str(target));
   return out;
 }
 
-Result<Shape> flatten_shape(const Node& n) {
-  const Shape& in = n.inputs[0]->shape;
+Result<int64_t> flatten_axis(const Node& n) {
   const int64_t r = rank_of(n);
   int64_t axis = n.get_int("axis", 1);
   NODE_CHECK(n, axis >= -r && axis <= r, "axis " + std::to_string(axis) + " out of range for rank " + std::to_string(r));
-  if (axis < 0) axis += r;
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < r; ++i) (i < axis ? outer : inner) *= in[i];
-  return Shape{outer, inner};
+  return axis < 0 ? axis + r : axis;
 }
 
-Result<Shape> squeeze_shape(const Node& n) {
+Result<Shape> flatten_shape(const Node& n) {
+  const Shape& in = n.inputs[0]->shape;
+  PT_ASSIGN_OR_RETURN(int64_t axis, flatten_axis(n));
+  const Shape head(in.begin(), in.begin() + axis), tail(in.begin() + axis, in.end());
+  return Shape{ir::num_elements(head), ir::num_elements(tail)};  // -1: known only at run time
+}
+
+// Squeeze, Unsqueeze, Identity: output axis i is input axis map[i], or an inserted 1 (-1).
+Result<std::vector<int64_t>> squeeze_map(const Node& n) {
   const Shape& in = n.inputs[0]->shape;
   bool present = false;
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> axes, ints_attr_or_input(n, "axes", 1, &present));
   std::vector<bool> drop(in.size(), false);
   if (!present) {
+    NODE_UNSUPPORTED_IF(n, !ir::is_static(in), "Squeeze without axes of " + ir::shape_to_string(in) +
+                                                   ": which extents are 1 is known only at run time; give axes");
     for (size_t i = 0; i < in.size(); ++i) drop[i] = in[i] == 1;
   }
   for (int64_t a : axes) {
     const int64_t axis = normalize_axis(a, in.size());
     NODE_CHECK(n, axis >= 0, "axis " + std::to_string(a) + " out of range for input " + ir::shape_to_string(in));
-    NODE_CHECK(n, in[axis] == 1, "cannot squeeze axis " + std::to_string(a) + " of extent " + std::to_string(in[axis]));
+    NODE_CHECK(n, in[axis] == 1 || in[axis] < 0,
+               "cannot squeeze axis " + std::to_string(a) + " of extent " + std::to_string(in[axis]));
     drop[axis] = true;
   }
-  Shape out;
+  std::vector<int64_t> map;
   for (size_t i = 0; i < in.size(); ++i)
-    if (!drop[i]) out.push_back(in[i]);
-  return out;
+    if (!drop[i]) map.push_back(static_cast<int64_t>(i));
+  return map;
 }
 
-Result<Shape> unsqueeze_shape(const Node& n) {
+Result<std::vector<int64_t>> unsqueeze_map(const Node& n) {
   const Shape& in = n.inputs[0]->shape;
   bool present = false;
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> axes, ints_attr_or_input(n, "axes", 1, &present));
@@ -146,18 +194,27 @@ Result<Shape> unsqueeze_shape(const Node& n) {
     NODE_CHECK(n, axis >= 0 && !inserted[axis], "axes " + ints_str(axes) + " are out of range or repeated");
     inserted[axis] = true;
   }
-  Shape out;
-  auto next = in.begin();
-  for (size_t i = 0; i < out_rank; ++i) out.push_back(inserted[i] ? 1 : *next++);
-  return out;
+  std::vector<int64_t> map;
+  int64_t next = 0;
+  for (size_t i = 0; i < out_rank; ++i) map.push_back(inserted[i] ? -1 : next++);
+  return map;
+}
+
+Result<std::vector<int64_t>> axis_map(const Node& n) {
+  if (n.op == "onnx.Squeeze") return squeeze_map(n);
+  if (n.op == "onnx.Unsqueeze") return unsqueeze_map(n);
+  std::vector<int64_t> map(n.inputs[0]->shape.size());
+  std::iota(map.begin(), map.end(), 0);
+  return map;
 }
 
 Result<Shape> reshape_like_shape(const Node& n) {
   if (n.op == "onnx.Reshape") return reshape_shape(n);
   if (n.op == "onnx.Flatten") return flatten_shape(n);
-  if (n.op == "onnx.Squeeze") return squeeze_shape(n);
-  if (n.op == "onnx.Unsqueeze") return unsqueeze_shape(n);
-  return n.inputs[0]->shape;  // Identity
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> map, axis_map(n));
+  Shape out;
+  for (int64_t a : map) out.push_back(a < 0 ? 1 : n.inputs[0]->shape[a]);
+  return out;
 }
 
 Status infer_reshape_like(Node& n) {
@@ -173,8 +230,55 @@ Result<std::vector<ir::Tensor>> fold_reshape_like(const Node& n) {
   return std::vector<ir::Tensor>{std::move(t)};
 }
 
+// Reshape to a shape computed at run time: ONNX's 0 (unless allowzero) copies the input's
+// extent at that position, which TFLite's RESHAPE does not know, so zeros are replaced by
+// SHAPE(x) first; -1 means the same in both.
+ir::Value* runtime_target(LowerContext& ctx, const Node& n) {
+  ir::Value* x = n.inputs[0];
+  ir::Value* s = ctx.cast(n, n.inputs[1], DType::kInt32);
+  if (n.get_int("allowzero", 0) != 0) return s;
+  const int64_t k = n.inputs[1]->shape[0], r = rank_of(n);
+  std::vector<int64_t> from_x(k, -1), zeros(k, 0);
+  for (int64_t i = 0; i < std::min(k, r); ++i) from_x[i] = i;
+  ir::Value* dims = ctx.dims_from(n, x, from_x, zeros);
+  ir::Value* is_zero = ctx.temp(n, DType::kBool, {k}, "copies_input_extent");
+  ctx.emit("tfl.EQUAL", n, {s, ctx.const_int32(n, "zero", {0}, {})}, {is_zero});
+  ir::Value* target = ctx.temp(n, DType::kInt32, {k}, "target_shape");
+  ctx.emit("tfl.SELECT_V2", n, {is_zero, dims, s}, {target});
+  return target;
+}
+
+// The shape argument when the output has extents known only at run time: a constant with
+// at most one -1 where that suffices, else assembled from SHAPE(x).
+Result<ir::Value*> dynamic_target(LowerContext& ctx, const Node& n) {
+  ir::Value* x = n.inputs[0];
+  const Shape& in = x->shape;
+  const Shape& out = n.outputs[0]->shape;
+  if (std::count(out.begin(), out.end(), -1) <= 1) return ctx.const_int32(n, "shape", out);
+  if (n.op == "onnx.Reshape") {
+    if (!n.inputs[1]->is_const()) return runtime_target(ctx, n);
+    const std::vector<int64_t> target = n.inputs[1]->data->to_int64s();
+    std::vector<int64_t> from_x(target.size(), -1);
+    for (size_t i = 0; i < target.size(); ++i)
+      if (target[i] == 0 && n.get_int("allowzero", 0) == 0) from_x[i] = static_cast<int64_t>(i);
+    return ctx.dims_from(n, x, from_x, target);  // at most one -1 is left for RESHAPE to infer
+  }
+  NODE_UNSUPPORTED_IF(n, n.op == "onnx.Flatten",
+                      "flattening " + ir::shape_to_string(in) + ": both halves have extents known only at run time");
+  // Squeeze / Unsqueeze / Identity: the input's extents, with 1s dropped or inserted.
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> from_x, axis_map(n));
+  const std::vector<int64_t> ones(from_x.size(), 1);
+  return ctx.dims_from(n, x, from_x, ones);
+}
+
 Status lower_reshape_like(LowerContext& ctx, Node& n) {
-  ctx.reshape(n, n.inputs[0], n.outputs[0]->shape, n.outputs[0]);
+  const Shape& out = n.outputs[0]->shape;
+  if (ir::is_static(out)) {
+    ctx.reshape(n, n.inputs[0], out, n.outputs[0]);
+    return Status::ok();
+  }
+  PT_ASSIGN_OR_RETURN(ir::Value* target, dynamic_target(ctx, n));
+  ctx.emit("tfl.RESHAPE", n, {n.inputs[0], target}, {n.outputs[0]});
   return Status::ok();
 }
 
@@ -306,17 +410,17 @@ Status lower_dropout(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_shape_ops(Registry& r) {
-  OpRule shape{infer_shape, fold_shape, lower_as_constant};
+  OpRule shape = dynamic({infer_shape, fold_shape, lower_shape_or_size});
   shape.fold_from_shapes = true;
   r.add("Shape", shape);
-  OpRule size{infer_size, fold_size, lower_as_constant};
+  OpRule size = dynamic({infer_size, fold_size, lower_shape_or_size});
   size.fold_from_shapes = true;
   r.add("Size", size);
   for (const char* op : {"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"})
-    r.add(op, {infer_reshape_like, fold_reshape_like, lower_reshape_like});
-  r.add("Transpose", {infer_transpose, fold_transpose, lower_transpose});
-  r.add("Cast", {infer_cast, fold_cast, lower_cast});
-  r.add("CastLike", {infer_cast_like, fold_cast, lower_cast});
+    r.add(op, dynamic({infer_reshape_like, fold_reshape_like, lower_reshape_like}));
+  r.add("Transpose", dynamic({infer_transpose, fold_transpose, lower_transpose}));
+  r.add("Cast", dynamic({infer_cast, fold_cast, lower_cast}));
+  r.add("CastLike", dynamic({infer_cast_like, fold_cast, lower_cast}));
   r.add("Dropout", {infer_dropout, fold_dropout, lower_dropout});
 }
 

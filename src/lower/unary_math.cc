@@ -238,8 +238,8 @@ Status lower_mean(LowerContext& ctx, Node& n) {
 void register_unary_math(Registry& r) {
   for (const char* op : {"Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf",
                          "ThresholdedRelu", "Shrink", "Swish"})
-    r.add(op, {infer_unary, fold_unary, lower_unary});
-  r.add("Mean", {infer_mean, fold_mean, lower_mean});
+    r.add(op, dynamic({infer_unary, fold_unary, lower_unary}));
+  r.add("Mean", dynamic({infer_mean, fold_mean, lower_mean}));
 }
 
 }  // namespace pt2tflite::lower

@@ -15,13 +15,15 @@ namespace pt2tflite::passes {
 Status fold_transpose_into_fc(ir::Graph& g) {
   ir::Uses uses(g);
   for (ir::Node* fc : g.node_list()) {
-    if (fc->op != "tfl.FULLY_CONNECTED" || fc->get_int("keep_num_dims", 0)) continue;
+    if (fc->op != "tfl.FULLY_CONNECTED" || fc->get_int("keep_num_dims", 0) || ir::has_dynamic_shape(*fc)) continue;
     ir::Value* f = fc->inputs[0];
     ir::Node* reshape = uses.producer(f);
     if (!reshape || reshape->op != "tfl.RESHAPE" || uses.single_user(f) != fc) continue;
     ir::Value* t = reshape->inputs[0];
     ir::Node* tr = uses.producer(t);
-    if (!tr || tr->op != "tfl.TRANSPOSE" || uses.single_user(t) != reshape || !tr->inputs[1]->is_const()) continue;
+    if (!tr || tr->op != "tfl.TRANSPOSE" || uses.single_user(t) != reshape || !tr->inputs[1]->is_const() ||
+        ir::has_dynamic_shape(*tr))
+      continue;
     const auto perm = tr->inputs[1]->data->to_int64s();
     const ir::Shape& ts = t->shape;
     if (perm.empty() || perm[0] != 0 || f->shape.size() != 2 || f->shape[0] != ts[0]) continue;

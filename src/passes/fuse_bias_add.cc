@@ -51,7 +51,7 @@ Status fuse_bias_add(ir::Graph& g) {
       auto bi = bias_input().find(p->op);
       if (bi == bias_input().end() || p->get_string("fused_activation_function", "NONE") != "NONE") continue;
       const ir::Value* bias = p->input(bi->second);
-      if (!bias || !bias->is_const() || add->outputs[0]->shape != y->shape) continue;
+      if (!bias || !bias->is_const() || add->outputs[0]->shape != y->shape || ir::has_dynamic_shape(*add)) continue;
       std::vector<double> extra = per_channel(c, y->shape);
       if (extra.empty() || static_cast<int64_t>(extra.size()) != bias->data->size()) continue;
       std::vector<double> b = bias->data->to_doubles();

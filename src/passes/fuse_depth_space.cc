@@ -77,6 +77,7 @@ Status fuse_depth_space(ir::Graph& g) {
       Node* last = uses.single_user(t->outputs[0]);
       if (!first || !last || first->op != "onnx.Reshape" || last->op != "onnx.Reshape") continue;
       if (!first->inputs[0] || last->inputs[0] != t->outputs[0]) continue;
+      if (ir::has_dynamic_shape(*first) || ir::has_dynamic_shape(*t) || ir::has_dynamic_shape(*last)) continue;
       const std::vector<int64_t> perm = t->get_ints("perm");
       for (const Pattern& p : patterns()) {
         if (perm != p.perm) continue;

@@ -27,7 +27,7 @@ Status fuse_pad(ir::Graph& g) {
   ir::Uses uses(g);
   for (ir::Node* op : g.node_list()) {
     if (op->op != "tfl.CONV_2D" && op->op != "tfl.DEPTHWISE_CONV_2D" && op->op != "tfl.MAX_POOL_2D") continue;
-    if (op->get_string("padding", "VALID") != "VALID") continue;
+    if (op->get_string("padding", "VALID") != "VALID" || ir::has_dynamic_shape(*op)) continue;
     ir::Node* pad = uses.producer(op->inputs[0]);
     if (!pad || uses.single_user(op->inputs[0]) != op || !pad_is_neutral(*pad, *op)) continue;
     if (!pad->input(1) || !pad->inputs[1]->is_const()) continue;

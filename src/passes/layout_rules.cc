@@ -264,6 +264,7 @@ bool split_for_reshape(const ir::Node& reshape, const std::vector<int64_t>& perm
 }
 
 LayoutRule layout_rule(const ir::Node& n) {
+  if (ir::has_dynamic_shape(n)) return {};  // the axis bookkeeping below needs every extent
   if (elementwise_unary().count(n.op)) return {LayoutKind::kElementwise, {0}};
   if (elementwise_nary().count(n.op)) {
     LayoutRule r{LayoutKind::kElementwise, {}};

@@ -30,7 +30,7 @@ bool one_rewrite(ir::Graph& g) {
       n->inputs[0] = p->inputs[0];
       return true;
     }
-    if (x->shape == y->shape) {
+    if (x->shape == y->shape && ir::is_static(y->shape)) {
       const bool aliasing = uses.is_graph_output(y) && (is_graph_input(g, x) || uses.is_graph_output(x) || x->is_const());
       if (!aliasing) {
         g.replace_uses(y, x);

@@ -82,6 +82,7 @@ bool compose(ir::Graph& g, const ir::Uses& uses, Node* outer) {
   if (ir::is_identity_permutation(pq)) {
     Value* out = outer->outputs[0];
     if (uses.is_graph_output(out) && (is_graph_input(g, x) || uses.is_graph_output(x) || x->is_const())) {
+      if (!ir::is_static(out->shape)) return false;  // the copy below is a reshape to out's extents
       outer->inputs[0] = x;  // keep a copy node: an output cannot alias an input
       outer->op = "tfl.RESHAPE";
       outer->inputs[1] = g.add_const(outer->name + "/shape", ir::Tensor::from_int64s(ir::DType::kInt32,

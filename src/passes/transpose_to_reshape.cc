@@ -10,7 +10,7 @@ namespace pt2tflite::passes {
 
 Status transpose_to_reshape(ir::Graph& g) {
   for (ir::Node* n : g.node_list()) {
-    if (n->op != "tfl.TRANSPOSE" || !n->input(1) || !n->inputs[1]->is_const()) continue;
+    if (n->op != "tfl.TRANSPOSE" || !n->input(1) || !n->inputs[1]->is_const() || ir::has_dynamic_shape(*n)) continue;
     const auto perm = n->inputs[1]->data->to_int64s();
     if (!moves_only_unit_axes(n->inputs[0]->shape, perm)) continue;
     const ir::Shape& out = n->outputs[0]->shape;

@@ -285,6 +285,12 @@ const std::map<std::string, OpInfo>& table() {
                           return tflite::CreateArgMinOptions(fbb, tensor_type(n.outputs[0]->dtype)).Union();
                         },
                         v1};
+    // The run-time extents of a tensor (shapes known only at run time): int32 or int64.
+    m["tfl.SHAPE"] = {BuiltinOperator::SHAPE, BuiltinOptions::ShapeOptions,
+                      [](FlatBufferBuilder& fbb, const Node& n) {
+                        return tflite::CreateShapeOptions(fbb, tensor_type(n.outputs[0]->dtype)).Union();
+                      },
+                      v1};
     m["tfl.DEQUANTIZE"] = {BuiltinOperator::DEQUANTIZE, BuiltinOptions::NONE, nullptr, v1};
     m["tfl.QUANTIZE"] = {BuiltinOperator::QUANTIZE, BuiltinOptions::NONE, nullptr, v1};
     simple("tfl.RELU", BuiltinOperator::RELU);

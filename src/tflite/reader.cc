@@ -25,6 +25,9 @@ Result<ModelInfo> read_model(const uint8_t* data, size_t size) {
       TensorInfo ti;
       if (t->name()) ti.name = t->name()->str();
       if (t->shape()) ti.shape.assign(t->shape()->begin(), t->shape()->end());
+      // Extents known only at run time: the signature says -1 where shape says 1.
+      if (t->shape_signature() && t->shape_signature()->size() == ti.shape.size())
+        ti.shape.assign(t->shape_signature()->begin(), t->shape_signature()->end());
       ti.type = tflite::EnumNameTensorType(t->type());
       ti.is_variable = t->is_variable();
       if (buffers && t->buffer() < buffers->size()) {

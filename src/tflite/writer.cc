@@ -99,7 +99,12 @@ class ModelWriter {
   }
 
   Offset<tflite::Tensor> write_tensor(const ir::Value& v) {
+    // An extent known only at run time is -1 in shape_signature and 1 in shape, as TFLite's
+    // own converter writes it: the interpreter resizes such tensors when an op computes them.
     std::vector<int32_t> shape(v.shape.begin(), v.shape.end());
+    const bool dynamic = !ir::is_static(v.shape);
+    std::vector<int32_t> signature = shape;
+    for (int32_t& d : shape) d = d < 0 ? 1 : d;
     const uint32_t buffer = v.is_const() ? write_buffer(*v.data) : 0;
     Offset<tflite::QuantizationParameters> quant = 0;
     if (v.quant) {
@@ -107,6 +112,8 @@ class ModelWriter {
                                                          tflite::QuantizationDetails::NONE, 0, v.quant->axis);
     }
     auto shape_vec = fbb_.CreateVector(shape);
+    Offset<flatbuffers::Vector<int32_t>> signature_vec = 0;
+    if (dynamic) signature_vec = fbb_.CreateVector(signature);
     auto name = fbb_.CreateString(v.name);
     tflite::TensorBuilder b(fbb_);
     b.add_shape(shape_vec);
@@ -115,6 +122,7 @@ class ModelWriter {
     b.add_name(name);
     if (!quant.IsNull()) b.add_quantization(quant);
     if (v.is_variable) b.add_is_variable(true);
+    if (dynamic) b.add_shape_signature(signature_vec);
     b.add_has_rank(true);
     return b.Finish();
   }

@@ -133,6 +133,18 @@ TEST(LowerGraph, Float64AndUint64ValuesAreRefusedByName) {
   EXPECT_NE(s.message().find("float64: 'd', 'e'"), std::string::npos) << s.message();
 }
 
+TEST(LowerGraph, Float64IsNamedBeforeAShapeInferenceFailure) {
+  // Tile's repeats computed at run time stop the walk; the float64 input is named first,
+  // since no constant repeats would make the model convert.
+  OnnxCase t;
+  t.op("Tile", {t.input("d", {2}, DType::kFloat64), t.input("repeats", {1}, DType::kInt64)});
+  Status s = t.infer();
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
+  EXPECT_EQ(s.message().rfind("TFLite has no kernels for these element types:", 0), 0u) << s.message();
+  EXPECT_NE(s.message().find("cannot infer static shapes:"), std::string::npos) << s.message();
+}
+
 TEST(LowerGraph, Float64ConstantThatFoldsAwayIsFine) {
   OnnxCase t;
   ir::Value* d = t.b.g.add_const("d", ir::Tensor::from_doubles(DType::kFloat64, {2}, {1.5, 2.5}));

@@ -91,12 +91,17 @@ TEST(ShapeOps, ReshapeRejectsBadShapes) {
   EXPECT_FALSE(count.infer().is_ok());
 }
 
-TEST(ShapeOps, ReshapeWithRuntimeShapeIsUnsupportedAndSaysWhy) {
-  OnnxCase t;
-  t.op("Reshape", {t.input("x", {2, 3}), t.input("s", {2}, DType::kInt64)});
-  Status s = t.infer();
-  ASSERT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find("computed at run time"), std::string::npos);
+// A target shape computed at run time gives extents known only at run time; ONNX's 0
+// (copy the input's extent) is resolved with SHAPE + SELECT_V2, which allowzero skips.
+TEST(ShapeOps, ReshapeToRuntimeShapeHasRuntimeExtents) {
+  for (int64_t allowzero : {0, 1}) {
+    OnnxCase t;
+    t.op("Reshape", {t.input("x", {2, 3}), t.input("s", {2}, DType::kInt64)}, {{"allowzero", allowzero}});
+    ASSERT_TRUE(t.run().is_ok());
+    EXPECT_EQ(t.out()->shape, (Shape{-1, -1}));
+    EXPECT_EQ(t.count("tfl.RESHAPE"), 1);
+    EXPECT_EQ(t.count("tfl.SELECT_V2"), allowzero ? 0 : 1);
+  }
 }
 
 TEST(ShapeOps, ReshapeFoldsConstants) {
