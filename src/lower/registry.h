@@ -60,6 +60,9 @@ inline OpRule expand_only(ExpandFn f) {
 
 class Registry {
  public:
+  // Default-domain ops by their type ("Conv"); ONNX-ML ops by their domain-qualified type
+  // ("ai.onnx.ml.Binarizer"), which is also how `pt2tflite ops` lists them, so an ONNX-ML op
+  // never shadows a default-domain op of the same name.
   void add(const std::string& onnx_op_type, OpRule rule) { rules_[onnx_op_type] = rule; }
   // `op` is the IR op name ("onnx.Conv"); nullptr when unknown.
   const OpRule* find(const std::string& op) const;
@@ -128,5 +131,11 @@ void register_quantize_linear(Registry& r);  // quantize_linear.cc: QuantizeLine
 void register_integer_matmul_conv(Registry& r);  // integer_matmul_conv.cc: MatMulInteger ConvInteger QLinearMatMul QLinearConv
 void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)
 void register_sequence(Registry& r);        // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
+// onnx_ml.cc: ai.onnx.ml Binarizer Scaler Normalizer Imputer ArrayFeatureExtractor FeatureVectorizer
+//             LabelEncoder OneHotEncoder
+void register_onnx_ml(Registry& r);
+void register_onnx_ml_linear(Registry& r);  // onnx_ml_linear.cc: ai.onnx.ml LinearRegressor LinearClassifier
+void register_onnx_ml_svm(Registry& r);     // onnx_ml_svm.cc: ai.onnx.ml SVMRegressor SVMClassifier
+void register_onnx_ml_trees(Registry& r);  // onnx_ml_trees.cc: ai.onnx.ml TreeEnsemble{,Regressor,Classifier}
 
 }  // namespace pt2tflite::lower
