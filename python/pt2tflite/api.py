@@ -99,7 +99,7 @@ def supported_onnx_ops() -> list[str]:
 
 
 def constant_input_onnx_ops() -> list[str]:
-    """The supported ONNX op types evaluated while converting (NonZero, window functions ...):
+    """The supported ONNX op types evaluated while converting (window functions, MelWeightMatrix ...):
     their output shape depends on input values, so their inputs must be constant."""
     return list(_core.constant_input_onnx_ops())
 

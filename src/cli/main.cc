@@ -81,7 +81,7 @@ quantization (post-training; see the README's quantization section):
 inspect: ops by type, transposes, tensors, bytes, inputs/outputs with shapes and dtypes.
 ops:     the ONNX op types this build can convert, one per line. --constant-input: only
          those evaluated at conversion time, whose inputs must be constant (their output
-         shape depends on input values: NonZero, window functions ...). --dynamic-shapes:
+         shape depends on input values: window functions, MelWeightMatrix ...). --dynamic-shapes:
          only those that also take tensors whose extents are known only at run time (a
          shape decided by values the graph computes); other ops need static shapes.
 

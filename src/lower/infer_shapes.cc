@@ -66,7 +66,7 @@ class Walk : public ExpandContext {
     bool dynamic = false;  // an output extent is decided by run-time values
     for (const ir::Value* v : n->outputs)
       // Without dynamic_shapes such a shape only means the op cannot be lowered unless it
-      // folds (NonZero, Unique on constants): check_supported reports it otherwise.
+      // folds (a window function of a constant size): check_supported reports it otherwise.
       if (v && !ir::is_static(v->shape) && rule->dynamic_shapes) {
         dynamic_.emplace(v, "node '" + n->name + "'");
         dynamic = true;

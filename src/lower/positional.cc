@@ -15,8 +15,10 @@
 // computed at run time (SLICEd into ONE_HOT's scalar on/off inputs). A depth computed at run
 // time makes the new axis' extent -1; ONE_HOT reads it as a tensor.
 // EyeLike depends only on its input's shape: it always folds to a constant.
-// NonZero's output shape depends on the values: it folds on a constant input and is
-// otherwise left unlowered, which the unsupported-op report names with its nodes.
+// NonZero's output length depends on the values: it folds on a constant input; otherwise it
+// is WHERE (int64 [count, rank], count known only at run time) of x != 0, transposed to
+// ONNX's [rank, count]. WHERE takes only bool, so other inputs are compared with 0 first
+// (NaN counts as non-zero and -0.0 as zero, as in ONNX).
 #include <algorithm>
 
 #include "lower/context.h"
@@ -347,6 +349,26 @@ Result<std::vector<Tensor>> fold_non_zero(const Node& n) {
   return std::vector<Tensor>{Tensor::from_int64s(DType::kInt64, n.outputs[0]->shape, flat)};
 }
 
+Status lower_non_zero(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
+  const int64_t rank = static_cast<int64_t>(x->shape.size());
+  NODE_UNSUPPORTED_IF(n, rank == 0, "a scalar input (give it at least one axis)");
+  // Exact widenings: TFLite's comparisons treat 8-bit inputs as quantized and lack float16.
+  if (x->dtype == DType::kFloat16) x = ctx.cast(n, x, DType::kFloat32);
+  if (x->dtype == DType::kInt8 || x->dtype == DType::kUInt8 || x->dtype == DType::kInt16)
+    x = ctx.cast(n, x, DType::kInt32);
+  Value* cond = x;
+  if (x->dtype != DType::kBool) {
+    cond = ctx.temp(n, DType::kBool, x->shape, "nonzero");
+    ir::Tensor zero = ir::Tensor::from_doubles(x->dtype, {}, {0.0});
+    ctx.emit("tfl.NOT_EQUAL", n, {x, ctx.constant(n, "zero", zero)}, {cond});
+  }
+  Value* coords = ctx.temp(n, DType::kInt64, {-1, rank}, "coords");
+  ctx.emit("tfl.WHERE", n, {cond}, {coords});
+  ctx.transpose(n, coords, {1, 0}, n.outputs[0]);
+  return Status::ok();
+}
+
 }  // namespace
 
 void register_positional(Registry& r) {
@@ -354,7 +376,7 @@ void register_positional(Registry& r) {
   r.add("CumSum", {infer_cumulative, fold_cumsum, lower_cumsum});
   r.add("OneHot", dynamic({infer_one_hot, fold_one_hot, lower_one_hot}));  // run-time depth
   r.add("EyeLike", {infer_eye_like, fold_eye_like, lower_eye_like, /*fold_from_shapes=*/true});
-  r.add("NonZero", {infer_non_zero, fold_non_zero, nullptr});
+  r.add("NonZero", dynamic({infer_non_zero, fold_non_zero, lower_non_zero}));
 }
 
 }  // namespace pt2tflite::lower

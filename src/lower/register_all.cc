@@ -5,9 +5,15 @@
 namespace pt2tflite::lower {
 
 const OpRule* Registry::find(const std::string& op) const {
-  static const std::string kPrefix = "onnx.";
-  if (op.compare(0, kPrefix.size(), kPrefix) != 0) return nullptr;
-  auto it = rules_.find(op.substr(kPrefix.size()));
+  static const std::string kPrefix = "onnx.", kMlPrefix = "ai.onnx.ml.";
+  std::string key;
+  if (op.compare(0, kPrefix.size(), kPrefix) == 0)
+    key = op.substr(kPrefix.size());
+  else if (op.compare(0, kMlPrefix.size(), kMlPrefix) == 0)
+    key = op;  // ONNX-ML ops are registered under their full name (registry.h)
+  else
+    return nullptr;
+  auto it = rules_.find(key);
   return it == rules_.end() ? nullptr : &it->second;
 }
 
@@ -70,6 +76,7 @@ const Registry& registry() {
     register_cumprod(reg);
     register_bitcast(reg);
     register_compress_unique(reg);
+    register_nms(reg);
     register_random(reg);
     register_dropout(reg);
     register_grid_sample(reg);
@@ -84,6 +91,10 @@ const Registry& registry() {
     register_integer_matmul_conv(reg);
     register_control_flow(reg);
     register_sequence(reg);
+    register_onnx_ml(reg);
+    register_onnx_ml_linear(reg);
+    register_onnx_ml_svm(reg);
+    register_onnx_ml_trees(reg);
     register_min_opsets(reg);
     return reg;
   }();

@@ -66,6 +66,9 @@ inline OpRule expand_only(ExpandFn f) {
 
 class Registry {
  public:
+  // Default-domain ops by their type ("Conv"); ONNX-ML ops by their domain-qualified type
+  // ("ai.onnx.ml.Binarizer"), which is also how `pt2tflite ops` lists them, so an ONNX-ML op
+  // never shadows a default-domain op of the same name.
   void add(const std::string& onnx_op_type, OpRule rule) { rules_[onnx_op_type] = rule; }
   // Lowers the oldest opset a registered op is accepted from (min_opset.cc).
   void set_min_opset(const std::string& onnx_op_type, int opset) {
@@ -86,8 +89,11 @@ class Registry {
   std::map<std::string, OpRule> rules_;
 };
 
-// A node imported from an opset older than its rule accepts (opset 0: made by pt2tflite).
-inline bool older_than_rule(const ir::Node& n, const OpRule& rule) { return n.opset > 0 && n.opset < rule.min_opset; }
+// A default-domain node imported from an opset older than its rule accepts (opset 0: made by
+// pt2tflite; other domains, ai.onnx.ml, version their ops on their own).
+inline bool older_than_rule(const ir::Node& n, const OpRule& rule) {
+  return n.opset > 0 && n.opset < rule.min_opset && n.op.rfind("onnx.", 0) == 0;
+}
 
 // Why a node older than its rule's min_opset is refused (`op` as in the IR, "onnx.Add").
 inline std::string old_opset_reason(const std::string& op, int min_opset) {
@@ -134,7 +140,8 @@ void register_causal_conv(Registry& r);     // causal_conv.cc: CausalConvWithSta
 void register_linear_attention(Registry& r);  // linear_attention.cc: LinearAttention
 void register_cumprod(Registry& r);         // cumprod.cc: CumProd (log-step scan)
 void register_bitcast(Registry& r);         // bitcast.cc: BitCast
-void register_compress_unique(Registry& r);  // compress_unique.cc: Compress Unique (constant selectors)
+void register_compress_unique(Registry& r);  // compress_unique.cc: Compress Unique
+void register_nms(Registry& r);             // nms.cc: NonMaxSuppression
 void register_dropout(Registry& r);         // dropout.cc: Dropout (identity; training mode draws with RANDOM_UNIFORM)
 void register_random(Registry& r);          // random.cc: RandomNormal RandomUniform RandomNormalLike RandomUniformLike Bernoulli Multinomial
 void register_losses(Registry& r);          // losses.cc: NegativeLogLikelihoodLoss SoftmaxCrossEntropyLoss
@@ -150,6 +157,12 @@ void register_quantize_linear(Registry& r);  // quantize_linear.cc: QuantizeLine
 void register_integer_matmul_conv(Registry& r);  // integer_matmul_conv.cc: MatMulInteger ConvInteger QLinearMatMul QLinearConv
 void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)
 void register_sequence(Registry& r);        // sequence.cc: Sequence* SplitToSequence ConcatFromSequence Optional*
+// onnx_ml.cc: ai.onnx.ml Binarizer Scaler Normalizer Imputer ArrayFeatureExtractor FeatureVectorizer
+//             LabelEncoder OneHotEncoder
+void register_onnx_ml(Registry& r);
+void register_onnx_ml_linear(Registry& r);  // onnx_ml_linear.cc: ai.onnx.ml LinearRegressor LinearClassifier
+void register_onnx_ml_svm(Registry& r);     // onnx_ml_svm.cc: ai.onnx.ml SVMRegressor SVMClassifier
+void register_onnx_ml_trees(Registry& r);  // onnx_ml_trees.cc: ai.onnx.ml TreeEnsemble{,Regressor,Classifier}
 // After every family: the ops whose opset-7 definition dates from an older opset (min_opset.cc).
 void register_min_opsets(Registry& r);
 

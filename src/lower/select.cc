@@ -12,6 +12,9 @@
 // and ONNX both put the lower index first among equal values, so the order is the same.
 // sorted=0 leaves the order to the implementation; sorted output is one valid order.
 // TOPK_V2's indices are int32; a CAST makes ONNX's int64.
+// A K computed at run time (an input that is not constant) goes to TOPK_V2 as an int32
+// tensor: the outputs' extent on the axis is then known only at run time (LiteRT sizes
+// them when it runs); everything else is the same.
 #include <algorithm>
 #include <numeric>
 
@@ -104,6 +107,11 @@ Status lower_arg(LowerContext& ctx, Node& n) {
 
 // --- TopK: k is an attribute before opset 10, then a 1-element input ---
 
+// K is an input whose value is known only at run time.
+bool runtime_k(const Node& n) {
+  return n.opset >= 10 && !n.has("k") && n.input(1) && !n.inputs[1]->is_const();
+}
+
 Result<int64_t> topk_k(const Node& n) {
   int64_t k = 0;
   if (n.opset < 10 || n.has("k")) {
@@ -121,8 +129,14 @@ Status infer_topk(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
   const Shape& x = n.inputs[0]->shape;
   PT_ASSIGN_OR_RETURN(int64_t axis, axis_attr(n, x.size(), -1));
-  PT_ASSIGN_OR_RETURN(int64_t k, topk_k(n));
-  NODE_CHECK(n, k <= x[axis], "K=" + std::to_string(k) + " exceeds the axis extent " + std::to_string(x[axis]));
+  int64_t k = -1;  // known only at run time
+  if (runtime_k(n)) {
+    NODE_CHECK(n, ir::num_elements(n.inputs[1]->shape) == 1, "K must hold one value");
+  } else {
+    PT_ASSIGN_OR_RETURN(k, topk_k(n));
+    NODE_CHECK(n, x[axis] < 0 || k <= x[axis],
+               "K=" + std::to_string(k) + " exceeds the axis extent " + std::to_string(x[axis]));
+  }
   Shape out = x;
   out[axis] = k;
   set_output(n, 0, n.inputs[0]->dtype, out);
@@ -167,8 +181,12 @@ Status lower_topk(LowerContext& ctx, Node& n) {
   Value* x = n.inputs[0];
   const size_t rank = x->shape.size();
   const int64_t axis = normalize_axis(n.get_int("axis", -1), rank);
-  PT_ASSIGN_OR_RETURN(int64_t k, topk_k(n));
-  NODE_UNSUPPORTED_IF(n, k == 0, "K=0 (empty outputs)");
+  const bool dynamic_k = runtime_k(n);
+  int64_t k = -1;
+  if (!dynamic_k) {
+    PT_ASSIGN_OR_RETURN(k, topk_k(n));
+    NODE_UNSUPPORTED_IF(n, k == 0, "K=0 (empty outputs)");
+  }
   const bool largest = n.get_int("largest", 1) != 0;
   const DType t = x->dtype;
   NODE_UNSUPPORTED_IF(n, t == DType::kBool || t == DType::kInt16,
@@ -195,7 +213,9 @@ Status lower_topk(LowerContext& ctx, Node& n) {
   const bool direct = !moved && wt == t;
   Value* values = direct && largest ? n.outputs[0] : ctx.temp(n, wt, s, "values");
   Value* indices = ctx.temp(n, DType::kInt32, s, "indices");
-  ctx.emit("tfl.TOPK_V2", n, {x, ctx.const_int32(n, "k", {k})}, {values, indices});
+  Value* k_t = dynamic_k ? ctx.cast(n, n.inputs[1], DType::kInt32) : ctx.const_int32(n, "k", {k});
+  if (k_t->shape != Shape{1}) k_t = ctx.reshape(n, k_t, {1});
+  ctx.emit("tfl.TOPK_V2", n, {x, k_t}, {values, indices});
   if (!largest) {
     Value* pos = direct ? n.outputs[0] : ctx.temp(n, wt, s, "values_negated");
     ctx.emit("tfl.NEG", n, {values}, {pos});
@@ -218,7 +238,7 @@ Status lower_topk(LowerContext& ctx, Node& n) {
 void register_select(Registry& r) {
   r.add("ArgMax", {infer_arg, fold_arg, lower_arg});
   r.add("ArgMin", {infer_arg, fold_arg, lower_arg});
-  r.add("TopK", {infer_topk, fold_topk, lower_topk});
+  r.add("TopK", dynamic({infer_topk, fold_topk, lower_topk}));
 }
 
 }  // namespace pt2tflite::lower

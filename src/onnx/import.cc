@@ -47,7 +47,24 @@ Result<TypeHint> hint_from_type(const onnx::TypeProto& type, const std::string& 
 }
 
 // A TENSOR attribute of one element (ConstantOfShape's value) becomes a number plus its dtype.
-Status add_tensor_attribute(const onnx::AttributeProto& a, const std::string& base_dir, ir::Node* n) {
+// In other domains (ai.onnx.ml: LabelEncoder's keys_tensor, TreeEnsemble's nodes_splits) a
+// tensor attribute is a list: integers as ints, floats as floats, strings as strings, plus
+// "<name>_dtype" (the ir::DType, or kStringTensorAttr for strings, which TFLite lacks).
+Status add_tensor_attribute(const onnx::AttributeProto& a, const std::string& base_dir, bool list, ir::Node* n) {
+  if (list) {
+    if (a.t().data_type() == onnx::TensorProto::STRING) {
+      n->attrs[a.name()] = std::vector<std::string>(a.t().string_data().begin(), a.t().string_data().end());
+      n->attrs[a.name() + "_dtype"] = kStringTensorAttr;
+      return Status::ok();
+    }
+    PT_ASSIGN_OR_RETURN(ir::Tensor t, tensor_from_proto(a.t(), base_dir));
+    if (ir::is_float(t.dtype))
+      n->attrs[a.name()] = t.to_doubles();
+    else
+      n->attrs[a.name()] = t.to_int64s();
+    n->attrs[a.name() + "_dtype"] = static_cast<int64_t>(t.dtype);
+    return Status::ok();
+  }
   PT_ASSIGN_OR_RETURN(ir::Tensor t, tensor_from_proto(a.t(), base_dir));
   if (t.size() != 1)
     return unsupported(n->describe() + ": tensor attribute '" + a.name() + "' with " +
@@ -58,7 +75,7 @@ Status add_tensor_attribute(const onnx::AttributeProto& a, const std::string& ba
   return Status::ok();
 }
 
-Status add_attributes(const onnx::NodeProto& np, const std::string& base_dir, ir::Node* n) {
+Status add_attributes(const onnx::NodeProto& np, const std::string& base_dir, bool default_domain, ir::Node* n) {
   for (const auto& a : np.attribute()) {
     switch (a.type()) {
       case onnx::AttributeProto::INT: n->attrs[a.name()] = static_cast<int64_t>(a.i()); break;
@@ -74,7 +91,7 @@ Status add_attributes(const onnx::NodeProto& np, const std::string& base_dir, ir
         n->attrs[a.name()] = std::vector<std::string>(a.strings().begin(), a.strings().end());
         break;
       case onnx::AttributeProto::TENSOR:
-        PT_RETURN_IF_ERROR(add_tensor_attribute(a, base_dir, n));
+        PT_RETURN_IF_ERROR(add_tensor_attribute(a, base_dir, !default_domain, n));
         break;
       default:
         // GRAPH attributes are imported as subgraphs (import_subgraphs, which erases this
@@ -138,7 +155,10 @@ Status fix_input_shape(const std::string& name, const ImportOptions& opt, TypeHi
 // graph gets nullptr for both.
 class GraphImporter {
  public:
-  GraphImporter(const ImportOptions& opt, const std::string& path, int opset) : opt_(opt), path_(path), opset_(opset) {}
+  // `opset`: the default domain's version (0 when the model imports none); `domains`: the
+  // version of every other imported domain (ai.onnx.ml).
+  GraphImporter(const ImportOptions& opt, const std::string& path, int opset, std::map<std::string, int> domains)
+      : opt_(opt), path_(path), opset_(opset), domains_(std::move(domains)) {}
 
   // `release`: the same graph, mutable, whose initializer bytes are freed once converted
   // (peak memory; the main graph only).
@@ -155,6 +175,7 @@ class GraphImporter {
   const ImportOptions& opt_;
   const std::string& path_;
   int opset_;
+  std::map<std::string, int> domains_;
 };
 
 Result<Graph> GraphImporter::import(const onnx::GraphProto& gp,
@@ -235,6 +256,9 @@ Result<Graph> GraphImporter::import(const onnx::GraphProto& gp,
   for (const auto& np : gp.node()) {
     ++index;
     const bool default_domain = np.domain().empty() || np.domain() == "ai.onnx";
+    if (default_domain && opset_ == 0)
+      return invalid_model(path + ": node '" + np.name() + "' (" + np.op_type() +
+                           ") is in the default ONNX domain, which the model does not import");
     if (default_domain && np.op_type() == "Constant") {
       auto t = constant_value(np, opt.base_dir);
       if (!t.is_ok()) return Status::error(t.status().kind(), path + ": " + t.status().message());
@@ -257,8 +281,13 @@ Result<Graph> GraphImporter::import(const onnx::GraphProto& gp,
       if (!oname.empty()) by_name[oname] = v;
     }
     ir::Node* n = g.add_node(op, np.name().empty() ? np.op_type() + "_" + std::to_string(index) : np.name(), {}, outs);
-    n->opset = default_domain ? opset_ : 1;
-    PT_RETURN_IF_ERROR(add_attributes(np, opt.base_dir, n));
+    if (default_domain) {
+      n->opset = opset_;
+    } else {
+      auto d = domains_.find(np.domain());
+      n->opset = d != domains_.end() ? d->second : 1;
+    }
+    PT_RETURN_IF_ERROR(add_attributes(np, opt.base_dir, default_domain, n));
     pending.push_back({n, &np});
   }
   // Everything this graph defines (or can capture) is visible to its subgraphs.
@@ -335,13 +364,25 @@ Result<Graph> import_model(std::string bytes, const ImportOptions& opt) {
     return invalid_model(path + ": not an ONNX model (no ir_version or no graph outputs)");
 
   int opset = 0;
-  for (const auto& o : model.opset_import())
-    if (o.domain().empty() || o.domain() == "ai.onnx") opset = static_cast<int>(o.version());
-  if (opset == 0) return invalid_model(path + ": the model imports no opset of the default ONNX domain");
-  if (opset < kMinOpset || opset > kMaxOpset)
+  std::map<std::string, int> domains;
+  for (const auto& o : model.opset_import()) {
+    if (o.domain().empty() || o.domain() == "ai.onnx")
+      opset = static_cast<int>(o.version());
+    else
+      domains[o.domain()] = static_cast<int>(o.version());
+  }
+  // A model of only ai.onnx.ml nodes (a scikit-learn pipeline, ONNX's ai_onnx_ml node tests)
+  // may import no default-domain opset; a default-domain node in it is then reported by name.
+  if (opset == 0 && domains.empty())
+    return invalid_model(path + ": the model imports no opset of the default ONNX domain");
+  if (opset != 0 && (opset < kMinOpset || opset > kMaxOpset))
     return unsupported(path + ": ONNX opset " + std::to_string(opset) + " (supported: " +
                        std::to_string(kMinOpset) + " to " + std::to_string(kMaxOpset) + ")");
-  GraphImporter importer(opt, path, opset);
+  auto ml = domains.find(kMlDomain);
+  if (ml != domains.end() && (ml->second < 1 || ml->second > kMaxMlOpset))
+    return unsupported(path + ": ONNX opset " + std::to_string(ml->second) + " (supported: 1 to " +
+                       std::to_string(kMaxMlOpset) + ") of the " + kMlDomain + " domain");
+  GraphImporter importer(opt, path, opset, std::move(domains));
   return importer.import(model.graph(), nullptr, nullptr, model.mutable_graph());
 }
 

@@ -40,4 +40,11 @@ Result<ir::Graph> import_model(std::string model_bytes, const ImportOptions& opt
 constexpr int kMinOpset = 1;
 constexpr int kMaxOpset = 28;
 
+// The ONNX-ML domain (onnx/defs/traditionalml): its nodes become ops "ai.onnx.ml.<Type>"
+// carrying the model's ai.onnx.ml opset (1 to 5 in onnx 1.23). Its tensor attributes are
+// imported as lists (see import.cc); a string tensor's "<name>_dtype" is kStringTensorAttr.
+inline constexpr const char* kMlDomain = "ai.onnx.ml";
+constexpr int kMaxMlOpset = 5;
+constexpr int64_t kStringTensorAttr = -1;
+
 }  // namespace pt2tflite::onnx_import

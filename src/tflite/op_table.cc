@@ -345,6 +345,25 @@ const std::map<std::string, OpInfo>& table() {
                                                                  f32(n, "beta")).Union();
         },
         v1};
+    // --- added by the data-dependent-length ops (positional.cc NonZero, compress_unique.cc, nms.cc) ---
+    // WHERE(condition bool) → int64 [num_true, rank] coordinates, sized at run time.
+    m["tfl.WHERE"] = {BuiltinOperator::WHERE, BuiltinOptions::WhereOptions,
+                      empty_options<tflite::WhereOptionsBuilder>, v1};
+    // UNIQUE(x 1-D) → values in first-occurrence order, index of each element (int32/int64).
+    m["tfl.UNIQUE"] = {BuiltinOperator::UNIQUE, BuiltinOptions::UniqueOptions,
+                       [](FlatBufferBuilder& fbb, const Node& n) {
+                         return tflite::CreateUniqueOptions(fbb, tensor_type(n.outputs[1]->dtype)).Union();
+                       },
+                       v1};
+    m["tfl.NON_MAX_SUPPRESSION_V4"] = {BuiltinOperator::NON_MAX_SUPPRESSION_V4,
+                                       BuiltinOptions::NonMaxSuppressionV4Options,
+                                       empty_options<tflite::NonMaxSuppressionV4OptionsBuilder>, v1};
+    m["tfl.UNPACK"] = {BuiltinOperator::UNPACK, BuiltinOptions::UnpackOptions,
+                       [](FlatBufferBuilder& fbb, const Node& n) {
+                         return tflite::CreateUnpackOptions(fbb, static_cast<int>(n.outputs.size()), i32(n, "axis"))
+                             .Union();
+                       },
+                       v1};
     // --- added by the index/selection ops (select.cc, gather_scatter.cc, positional.cc) ---
     m["tfl.TOPK_V2"] = {BuiltinOperator::TOPK_V2, BuiltinOptions::TopKV2Options,
                         empty_options<tflite::TopKV2OptionsBuilder>, v1};

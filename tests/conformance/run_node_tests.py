@@ -175,11 +175,17 @@ def model_op_types(model) -> set[tuple[str, str]]:
     return out
 
 
+# Domains besides the default one whose ops `pt2tflite ops` lists domain-qualified
+# ("ai.onnx.ml.Binarizer"), so they never collide with a default-domain op of the same name.
+QUALIFIED_DOMAINS = {"ai.onnx.ml"}
+
+
 def unclaimed_ops(model, claimed: set[str]) -> list[str]:
     missing = set()
     for domain, op in model_op_types(model):
         if domain not in ("", "ai.onnx"):
-            missing.add(f"{domain}.{op}")
+            if domain not in QUALIFIED_DOMAINS or f"{domain}.{op}" not in claimed:
+                missing.add(f"{domain}.{op}")
         elif op not in claimed and op not in IMPORTER_OPS:
             missing.add(op)
     return sorted(missing)
@@ -195,7 +201,8 @@ def op_key(name: str, model, keys: dict[str, str]) -> str:
         if base_key:
             return base_key + " [expanded]"
         return "? [expanded]"
-    ops = sorted({op for _, op in model_op_types(model)} - {"Constant"}) or ["Constant"]
+    ops = sorted({op if d in ("", "ai.onnx") else f"{d}.{op}" for d, op in model_op_types(model)} - {"Constant"}) \
+        or ["Constant"]
     return "+".join(ops)
 
 

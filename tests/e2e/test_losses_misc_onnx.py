@@ -239,14 +239,7 @@ def test_compress_constant_condition_matches_onnxruntime(case, tmp_path):
     assert "GATHER" in harness.inspect_json(tfl)["ops"]
 
 
-def test_compress_runtime_condition_is_refused(tmp_path):
-    feeds = {"x": _f(4, 3), "cond": np.array([1, 0, 1, 1], np.bool_)}
-    path = tmp_path / "m.onnx"
-    onnx.save(_model("Compress", {"axis": 0}, feeds, {}, 11, 1), str(path))
-    p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
-    assert p.returncode == 1, p.stderr
-    assert "onnx.Compress" in p.stderr and "'cond'" in p.stderr and "computed at run time" in p.stderr, p.stderr
-    assert not (tmp_path / "m.tflite").exists()
+# A run-time condition (output length known only at run time): tests/e2e/test_dynamic_data_onnx.py.
 
 
 UNIQUE_CASES = {
@@ -285,14 +278,7 @@ def test_unique_of_constant_folds_like_onnxruntime(case, tmp_path):
         assert got[name].dtype == r.dtype and np.array_equal(got[name], r), (name, got[name], r)
 
 
-def test_unique_of_runtime_input_is_refused(tmp_path):
-    path = tmp_path / "m.onnx"
-    onnx.save(_model("Unique", {}, {"x": _f(6)}, {}, 11, 1), str(path))
-    p = harness.run_cli("convert", path, "-o", tmp_path / "m.tflite")
-    assert p.returncode == 1, p.stderr
-    # Named in the one unsupported-op report, like NonZero: foldable only.
-    assert "onnx.Unique" in p.stderr and "only foldable" in p.stderr and "inputs must be constant" in p.stderr, p.stderr
-    assert not (tmp_path / "m.tflite").exists()
+# Unique of a run-time input (elements or slices): tests/e2e/test_dynamic_data_onnx.py.
 
 
 # --------------------------------------------------------------------------- random generators

@@ -196,5 +196,85 @@ TEST(Import, SubgraphsCaptureOuterValuesThroughEveryLevel) {
   EXPECT_EQ(in_if->inputs[2], then_g.inputs[2]);  // 'w', an input of the then-branch
 }
 
+// A model of one ai.onnx.ml node y = <op>(x), x: float[2, 3], importing only `ml_opset` of
+// ai.onnx.ml (and `default_opset` of the default domain when > 0).
+onnx::ModelProto ml_model(const std::string& op, int ml_opset, int default_opset = 0) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  auto* o = m.add_opset_import();
+  o->set_domain("ai.onnx.ml");
+  o->set_version(ml_opset);
+  if (default_opset > 0) m.add_opset_import()->set_version(default_opset);
+  auto* g = m.mutable_graph();
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto::FLOAT);
+  tt->mutable_shape()->add_dim()->set_dim_value(2);
+  tt->mutable_shape()->add_dim()->set_dim_value(3);
+  auto* n = g->add_node();
+  n->set_op_type(op);
+  n->set_domain("ai.onnx.ml");
+  n->set_name("ml");
+  n->add_input("x");
+  n->add_output("y");
+  g->add_output()->set_name("y");
+  return m;
+}
+
+TEST(Import, MlDomainNodesCarryTheirDomainAndOpset) {
+  auto r = import_model(ml_model("LabelEncoder", 4).SerializeAsString(), {});
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  ASSERT_EQ(r.value().nodes().size(), 1u);
+  EXPECT_EQ(r.value().nodes()[0]->op, "ai.onnx.ml.LabelEncoder");
+  EXPECT_EQ(r.value().nodes()[0]->opset, 4);
+}
+
+TEST(Import, MlTensorAttributesAreLists) {
+  onnx::ModelProto m = ml_model("LabelEncoder", 4, 17);
+  auto* node = m.mutable_graph()->mutable_node(0);
+  auto* keys = node->add_attribute();
+  keys->set_name("keys_tensor");
+  keys->set_type(onnx::AttributeProto::TENSOR);
+  keys->mutable_t()->set_data_type(onnx::TensorProto::INT64);
+  keys->mutable_t()->add_dims(3);
+  for (int64_t v : {5, -1, 7}) keys->mutable_t()->add_int64_data(v);
+  auto* names = node->add_attribute();
+  names->set_name("values_tensor");
+  names->set_type(onnx::AttributeProto::TENSOR);
+  names->mutable_t()->set_data_type(onnx::TensorProto::STRING);
+  names->mutable_t()->add_dims(2);
+  names->mutable_t()->add_string_data("a");
+  names->mutable_t()->add_string_data("b");
+  auto r = import_model(m.SerializeAsString(), {});
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  const ir::Node& n = *r.value().nodes()[0];
+  EXPECT_EQ(n.get_ints("keys_tensor"), (std::vector<int64_t>{5, -1, 7}));
+  EXPECT_EQ(n.get_int("keys_tensor_dtype", 0), static_cast<int64_t>(ir::DType::kInt64));
+  EXPECT_EQ(std::get<std::vector<std::string>>(n.attrs.at("values_tensor")), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(n.get_int("values_tensor_dtype", 0), kStringTensorAttr);
+}
+
+TEST(Import, DefaultDomainNodeNeedsItsOpsetImported) {
+  onnx::ModelProto m = ml_model("Binarizer", 1);
+  auto* relu = m.mutable_graph()->add_node();
+  relu->set_op_type("Relu");
+  relu->set_name("relu");
+  relu->add_input("y");
+  relu->add_output("z");
+  m.mutable_graph()->mutable_output(0)->set_name("z");
+  auto r = import_model(m.SerializeAsString(), {});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kInvalidModel);
+  EXPECT_NE(r.status().message().find("'relu'"), std::string::npos) << r.status().message();
+}
+
+TEST(Import, RefusesAnUnknownMlOpset) {
+  auto r = import_model(ml_model("Binarizer", kMaxMlOpset + 1).SerializeAsString(), {});
+  ASSERT_FALSE(r.is_ok());
+  EXPECT_EQ(r.status().kind(), ErrorKind::kUnsupported);
+  EXPECT_NE(r.status().message().find("ai.onnx.ml"), std::string::npos) << r.status().message();
+}
+
 }  // namespace
 }  // namespace pt2tflite::onnx_import
