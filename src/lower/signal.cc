@@ -13,6 +13,11 @@
 //         when it can be), view as [rows, L·c], [STRIDED_SLICE to dft_length when it
 //         truncates], FULLY_CONNECTED with W [K·2, L·c], RESHAPE, TRANSPOSE back.
 //         Zero padding to dft_length needs no op: the padded samples have no columns.
+//         A run-time axis (opset 20's input; ONNX's node tests feed it): the DFT along
+//         every candidate signal axis, the one named picked by SELECT_V2 on
+//         EQUAL(axis, k) OR EQUAL(axis, k − rank) — exact, one basis product per candidate.
+//         Taken only when every candidate gives the same output shape (no onesided or
+//         dft_length, or axes whose lengths make them agree); else refused.
 //   STFT: frames by one GATHER of constant indices [frames, frame_length] along the signal
 //         axis, the window folded into W (a run-time window: one MUL first), then as DFT.
 // Basis entries use (k·n mod N) so the angle stays exact for long transforms.
@@ -292,16 +297,16 @@ struct Dft {
   bool inverse = false, onesided = false;
 };
 
-Result<Dft> dft_params(const Node& n) {
+// Opset 20's axis input is computed at run time (the axis attribute of opsets 17/19 never is).
+bool runtime_dft_axis(const Node& n) { return n.opset >= 20 && n.input(2) && !n.inputs[2]->is_const(); }
+
+// The transform along `axis` (as given: negative counts from the end).
+Result<Dft> dft_params_along(const Node& n, int64_t axis) {
   NODE_CHECK(n, n.input(0), "missing input");
   const Value* x = n.inputs[0];
   PT_RETURN_IF_ERROR(check_signal(n, x));
   NODE_CHECK(n, x->shape.back() == 1 || x->shape.back() == 2, "the last axis must have size 1 (real) or 2 (complex)");
   const size_t r = x->shape.size();
-  int64_t axis = n.opset >= 20 ? -2 : n.get_int("axis", 1);
-  if (n.opset >= 20 && n.input(2)) {
-    PT_ASSIGN_OR_RETURN(axis, const_int(n, 2, "axis"));
-  }
   Dft d;
   d.axis = normalize_axis(axis, r);
   NODE_CHECK(n, d.axis >= 0 && d.axis + 1 < static_cast<int64_t>(r),
@@ -321,8 +326,15 @@ Result<Dft> dft_params(const Node& n) {
   return d;
 }
 
-Status infer_dft(Node& n) {
-  PT_ASSIGN_OR_RETURN(Dft d, dft_params(n));
+Result<Dft> dft_params(const Node& n) {
+  int64_t axis = n.opset >= 20 ? -2 : n.get_int("axis", 1);
+  if (n.opset >= 20 && n.input(2)) {
+    PT_ASSIGN_OR_RETURN(axis, const_int(n, 2, "axis"));
+  }
+  return dft_params_along(n, axis);
+}
+
+Shape dft_output_shape(const Node& n, const Dft& d) {
   Shape s = n.inputs[0]->shape;
   if (d.inverse && d.onesided) {
     s[d.axis] = d.n;
@@ -331,14 +343,55 @@ Status infer_dft(Node& n) {
     s[d.axis] = d.onesided ? d.n / 2 + 1 : d.n;
     s.back() = 2;
   }
-  set_output(n, 0, n.inputs[0]->dtype, s);
+  return s;
+}
+
+// With a run-time axis every signal axis is a candidate: the transform along each, all of
+// which must give the same output shape (no onesided and no dft_length, or axes of equal
+// length); otherwise the output shape would depend on the value.
+Result<std::vector<Dft>> dft_candidates(const Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  const Value* a = n.inputs[2];
+  NODE_CHECK(n, ir::num_elements(a->shape) == 1, "axis must hold one value");
+  NODE_UNSUPPORTED_IF(n, a->dtype != DType::kInt32 && a->dtype != DType::kInt64,
+                      std::string("axis must be int32 or int64, is ") + ir::dtype_name(a->dtype));
+  const int64_t r = static_cast<int64_t>(n.inputs[0]->shape.size());
+  std::vector<Dft> c;
+  Status last_error = Status::ok();
+  for (int64_t k = 0; k + 1 < r; ++k) {
+    Result<Dft> along = dft_params_along(n, k);
+    if (!along.is_ok()) {  // an axis the model cannot name (a signal too short to invert): no candidate
+      last_error = along.status();
+      continue;
+    }
+    const Dft d = along.value();
+    c.push_back(d);
+    NODE_UNSUPPORTED_IF(
+        n, dft_output_shape(n, d) != dft_output_shape(n, c[0]),
+        "axis (input '" + a->name + "') is computed at run time and the output shape depends on it (" +
+            ir::shape_to_string(dft_output_shape(n, c[0])) + " along axis " + std::to_string(c[0].axis) + ", " +
+            ir::shape_to_string(dft_output_shape(n, d)) + " along axis " + std::to_string(k) +
+            "); pt2tflite needs it constant here (a run-time axis is taken when every candidate axis gives the "
+            "same shape: no onesided or dft_length, or signal axes of equal length)");
+  }
+  if (c.empty()) return last_error;
+  return c;
+}
+
+Status infer_dft(Node& n) {
+  if (runtime_dft_axis(n)) {
+    PT_ASSIGN_OR_RETURN(std::vector<Dft> c, dft_candidates(n));
+    set_output(n, 0, n.inputs[0]->dtype, dft_output_shape(n, c[0]));
+    return Status::ok();
+  }
+  PT_ASSIGN_OR_RETURN(Dft d, dft_params(n));
+  set_output(n, 0, n.inputs[0]->dtype, dft_output_shape(n, d));
   return Status::ok();
 }
 
-Status lower_dft(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Dft d, dft_params(n));
+// The transform along d.axis into `out`.
+Status lower_dft_along(LowerContext& ctx, Node& n, const Dft& d, Value* out) {
   Value* x = n.inputs[0];
-  Value* out = n.outputs[0];
   const int64_t r = static_cast<int64_t>(x->shape.size()), c_in = x->shape.back();
   const Basis b = d.inverse && d.onesided
                       ? inverse_onesided(d.n, d.length, c_in)
@@ -365,6 +418,45 @@ Status lower_dft(LowerContext& ctx, Node& n) {
     ctx.reshape(n, y, moved_shape, out);
   } else {
     ctx.transpose(n, ctx.reshape(n, y, moved_shape), inv, out);
+  }
+  return Status::ok();
+}
+
+// A one-element bool [1]: the run-time axis `a` names axis k of a rank-r tensor (k or k − r).
+Value* axis_is(LowerContext& ctx, const Node& n, Value* a, int64_t k, int64_t r) {
+  Value* a1 = ctx.reshape(n, a, {1});
+  auto eq = [&](int64_t v) {
+    Value* e = ctx.temp(n, DType::kBool, {1}, "axis_is");
+    ctx.emit("tfl.EQUAL", n, {a1, ctx.constant(n, "axis_k", Tensor::from_int64s(a->dtype, {1}, {v}))}, {e});
+    return e;
+  };
+  Value* is = ctx.temp(n, DType::kBool, {1}, "axis_is");
+  ctx.emit("tfl.LOGICAL_OR", n, {eq(k), eq(k - r)}, {is});
+  return is;
+}
+
+// A run-time axis: the transform along every candidate axis, the one named picked by
+// SELECT_V2 (exact: a copy). An axis out of range leaves the last candidate's.
+Status lower_dft(LowerContext& ctx, Node& n) {
+  Value* out = n.outputs[0];
+  if (!runtime_dft_axis(n)) {
+    PT_ASSIGN_OR_RETURN(Dft d, dft_params(n));
+    return lower_dft_along(ctx, n, d, out);
+  }
+  PT_ASSIGN_OR_RETURN(std::vector<Dft> c, dft_candidates(n));
+  const int64_t r = static_cast<int64_t>(n.inputs[0]->shape.size());
+  Value* picked = nullptr;
+  for (size_t i = c.size(); i-- > 0;) {
+    Value* y = i == 0 ? out : ctx.temp(n, out->dtype, out->shape, "dft_axis" + std::to_string(c[i].axis));
+    if (!picked) {
+      PT_RETURN_IF_ERROR(lower_dft_along(ctx, n, c[i], y));
+      picked = y;
+      continue;
+    }
+    Value* along = ctx.temp(n, out->dtype, out->shape, "dft_axis" + std::to_string(c[i].axis));
+    PT_RETURN_IF_ERROR(lower_dft_along(ctx, n, c[i], along));
+    ctx.emit("tfl.SELECT_V2", n, {axis_is(ctx, n, n.inputs[2], c[i].axis, r), along, picked}, {y});
+    picked = y;
   }
   return Status::ok();
 }

@@ -1,0 +1,101 @@
+"""Signal ops whose parameters are computed at run time (ONNX's node tests feed them as graph
+inputs): DFT's opset-20 axis input and CumProd's axis on a rank ≥ 2 input are taken when the
+output shape does not depend on them — every candidate axis is computed and SELECT_V2 picks
+the one named, so one .tflite serves every axis value. Each case converts once, then runs in
+LiteRT for several parameter values and is compared with onnxruntime on the same inputs.
+Cases whose output shape would depend on the value must be refused with a clear reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnx.helper as oh
+import pytest
+from onnx import TensorProto as TP
+
+import harness
+
+RNG = np.random.default_rng(23)
+
+
+def model(nodes, inputs, outputs, opset):
+    g = oh.make_graph(nodes, "g", inputs, outputs)
+    return oh.make_model(g, opset_imports=[oh.make_opsetid("", opset)])
+
+
+def vi(name, dtype, shape):
+    return oh.make_tensor_value_info(name, dtype, shape)
+
+
+def check_values(tmp_path, m, feeds_list, name, tol=harness.FLOAT_TOL):
+    """Converts once (with the first feeds), then runs every feed set on the same .tflite."""
+    tfl = harness.check_onnx_model(m, feeds_list[0], tmp_path, name, tol=tol)
+    path = tmp_path / f"{name}.onnx"
+    for feeds in feeds_list[1:]:
+        ref = harness.run_onnxruntime(path, feeds)
+        got = harness.run_litert(tfl, feeds, list(ref)).outputs
+        for out, r in ref.items():
+            assert got[out].dtype == r.dtype, f"[{name}] {out}: dtype {got[out].dtype}, onnxruntime {r.dtype}"
+        harness.assert_close(ref, got, tol, context=f"[{name} {[(k, v) for k, v in feeds.items() if v.size == 1]}] ")
+    return tfl
+
+
+def refused(m, tmp_path: Path, name: str) -> str:
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(m, str(path))
+    p = harness.run_cli("convert", path, "-o", tmp_path / f"{name}.tflite")
+    assert p.returncode == 1, f"expected a refusal, got exit {p.returncode}\n{p.stderr}"
+    assert "unsupported" in p.stderr, p.stderr
+    return p.stderr
+
+
+# --- DFT (opset 20) with a run-time axis ---
+
+
+@pytest.mark.parametrize("inverse", [0, 1])
+@pytest.mark.parametrize("comp", [1, 2])
+def test_dft_runtime_axis(tmp_path, comp, inverse):
+    shape = [2, 5, 7, 3, comp]  # signal axes of different lengths: output shape = input's
+    x = RNG.standard_normal(shape).astype(np.float32)
+    m = model([oh.make_node("DFT", ["x", "", "axis"], ["y"], inverse=inverse)],
+              [vi("x", TP.FLOAT, shape), vi("axis", TP.INT64, [])], [vi("y", TP.FLOAT, None)], 20)
+    feeds = [{"x": x, "axis": np.array(a, np.int64)} for a in [1, -2, 0, 2, -4, -3, 3, -5]]
+    tfl = check_values(tmp_path, m, feeds, f"dft_{comp}_{inverse}")
+    info = harness.inspect_json(tfl)
+    assert info["outputs"][0]["shape"] == shape[:-1] + [2], info["outputs"]
+
+
+def test_dft_runtime_axis_dft_length_equal_lengths(tmp_path):
+    # A dft_length equal to every signal axis's length leaves the shape independent of the axis.
+    x = RNG.standard_normal([6, 6, 2]).astype(np.float32)
+    m = model([oh.make_node("DFT", ["x", "dl", "axis"], ["y"], inverse=1)],
+              [vi("x", TP.FLOAT, [6, 6, 2]), vi("axis", TP.INT64, [])], [vi("y", TP.FLOAT, None)], 20)
+    m.graph.initializer.append(oh.make_tensor("dl", TP.INT64, [], [6]))
+    check_values(tmp_path, m, [{"x": x, "axis": np.array(a, np.int64)} for a in [0, 1, -2, -3]], "dft_len_square")
+
+
+def test_dft_runtime_axis_rank2(tmp_path):
+    # One signal axis: the only candidate.
+    x = RNG.standard_normal([16, 2]).astype(np.float32)
+    m = model([oh.make_node("DFT", ["x", "", "axis"], ["y"])],
+              [vi("x", TP.FLOAT, [16, 2]), vi("axis", TP.INT64, [])], [vi("y", TP.FLOAT, None)], 20)
+    check_values(tmp_path, m, [{"x": x, "axis": np.array(a, np.int64)} for a in [0, -2]], "dft_rank2")
+
+
+@pytest.mark.parametrize("attrs", [{"onesided": 1}, {"inverse": 1, "onesided": 1}])
+def test_dft_runtime_axis_shape_depends_refused(tmp_path, attrs):
+    m = model([oh.make_node("DFT", ["x", "", "axis"], ["y"], **attrs)],
+              [vi("x", TP.FLOAT, [1, 6, 10, 2]), vi("axis", TP.INT64, [])], [vi("y", TP.FLOAT, None)], 20)
+    err = refused(m, tmp_path, "dft_refused")
+    assert "axis (input 'axis') is computed at run time and the output shape depends on it" in err, err
+
+
+def test_dft_runtime_axis_with_dft_length_refused(tmp_path):
+    dl = oh.make_tensor("dl", TP.INT64, [], [12])
+    m = model([oh.make_node("DFT", ["x", "dl", "axis"], ["y"])],
+              [vi("x", TP.FLOAT, [4, 6, 1]), vi("axis", TP.INT64, [])], [vi("y", TP.FLOAT, None)], 20)
+    m.graph.initializer.append(dl)
+    err = refused(m, tmp_path, "dft_len_refused")
+    assert "output shape depends on it" in err, err
