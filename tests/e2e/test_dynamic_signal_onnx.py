@@ -99,3 +99,30 @@ def test_dft_runtime_axis_with_dft_length_refused(tmp_path):
     m.graph.initializer.append(dl)
     err = refused(m, tmp_path, "dft_len_refused")
     assert "output shape depends on it" in err, err
+
+
+# --- CumProd (opset 26) with a run-time axis on a rank >= 2 input ---
+
+
+@pytest.mark.parametrize("attrs", [{}, {"exclusive": 1}, {"reverse": 1}, {"exclusive": 1, "reverse": 1}])
+@pytest.mark.parametrize("dtype", [TP.INT32, TP.INT64, TP.FLOAT])
+def test_cumprod_runtime_axis(tmp_path, dtype, attrs):
+    shape = [3, 4, 5]
+    if dtype == TP.FLOAT:  # factors near ±1 keep the products well scaled
+        x = (RNG.uniform(0.7, 1.4, shape) * RNG.choice([-1, 1], shape)).astype(np.float32)
+    else:
+        x = RNG.integers(-3, 4, shape).astype(np.int32 if dtype == TP.INT32 else np.int64)
+    m = model([oh.make_node("CumProd", ["x", "axis"], ["y"], **attrs)],
+              [vi("x", dtype, shape), vi("axis", TP.INT64, [])], [vi("y", dtype, shape)], 26)
+    feeds = [{"x": x, "axis": np.array(a, np.int64)} for a in [1, 0, 2, -1, -2, -3]]
+    name = f"cumprod_{dtype}_{'_'.join(attrs) or 'plain'}"
+    tfl = check_values(tmp_path, m, feeds, name)
+    assert harness.inspect_json(tfl)["outputs"][0]["shape"] == shape
+
+
+def test_cumprod_runtime_axis_int32_one_element(tmp_path):
+    # The axis as a 1-element int32 tensor (ONNX allows int32 and int64).
+    x = RNG.integers(-4, 5, (2, 6)).astype(np.int32)
+    m = model([oh.make_node("CumProd", ["x", "axis"], ["y"])],
+              [vi("x", TP.INT32, [2, 6]), vi("axis", TP.INT32, [1])], [vi("y", TP.INT32, [2, 6])], 26)
+    check_values(tmp_path, m, [{"x": x, "axis": np.array([a], np.int32)} for a in [0, 1, -1, -2]], "cumprod_i32axis")
