@@ -4,6 +4,7 @@
 // The windows and MelWeightMatrix depend only on scalar inputs that are constants after
 // export: they fold, by ONNX's reference formulas evaluated in double and rounded to
 // output_datatype once. A run-time size would leave the output shape unknown: unsupported.
+// MelWeightMatrix's sample rate and edges may be computed at run time (lower_mel_runtime).
 //
 // DFT and STFT are linear maps of the signal, so with static shapes each becomes one
 // FULLY_CONNECTED against a constant basis matrix (cos/sin computed in double, stored as
@@ -27,6 +28,7 @@
 #include <cmath>
 
 #include "lower/context.h"
+#include "lower/emit_arith.h"
 #include "lower/registry.h"
 
 namespace pt2tflite::lower {
@@ -152,9 +154,28 @@ Result<Mel> mel_params(const Node& n) {
   return m;
 }
 
+// Only num_mel_bins and dft_length decide the output shape; the edges and the sample rate
+// may be computed at run time.
+bool mel_runtime_values(const Node& n) {
+  for (size_t i = 2; i < 5; ++i)
+    if (n.input(i) && !n.inputs[i]->is_const()) return true;
+  return false;
+}
+
 Status infer_mel(Node& n) {
-  PT_ASSIGN_OR_RETURN(Mel m, mel_params(n));
   PT_ASSIGN_OR_RETURN(DType t, output_datatype(n));
+  if (mel_runtime_values(n)) {
+    PT_ASSIGN_OR_RETURN(int64_t bins, const_int(n, 0, "num_mel_bins"));
+    PT_ASSIGN_OR_RETURN(int64_t dft_length, const_int(n, 1, "dft_length"));
+    NODE_CHECK(n, bins > 0 && dft_length > 0, "num_mel_bins and dft_length must be positive");
+    for (size_t i = 2; i < 5; ++i) {
+      NODE_CHECK(n, n.input(i), "missing input " + std::to_string(i));
+      NODE_CHECK(n, ir::num_elements(n.inputs[i]->shape) == 1, "input " + std::to_string(i) + " must hold one value");
+    }
+    set_output(n, 0, t, {dft_length / 2 + 1, bins});
+    return Status::ok();
+  }
+  PT_ASSIGN_OR_RETURN(Mel m, mel_params(n));
   set_output(n, 0, t, {m.dft_length / 2 + 1, m.bins});
   return Status::ok();
 }
@@ -196,7 +217,72 @@ Result<std::vector<Tensor>> fold_mel(const Node& n) {
   return std::vector<Tensor>{std::move(t)};
 }
 
+// Sample rate or edges computed at run time: the same formulas as elementwise float32 ops on a
+// [rows, bins] grid. Points f[0 .. bins+1] as above (LOG / EXP, FLOOR of the division);
+// entry (j, i) with lo = f[i], c = f[i+1], hi = f[i+2] is
+//   (hi − j)/(hi − c)                       for c ≤ j < hi (the falling edge, written last),
+//   c = lo ? 1 : (j − lo)/(c − lo)           for lo ≤ j ≤ c,
+//   0                                        elsewhere,
+// which is the reference's loops (both edges give 1 at j = c). Points outside the
+// spectrogram bins (edges beyond the Nyquist frequency) simply leave no entries, where the
+// static fold refuses them. The points are float32: one landing within float32 rounding of a
+// bin boundary could floor differently from the reference's float64 (600 random rate/edge
+// settings at 8–64 bins matched the reference and onnxruntime exactly).
+Status lower_mel_runtime(LowerContext& ctx, Node& n) {
+  Value* out = n.outputs[0];
+  NODE_UNSUPPORTED_IF(n, out->dtype != DType::kFloat32,
+                      std::string("with the sample rate or edges computed at run time only a float32 output is "
+                                  "lowered, not ") + ir::dtype_name(out->dtype));
+  const int64_t rows = out->shape[0], bins = out->shape[1], count = bins + 2;
+  PT_ASSIGN_OR_RETURN(int64_t dft_length, const_int(n, 1, "dft_length"));
+  Arith a(ctx, n);
+  auto scalar_in = [&](size_t i) -> Value* {
+    Value* v = n.inputs[i];
+    return ctx.reshape(n, ctx.cast(n, v, DType::kFloat32), {1, 1});
+  };
+  for (size_t i = 2; i < 5; ++i) {
+    const DType t = n.inputs[i]->dtype;
+    NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kFloat16 && t != DType::kInt32 && t != DType::kInt64,
+                        std::string("input ") + std::to_string(i) + " has element type " + ir::dtype_name(t));
+  }
+  Value* rate = scalar_in(2);
+  const double ln10 = std::log(10.0);
+  auto to_mel = [&](Value* hz) {  // 2595·log(1 + hz/700)/ln 10
+    return a.mul(a.un("tfl.LOG", a.add(a.div(hz, a.scalar(700)), 1.0)), 2595 / ln10);
+  };
+  Value* low = to_mel(scalar_in(3));
+  Value* high = to_mel(scalar_in(4));
+  Value* step = a.div(a.sub(high, low), a.scalar(static_cast<double>(count)));
+  std::vector<float> idx;
+  for (int64_t i = 0; i < count; ++i) idx.push_back(static_cast<float>(i));
+  Value* mel = a.add(a.mul(ctx.const_float(n, "mel_points", idx, {1, count}), step), low);
+  Value* hz = a.mul(a.add(a.un("tfl.EXP", a.mul(mel, ln10 / 2595)), -1.0), 700);
+  Value* f = a.un("tfl.FLOOR", a.div(a.mul(hz, static_cast<double>(dft_length + 1)), rate));
+  auto point = [&](int64_t k) {  // f[k .. k + bins - 1] as [1, bins]
+    Value* p = ctx.temp(n, DType::kFloat32, {1, bins}, "mel_edge");
+    ctx.emit("tfl.SLICE", n, {f, ctx.const_int32(n, "begin", {0, k}), ctx.const_int32(n, "size", {1, bins})}, {p});
+    return p;
+  };
+  Value* lo = point(0);
+  Value* c = point(1);
+  Value* hi = point(2);
+  std::vector<float> rows_idx;
+  for (int64_t j = 0; j < rows; ++j) rows_idx.push_back(static_cast<float>(j));
+  Value* j = ctx.const_float(n, "spectrogram_bins", rows_idx, {rows, 1});
+  auto both = [&](Value* p, Value* q) { return a.bin("tfl.LOGICAL_AND", p, q, DType::kBool); };
+  Value* one = a.scalar(1.0);
+  Value* rising = a.select(a.bin("tfl.EQUAL", c, lo, DType::kBool), one,
+                           a.div(a.sub(j, lo), a.bin("tfl.MAXIMUM", a.sub(c, lo), one)));
+  Value* falling = a.div(a.sub(hi, j), a.bin("tfl.MAXIMUM", a.sub(hi, c), one));
+  Value* in_rise = both(a.bin("tfl.GREATER_EQUAL", j, lo, DType::kBool), a.bin("tfl.LESS_EQUAL", j, c, DType::kBool));
+  Value* in_fall = both(a.bin("tfl.GREATER_EQUAL", j, c, DType::kBool), a.bin("tfl.LESS", j, hi, DType::kBool));
+  Value* zero = a.scalar(0.0);
+  ctx.emit("tfl.SELECT_V2", n, {in_fall, falling, a.select(in_rise, rising, zero)}, {out});
+  return Status::ok();
+}
+
 Status lower_mel(LowerContext& ctx, Node& n) {
+  if (mel_runtime_values(n)) return lower_mel_runtime(ctx, n);
   PT_ASSIGN_OR_RETURN(Tensor t, mel_matrix(n));
   ctx.reshape(n, ctx.constant(n, "mel", std::move(t)), n.outputs[0]->shape, n.outputs[0]);
   return Status::ok();
@@ -539,7 +625,7 @@ void register_signal(Registry& r) {
         {infer_window<Window::kHamming>, fold_window<Window::kHamming>, lower_window<Window::kHamming>, false, true});
   r.add("BlackmanWindow",
         {infer_window<Window::kBlackman>, fold_window<Window::kBlackman>, lower_window<Window::kBlackman>, false, true});
-  r.add("MelWeightMatrix", {infer_mel, fold_mel, lower_mel, false, true});
+  r.add("MelWeightMatrix", {infer_mel, fold_mel, lower_mel});
   r.add("DFT", {infer_dft, nullptr, lower_dft});
   r.add("STFT", {infer_stft, nullptr, lower_stft});
 }

@@ -126,3 +126,67 @@ def test_cumprod_runtime_axis_int32_one_element(tmp_path):
     m = model([oh.make_node("CumProd", ["x", "axis"], ["y"])],
               [vi("x", TP.INT32, [2, 6]), vi("axis", TP.INT32, [1])], [vi("y", TP.INT32, [2, 6])], 26)
     check_values(tmp_path, m, [{"x": x, "axis": np.array([a], np.int32)} for a in [0, 1, -1, -2]], "cumprod_i32axis")
+
+
+# --- MelWeightMatrix (opset 17) with the sample rate / edges computed at run time ---
+
+
+def mel_model(runtime, bins=8, dft_length=16, rate_type=TP.INT32):
+    """num_mel_bins and dft_length constant (they decide the shape); `runtime` names the
+    inputs fed at run time, the rest are initializers with the first feed's values."""
+    types = {"sample_rate": rate_type, "lower_edge_hertz": TP.FLOAT, "upper_edge_hertz": TP.FLOAT}
+    # num_mel_bins, dft_length and sample_rate share one type (T1).
+    inits = [oh.make_tensor("num_mel_bins", rate_type, [], [bins]),
+             oh.make_tensor("dft_length", rate_type, [], [dft_length])]
+    ins = [vi(k, types[k], []) for k in runtime]
+    m = model([oh.make_node("MelWeightMatrix", ["num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz",
+                                                "upper_edge_hertz"], ["y"])],
+              ins, [vi("y", TP.FLOAT, None)], 17)
+    return m, inits
+
+
+MEL_CASES = [  # (sample_rate, lower, upper): edges at 0 / Nyquist, inside, narrow bands
+    # (an upper edge at Nyquist maps to bin (dft_length + 1)/2: in range for even lengths only)
+    (8192, 0.0, 4096.0), (16000, 20.0, 8000.0), (16000, 125.0, 3800.0), (44100, 300.0, 11025.0),
+    (8000, 1000.0, 1500.0), (22050, 0.0, 11025.0),
+]
+
+
+@pytest.mark.parametrize("runtime", [("sample_rate", "lower_edge_hertz", "upper_edge_hertz"),
+                                     ("lower_edge_hertz", "upper_edge_hertz"), ("sample_rate",)])
+@pytest.mark.parametrize("bins,dft_length", [(8, 16), (40, 512), (13, 256)])
+def test_mel_runtime_values(tmp_path, runtime, bins, dft_length):
+    m, inits = mel_model(runtime, bins, dft_length, TP.INT64 if runtime == ("sample_rate",) else TP.INT32)
+    rate_np = np.int64 if runtime == ("sample_rate",) else np.int32
+    first = dict(zip(("sample_rate", "lower_edge_hertz", "upper_edge_hertz"), MEL_CASES[0]))
+    const_types = {"sample_rate": TP.INT64 if rate_np is np.int64 else TP.INT32,
+                   "lower_edge_hertz": TP.FLOAT, "upper_edge_hertz": TP.FLOAT}
+    for k, v in first.items():
+        if k not in runtime:
+            inits.append(oh.make_tensor(k, const_types[k], [], [v]))
+    m.graph.initializer.extend(inits)
+    cases = MEL_CASES if len(runtime) == 3 else [
+        c for c in MEL_CASES if all(c[i] == MEL_CASES[0][i] for i, k in
+                                    enumerate(("sample_rate", "lower_edge_hertz", "upper_edge_hertz"))
+                                    if k not in runtime)]
+    if runtime == ("lower_edge_hertz", "upper_edge_hertz"):
+        cases = [(8192, 0.0, 4096.0), (8192, 100.0, 3000.0), (8192, 500.0, 4000.0), (8192, 30.0, 1000.0)]
+    if runtime == ("sample_rate",):
+        cases = [(8192, 0.0, 4096.0), (16000, 0.0, 4096.0), (9000, 0.0, 4096.0)]
+    feeds = []
+    for c in cases:
+        vals = dict(zip(("sample_rate", "lower_edge_hertz", "upper_edge_hertz"), c))
+        feeds.append({k: np.array(vals[k], rate_np if k == "sample_rate" else np.float32) for k in runtime})
+    tfl = check_values(tmp_path, m, feeds, f"mel_{len(runtime)}_{bins}_{dft_length}")
+    assert harness.inspect_json(tfl)["outputs"][0]["shape"] == [dft_length // 2 + 1, bins]
+
+
+def test_mel_runtime_bins_refused(tmp_path):
+    m = model([oh.make_node("MelWeightMatrix", ["num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz",
+                                                "upper_edge_hertz"], ["y"])],
+              [vi("num_mel_bins", TP.INT32, []), vi("sample_rate", TP.INT32, [])], [vi("y", TP.FLOAT, None)], 17)
+    m.graph.initializer.extend([oh.make_tensor("dft_length", TP.INT32, [], [16]),
+                                oh.make_tensor("lower_edge_hertz", TP.FLOAT, [], [0.0]),
+                                oh.make_tensor("upper_edge_hertz", TP.FLOAT, [], [4000.0])])
+    err = refused(m, tmp_path, "mel_bins")
+    assert "num_mel_bins (input 'num_mel_bins') is computed at run time" in err, err
