@@ -21,6 +21,8 @@
 //         dft_length, or axes whose lengths make them agree); else refused.
 //   STFT: frames by one GATHER of constant indices [frames, frame_length] along the signal
 //         axis, the window folded into W (a run-time window: one MUL first), then as DFT.
+//         A run-time frame_step: the frame count is known only at run time (-1); the
+//         indices are RANGE(0, L − frame + 1, step) + 0 .. frame−1, the same basis after.
 // Basis entries use (k·n mod N) so the angle stays exact for long transforms.
 // Accuracy: one float32 dot product of length L·c per output. Measured on normal noise against
 // numpy's float64 rfft: 8e-7 × max|ref| at n = 400, 2e-6 at n = 2048 (onnxruntime 1.32's own
@@ -550,22 +552,36 @@ Status lower_dft(LowerContext& ctx, Node& n) {
 // --- STFT(signal [batch, length, 1|2], frame_step, window?, frame_length?), onesided (default 1) ---
 
 struct Stft {
-  int64_t step = 0, frame = 0, frames = 0, bins = 0;
+  int64_t step = 0, frame = 0, frames = 0, bins = 0;  // step 0, frames -1: computed at run time
 };
+
+// frame_step computed at run time (a graph input in ONNX's node tests).
+bool runtime_step(const Node& n) { return n.input(1) && !n.inputs[1]->is_const(); }
 
 Result<Stft> stft_params(const Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1), "needs signal and frame_step");
   const Value* x = n.inputs[0];
+  NODE_UNSUPPORTED_IF(n, !ir::is_static(x->shape),
+                      "the signal's shape " + ir::shape_to_string(x->shape) +
+                          " is known only at run time; pt2tflite needs a static signal shape for STFT");
   PT_RETURN_IF_ERROR(check_signal(n, x));
   // [batch, signal_length] is read as real, as onnxruntime does (torch.onnx's TorchScript
   // exporter writes it so).
   NODE_CHECK(n, x->shape.size() == 2 || (x->shape.size() == 3 && (x->shape[2] == 1 || x->shape[2] == 2)),
              "signal must be [batch, signal_length, 1 or 2] (or [batch, signal_length], real)");
   Stft s;
-  PT_ASSIGN_OR_RETURN(s.step, const_int(n, 1, "frame_step"));
-  NODE_CHECK(n, s.step > 0, "frame_step must be positive");
+  if (runtime_step(n)) {
+    const Value* st = n.inputs[1];
+    NODE_CHECK(n, ir::num_elements(st->shape) == 1, "frame_step must hold one value");
+    NODE_UNSUPPORTED_IF(n, st->dtype != DType::kInt32 && st->dtype != DType::kInt64,
+                        std::string("frame_step must be int32 or int64, is ") + ir::dtype_name(st->dtype));
+  } else {
+    PT_ASSIGN_OR_RETURN(s.step, const_int(n, 1, "frame_step"));
+    NODE_CHECK(n, s.step > 0, "frame_step must be positive");
+  }
   const Value* w = n.input(2);
   if (w) NODE_CHECK(n, w->shape.size() == 1, "window must be 1-D");
+  if (w) NODE_UNSUPPORTED_IF(n, w->shape[0] < 0, "the window's length is known only at run time");
   if (n.input(3)) {
     PT_ASSIGN_OR_RETURN(s.frame, const_int(n, 3, "frame_length"));
     NODE_CHECK(n, !w || w->shape[0] == s.frame,
@@ -576,7 +592,9 @@ Result<Stft> stft_params(const Node& n) {
   }
   NODE_CHECK(n, s.frame > 0 && s.frame <= x->shape[1],
              "frame_length " + std::to_string(s.frame) + " must be in [1, signal_length]");
-  s.frames = 1 + (x->shape[1] - s.frame) / s.step;
+  // A frame as long as the signal gives one frame whatever the step.
+  if (s.step == 0 && s.frame == x->shape[1]) s.step = 1;
+  s.frames = s.step == 0 ? -1 : 1 + (x->shape[1] - s.frame) / s.step;
   s.bins = n.get_int("onesided", 1) != 0 ? s.frame / 2 + 1 : s.frame;
   return s;
 }
@@ -587,6 +605,27 @@ Status infer_stft(Node& n) {
   return Status::ok();
 }
 
+// The [frames, frame_length] int32 sample indices of a run-time frame_step:
+// RANGE(0, L − frame + 1, step) (the frame starts; their count is the frame count) plus
+// 0 .. frame−1. A step ≤ 0 fails in RANGE when the model runs.
+Value* runtime_frame_indices(LowerContext& ctx, const Node& n, const Stft& s, int64_t length) {
+  Value* step = ctx.reshape(n, ctx.cast(n, n.inputs[1], DType::kInt32), {1});
+  Value* step0 = ctx.temp(n, DType::kInt32, {}, "frame_step");
+  ctx.emit("tfl.GATHER", n, {step, ctx.constant(n, "first", Tensor::from_int64s(DType::kInt32, {}, {0}))}, {step0})
+      ->attrs["axis"] = int64_t{0};
+  Value* starts = ctx.temp(n, DType::kInt32, {-1}, "frame_starts");
+  ctx.emit("tfl.RANGE", n,
+           {ctx.constant(n, "zero", Tensor::from_int64s(DType::kInt32, {}, {0})),
+            ctx.constant(n, "limit", Tensor::from_int64s(DType::kInt32, {}, {length - s.frame + 1})), step0},
+           {starts});
+  std::vector<int64_t> offsets;
+  for (int64_t t = 0; t < s.frame; ++t) offsets.push_back(t);
+  Value* idx = ctx.temp(n, DType::kInt32, {-1, s.frame}, "frame_indices");
+  ctx.emit("tfl.ADD", n, {ctx.reshape(n, starts, {-1, 1}), ctx.const_int32(n, "offsets", offsets, {1, s.frame})},
+           {idx});
+  return idx;
+}
+
 Status lower_stft(LowerContext& ctx, Node& n) {
   PT_ASSIGN_OR_RETURN(Stft s, stft_params(n));
   Value* x = n.inputs[0];
@@ -594,14 +633,19 @@ Status lower_stft(LowerContext& ctx, Node& n) {
   Value* w = n.input(2);
   std::vector<double> win;  // empty: a rectangular window
   if (w && w->is_const()) win = w->data->to_doubles();
-  std::vector<int64_t> idx;
-  for (int64_t f = 0; f < s.frames; ++f)
-    for (int64_t t = 0; t < s.frame; ++t) idx.push_back(f * s.step + t);
+  Value* indices = nullptr;
+  if (s.frames < 0) {
+    indices = runtime_frame_indices(ctx, n, s, x->shape[1]);
+  } else {
+    std::vector<int64_t> idx;
+    for (int64_t f = 0; f < s.frames; ++f)
+      for (int64_t t = 0; t < s.frame; ++t) idx.push_back(f * s.step + t);
+    indices = ctx.const_int32(n, "frame_indices", idx, {s.frames, s.frame});
+  }
   Shape framed_shape{batch, s.frames, s.frame};
   if (x->shape.size() == 3) framed_shape.push_back(c_in);
   Value* framed = ctx.temp(n, x->dtype, framed_shape, "frames");
-  ctx.emit("tfl.GATHER", n, {x, ctx.const_int32(n, "frame_indices", idx, {s.frames, s.frame})}, {framed})
-      ->attrs["axis"] = int64_t{1};
+  ctx.emit("tfl.GATHER", n, {x, indices}, {framed})->attrs["axis"] = int64_t{1};
   if (w && !w->is_const()) {
     NODE_UNSUPPORTED_IF(n, w->dtype != DType::kFloat32, "only a float32 window is lowered");
     Value* weighted = ctx.temp(n, x->dtype, framed->shape, "windowed");
@@ -610,9 +654,11 @@ Status lower_stft(LowerContext& ctx, Node& n) {
     ctx.emit("tfl.MUL", n, {framed, ctx.reshape(n, w, ws)}, {weighted});
     framed = weighted;
   }
-  Value* rows = ctx.reshape(n, framed, {batch * s.frames, s.frame * c_in});
-  Value* y = ctx.temp(n, x->dtype, {batch * s.frames, s.bins * 2}, "dft");
-  PT_RETURN_IF_ERROR(apply_basis(ctx, n, rows, complex_dft(s.frame, s.frame, c_in, s.bins, false, win), y));
+  // batch · frames rows (-1: the frame count is known only at run time).
+  const int64_t rows = s.frames < 0 ? -1 : batch * s.frames;
+  Value* flat = ctx.reshape(n, framed, {rows, s.frame * c_in});
+  Value* y = ctx.temp(n, x->dtype, {rows, s.bins * 2}, "dft");
+  PT_RETURN_IF_ERROR(apply_basis(ctx, n, flat, complex_dft(s.frame, s.frame, c_in, s.bins, false, win), y));
   ctx.reshape(n, y, n.outputs[0]->shape, n.outputs[0]);
   return Status::ok();
 }
@@ -627,7 +673,8 @@ void register_signal(Registry& r) {
         {infer_window<Window::kBlackman>, fold_window<Window::kBlackman>, lower_window<Window::kBlackman>, false, true});
   r.add("MelWeightMatrix", {infer_mel, fold_mel, lower_mel});
   r.add("DFT", {infer_dft, nullptr, lower_dft});
-  r.add("STFT", {infer_stft, nullptr, lower_stft});
+  // dynamic: a run-time frame_step leaves the frame count known only at run time.
+  r.add("STFT", dynamic({infer_stft, nullptr, lower_stft}));
 }
 
 }  // namespace pt2tflite::lower

@@ -190,3 +190,53 @@ def test_mel_runtime_bins_refused(tmp_path):
                                 oh.make_tensor("upper_edge_hertz", TP.FLOAT, [], [4000.0])])
     err = refused(m, tmp_path, "mel_bins")
     assert "num_mel_bins (input 'num_mel_bins') is computed at run time" in err, err
+
+
+# --- STFT (opset 17) with a run-time frame_step: the frame count is known only at run time ---
+
+
+@pytest.mark.parametrize("window", ["none", "const", "runtime"])
+@pytest.mark.parametrize("comp", [0, 1, 2])  # 0: a [batch, length] real signal
+@pytest.mark.parametrize("onesided", [1, 0])
+def test_stft_runtime_step(tmp_path, window, comp, onesided):
+    length, frame = 64, 16
+    shape = [2, length] + ([comp] if comp else [])
+    x = RNG.standard_normal(shape).astype(np.float32)
+    ins = [vi("x", TP.FLOAT, shape), vi("step", TP.INT64, [])]
+    inits = [oh.make_tensor("frame_length", TP.INT64, [], [frame])]
+    w = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame) / frame)).astype(np.float32)
+    if window == "const":
+        inits.append(oh.make_tensor("w", TP.FLOAT, [frame], w))
+    elif window == "runtime":
+        ins.append(vi("w", TP.FLOAT, [frame]))
+    node_ins = ["x", "step", "w" if window != "none" else "", "frame_length"]
+    m = model([oh.make_node("STFT", node_ins, ["y"], onesided=onesided)], ins, [vi("y", TP.FLOAT, None)], 17)
+    m.graph.initializer.extend(inits)
+    feeds = []
+    for step in [8, 1, 5, 16, 48, 49]:  # 49: one frame; 5: a tail shorter than a frame is dropped
+        f = {"x": x, "step": np.array(step, np.int64)}
+        if window == "runtime":
+            f["w"] = RNG.uniform(0.2, 1.0, frame).astype(np.float32)
+        feeds.append(f)
+    tfl = check_values(tmp_path, m, feeds, f"stft_{window}_{comp}_{onesided}")
+    bins = frame // 2 + 1 if onesided else frame
+    assert harness.inspect_json(tfl)["outputs"][0]["shape"] == [2, -1, bins, 2]
+
+
+def test_stft_runtime_step_int32_whole_signal_frame(tmp_path):
+    # A frame as long as the signal: one frame whatever the step (a static shape).
+    # (onnxruntime 1.2x fails on STFT without frame_length and window, so it is given.)
+    x = RNG.standard_normal([3, 20, 1]).astype(np.float32)
+    m = model([oh.make_node("STFT", ["x", "step", "", "fl"], ["y"])],
+              [vi("x", TP.FLOAT, [3, 20, 1]), vi("step", TP.INT32, [])], [vi("y", TP.FLOAT, None)], 17)
+    m.graph.initializer.append(oh.make_tensor("fl", TP.INT32, [], [20]))
+    tfl = check_values(tmp_path, m, [{"x": x, "step": np.array(s, np.int32)} for s in [1, 7, 20]], "stft_whole")
+    assert harness.inspect_json(tfl)["outputs"][0]["shape"] == [3, 1, 11, 2]
+
+
+def test_stft_runtime_frame_length_refused(tmp_path):
+    m = model([oh.make_node("STFT", ["x", "step", "", "fl"], ["y"])],
+              [vi("x", TP.FLOAT, [1, 64, 1]), vi("step", TP.INT64, []), vi("fl", TP.INT64, [])],
+              [vi("y", TP.FLOAT, None)], 17)
+    err = refused(m, tmp_path, "stft_fl")
+    assert "frame_length (input 'fl') is computed at run time" in err, err
