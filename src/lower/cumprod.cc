@@ -1,5 +1,5 @@
-// CumProd (opset 26): running product along one axis (a constant input, or any for a 1-D
-// input: it has one axis), `exclusive` and
+// CumProd (opset 26): running product along one axis (a constant input; one computed at run
+// time: the scan along every axis, the one named picked by SELECT_V2), `exclusive` and
 // `reverse` as in CumSum. TFLite has no cumulative-product builtin; this is a Hillis–Steele
 // scan of ceil(log2 L) steps for an axis of static length L:
 //   y ← y · shift(y, s)   for s = 1, 2, 4, … < L
@@ -29,20 +29,10 @@ using ir::Value;
 
 Result<std::vector<Tensor>> fold_cumprod(const Node& n) { return fold_cumulative(n, true); }
 
-Status lower_cumprod(LowerContext& ctx, Node& n) {
-  NODE_UNSUPPORTED_IF(n, runtime_axis(n),
-                      "axis (input '" + n.inputs[1]->name + "') is computed at run time; pt2tflite needs it constant "
-                      "for a rank-" + std::to_string(n.inputs[0]->shape.size()) +
-                      " input (the product scan is built along one known axis)");
-  PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
-  Value* out = n.outputs[0];
-  const DType t = out->dtype == DType::kFloat16 ? DType::kFloat32 : out->dtype;
-  NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kInt32 && t != DType::kInt64,
-                      std::string("element type ") + ir::dtype_name(t) +
-                          " (TFLite's MUL/PADV2 kernels take float32, int32 and int64 here)");
+// The scan of y (type t) along `axis`.
+Value* scan_along(LowerContext& ctx, const Node& n, Value* y, DType t, int64_t axis) {
   const bool exclusive = n.get_int("exclusive", 0) != 0, reverse = n.get_int("reverse", 0) != 0;
-  Value* y = ctx.cast(n, n.inputs[0], t);
-  const Shape& s = y->shape;
+  const Shape s = y->shape;
   const int64_t len = s[axis], rank = static_cast<int64_t>(s.size());
   Value* one = ctx.constant(n, "one", ir::is_float(t) ? Tensor::from_doubles(t, {}, {1.0}) : Tensor::from_int64s(t, {}, {1}));
   // y shifted by `by` along the axis, the vacated positions 1.
@@ -67,8 +57,49 @@ Status lower_cumprod(LowerContext& ctx, Node& n) {
     y = prod;
   }
   if (exclusive && len > 0) y = shift(y, 1);
+  return y;
+}
+
+// A one-element bool [1]: the run-time axis `a` names axis k of a rank-r tensor (k or k − r).
+Value* axis_is(LowerContext& ctx, const Node& n, Value* a, int64_t k, int64_t r) {
+  Value* a1 = ctx.reshape(n, a, {1});
+  auto eq = [&](int64_t v) {
+    Value* e = ctx.temp(n, DType::kBool, {1}, "axis_is");
+    ctx.emit("tfl.EQUAL", n, {a1, ctx.constant(n, "axis_k", Tensor::from_int64s(a->dtype, {1}, {v}))}, {e});
+    return e;
+  };
+  Value* is = ctx.temp(n, DType::kBool, {1}, "axis_is");
+  ctx.emit("tfl.LOGICAL_OR", n, {eq(k), eq(k - r)}, {is});
+  return is;
+}
+
+Status lower_cumprod(LowerContext& ctx, Node& n) {
+  Value* out = n.outputs[0];
+  const DType t = out->dtype == DType::kFloat16 ? DType::kFloat32 : out->dtype;
+  NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kInt32 && t != DType::kInt64,
+                      std::string("element type ") + ir::dtype_name(t) +
+                          " (TFLite's MUL/PADV2 kernels take float32, int32 and int64 here)");
+  Value* x = ctx.cast(n, n.inputs[0], t);
+  Value* y = nullptr;
+  if (!runtime_axis(n)) {
+    PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
+    y = scan_along(ctx, n, x, t, axis);
+  } else {
+    // A run-time axis: the scan along every axis, the one named picked by SELECT_V2 (exact:
+    // a copy); an axis out of range leaves the last axis's scan.
+    Value* a = n.inputs[1];
+    NODE_UNSUPPORTED_IF(n, a->dtype != DType::kInt32 && a->dtype != DType::kInt64,
+                        std::string("axis must be int32 or int64, is ") + ir::dtype_name(a->dtype));
+    const int64_t rank = static_cast<int64_t>(x->shape.size());
+    y = scan_along(ctx, n, x, t, rank - 1);
+    for (int64_t k = rank - 2; k >= 0; --k) {
+      Value* picked = ctx.temp(n, t, x->shape, "cumprod_axis" + std::to_string(k));
+      ctx.emit("tfl.SELECT_V2", n, {axis_is(ctx, n, a, k, rank), scan_along(ctx, n, x, t, k), y}, {picked});
+      y = picked;
+    }
+  }
   if (t == out->dtype)
-    ctx.reshape(n, y, s, out);
+    ctx.reshape(n, y, y->shape, out);
   else
     ctx.cast(n, y, out->dtype, out);
   return Status::ok();

@@ -4,6 +4,7 @@
 // The windows and MelWeightMatrix depend only on scalar inputs that are constants after
 // export: they fold, by ONNX's reference formulas evaluated in double and rounded to
 // output_datatype once. A run-time size would leave the output shape unknown: unsupported.
+// MelWeightMatrix's sample rate and edges may be computed at run time (lower_mel_runtime).
 //
 // DFT and STFT are linear maps of the signal, so with static shapes each becomes one
 // FULLY_CONNECTED against a constant basis matrix (cos/sin computed in double, stored as
@@ -13,8 +14,15 @@
 //         when it can be), view as [rows, L·c], [STRIDED_SLICE to dft_length when it
 //         truncates], FULLY_CONNECTED with W [K·2, L·c], RESHAPE, TRANSPOSE back.
 //         Zero padding to dft_length needs no op: the padded samples have no columns.
+//         A run-time axis (opset 20's input; ONNX's node tests feed it): the DFT along
+//         every candidate signal axis, the one named picked by SELECT_V2 on
+//         EQUAL(axis, k) OR EQUAL(axis, k − rank) — exact, one basis product per candidate.
+//         Taken only when every candidate gives the same output shape (no onesided or
+//         dft_length, or axes whose lengths make them agree); else refused.
 //   STFT: frames by one GATHER of constant indices [frames, frame_length] along the signal
 //         axis, the window folded into W (a run-time window: one MUL first), then as DFT.
+//         A run-time frame_step: the frame count is known only at run time (-1); the
+//         indices are RANGE(0, L − frame + 1, step) + 0 .. frame−1, the same basis after.
 // Basis entries use (k·n mod N) so the angle stays exact for long transforms.
 // Accuracy: one float32 dot product of length L·c per output. Measured on normal noise against
 // numpy's float64 rfft: 8e-7 × max|ref| at n = 400, 2e-6 at n = 2048 (onnxruntime 1.32's own
@@ -22,6 +30,7 @@
 #include <cmath>
 
 #include "lower/context.h"
+#include "lower/emit_arith.h"
 #include "lower/registry.h"
 
 namespace pt2tflite::lower {
@@ -147,9 +156,28 @@ Result<Mel> mel_params(const Node& n) {
   return m;
 }
 
+// Only num_mel_bins and dft_length decide the output shape; the edges and the sample rate
+// may be computed at run time.
+bool mel_runtime_values(const Node& n) {
+  for (size_t i = 2; i < 5; ++i)
+    if (n.input(i) && !n.inputs[i]->is_const()) return true;
+  return false;
+}
+
 Status infer_mel(Node& n) {
-  PT_ASSIGN_OR_RETURN(Mel m, mel_params(n));
   PT_ASSIGN_OR_RETURN(DType t, output_datatype(n));
+  if (mel_runtime_values(n)) {
+    PT_ASSIGN_OR_RETURN(int64_t bins, const_int(n, 0, "num_mel_bins"));
+    PT_ASSIGN_OR_RETURN(int64_t dft_length, const_int(n, 1, "dft_length"));
+    NODE_CHECK(n, bins > 0 && dft_length > 0, "num_mel_bins and dft_length must be positive");
+    for (size_t i = 2; i < 5; ++i) {
+      NODE_CHECK(n, n.input(i), "missing input " + std::to_string(i));
+      NODE_CHECK(n, ir::num_elements(n.inputs[i]->shape) == 1, "input " + std::to_string(i) + " must hold one value");
+    }
+    set_output(n, 0, t, {dft_length / 2 + 1, bins});
+    return Status::ok();
+  }
+  PT_ASSIGN_OR_RETURN(Mel m, mel_params(n));
   set_output(n, 0, t, {m.dft_length / 2 + 1, m.bins});
   return Status::ok();
 }
@@ -191,7 +219,72 @@ Result<std::vector<Tensor>> fold_mel(const Node& n) {
   return std::vector<Tensor>{std::move(t)};
 }
 
+// Sample rate or edges computed at run time: the same formulas as elementwise float32 ops on a
+// [rows, bins] grid. Points f[0 .. bins+1] as above (LOG / EXP, FLOOR of the division);
+// entry (j, i) with lo = f[i], c = f[i+1], hi = f[i+2] is
+//   (hi − j)/(hi − c)                       for c ≤ j < hi (the falling edge, written last),
+//   c = lo ? 1 : (j − lo)/(c − lo)           for lo ≤ j ≤ c,
+//   0                                        elsewhere,
+// which is the reference's loops (both edges give 1 at j = c). Points outside the
+// spectrogram bins (edges beyond the Nyquist frequency) simply leave no entries, where the
+// static fold refuses them. The points are float32: one landing within float32 rounding of a
+// bin boundary could floor differently from the reference's float64 (600 random rate/edge
+// settings at 8–64 bins matched the reference and onnxruntime exactly).
+Status lower_mel_runtime(LowerContext& ctx, Node& n) {
+  Value* out = n.outputs[0];
+  NODE_UNSUPPORTED_IF(n, out->dtype != DType::kFloat32,
+                      std::string("with the sample rate or edges computed at run time only a float32 output is "
+                                  "lowered, not ") + ir::dtype_name(out->dtype));
+  const int64_t rows = out->shape[0], bins = out->shape[1], count = bins + 2;
+  PT_ASSIGN_OR_RETURN(int64_t dft_length, const_int(n, 1, "dft_length"));
+  Arith a(ctx, n);
+  auto scalar_in = [&](size_t i) -> Value* {
+    Value* v = n.inputs[i];
+    return ctx.reshape(n, ctx.cast(n, v, DType::kFloat32), {1, 1});
+  };
+  for (size_t i = 2; i < 5; ++i) {
+    const DType t = n.inputs[i]->dtype;
+    NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kFloat16 && t != DType::kInt32 && t != DType::kInt64,
+                        std::string("input ") + std::to_string(i) + " has element type " + ir::dtype_name(t));
+  }
+  Value* rate = scalar_in(2);
+  const double ln10 = std::log(10.0);
+  auto to_mel = [&](Value* hz) {  // 2595·log(1 + hz/700)/ln 10
+    return a.mul(a.un("tfl.LOG", a.add(a.div(hz, a.scalar(700)), 1.0)), 2595 / ln10);
+  };
+  Value* low = to_mel(scalar_in(3));
+  Value* high = to_mel(scalar_in(4));
+  Value* step = a.div(a.sub(high, low), a.scalar(static_cast<double>(count)));
+  std::vector<float> idx;
+  for (int64_t i = 0; i < count; ++i) idx.push_back(static_cast<float>(i));
+  Value* mel = a.add(a.mul(ctx.const_float(n, "mel_points", idx, {1, count}), step), low);
+  Value* hz = a.mul(a.add(a.un("tfl.EXP", a.mul(mel, ln10 / 2595)), -1.0), 700);
+  Value* f = a.un("tfl.FLOOR", a.div(a.mul(hz, static_cast<double>(dft_length + 1)), rate));
+  auto point = [&](int64_t k) {  // f[k .. k + bins - 1] as [1, bins]
+    Value* p = ctx.temp(n, DType::kFloat32, {1, bins}, "mel_edge");
+    ctx.emit("tfl.SLICE", n, {f, ctx.const_int32(n, "begin", {0, k}), ctx.const_int32(n, "size", {1, bins})}, {p});
+    return p;
+  };
+  Value* lo = point(0);
+  Value* c = point(1);
+  Value* hi = point(2);
+  std::vector<float> rows_idx;
+  for (int64_t j = 0; j < rows; ++j) rows_idx.push_back(static_cast<float>(j));
+  Value* j = ctx.const_float(n, "spectrogram_bins", rows_idx, {rows, 1});
+  auto both = [&](Value* p, Value* q) { return a.bin("tfl.LOGICAL_AND", p, q, DType::kBool); };
+  Value* one = a.scalar(1.0);
+  Value* rising = a.select(a.bin("tfl.EQUAL", c, lo, DType::kBool), one,
+                           a.div(a.sub(j, lo), a.bin("tfl.MAXIMUM", a.sub(c, lo), one)));
+  Value* falling = a.div(a.sub(hi, j), a.bin("tfl.MAXIMUM", a.sub(hi, c), one));
+  Value* in_rise = both(a.bin("tfl.GREATER_EQUAL", j, lo, DType::kBool), a.bin("tfl.LESS_EQUAL", j, c, DType::kBool));
+  Value* in_fall = both(a.bin("tfl.GREATER_EQUAL", j, c, DType::kBool), a.bin("tfl.LESS", j, hi, DType::kBool));
+  Value* zero = a.scalar(0.0);
+  ctx.emit("tfl.SELECT_V2", n, {in_fall, falling, a.select(in_rise, rising, zero)}, {out});
+  return Status::ok();
+}
+
 Status lower_mel(LowerContext& ctx, Node& n) {
+  if (mel_runtime_values(n)) return lower_mel_runtime(ctx, n);
   PT_ASSIGN_OR_RETURN(Tensor t, mel_matrix(n));
   ctx.reshape(n, ctx.constant(n, "mel", std::move(t)), n.outputs[0]->shape, n.outputs[0]);
   return Status::ok();
@@ -292,16 +385,16 @@ struct Dft {
   bool inverse = false, onesided = false;
 };
 
-Result<Dft> dft_params(const Node& n) {
+// Opset 20's axis input is computed at run time (the axis attribute of opsets 17/19 never is).
+bool runtime_dft_axis(const Node& n) { return n.opset >= 20 && n.input(2) && !n.inputs[2]->is_const(); }
+
+// The transform along `axis` (as given: negative counts from the end).
+Result<Dft> dft_params_along(const Node& n, int64_t axis) {
   NODE_CHECK(n, n.input(0), "missing input");
   const Value* x = n.inputs[0];
   PT_RETURN_IF_ERROR(check_signal(n, x));
   NODE_CHECK(n, x->shape.back() == 1 || x->shape.back() == 2, "the last axis must have size 1 (real) or 2 (complex)");
   const size_t r = x->shape.size();
-  int64_t axis = n.opset >= 20 ? -2 : n.get_int("axis", 1);
-  if (n.opset >= 20 && n.input(2)) {
-    PT_ASSIGN_OR_RETURN(axis, const_int(n, 2, "axis"));
-  }
   Dft d;
   d.axis = normalize_axis(axis, r);
   NODE_CHECK(n, d.axis >= 0 && d.axis + 1 < static_cast<int64_t>(r),
@@ -321,8 +414,15 @@ Result<Dft> dft_params(const Node& n) {
   return d;
 }
 
-Status infer_dft(Node& n) {
-  PT_ASSIGN_OR_RETURN(Dft d, dft_params(n));
+Result<Dft> dft_params(const Node& n) {
+  int64_t axis = n.opset >= 20 ? -2 : n.get_int("axis", 1);
+  if (n.opset >= 20 && n.input(2)) {
+    PT_ASSIGN_OR_RETURN(axis, const_int(n, 2, "axis"));
+  }
+  return dft_params_along(n, axis);
+}
+
+Shape dft_output_shape(const Node& n, const Dft& d) {
   Shape s = n.inputs[0]->shape;
   if (d.inverse && d.onesided) {
     s[d.axis] = d.n;
@@ -331,14 +431,55 @@ Status infer_dft(Node& n) {
     s[d.axis] = d.onesided ? d.n / 2 + 1 : d.n;
     s.back() = 2;
   }
-  set_output(n, 0, n.inputs[0]->dtype, s);
+  return s;
+}
+
+// With a run-time axis every signal axis is a candidate: the transform along each, all of
+// which must give the same output shape (no onesided and no dft_length, or axes of equal
+// length); otherwise the output shape would depend on the value.
+Result<std::vector<Dft>> dft_candidates(const Node& n) {
+  NODE_CHECK(n, n.input(0), "missing input");
+  const Value* a = n.inputs[2];
+  NODE_CHECK(n, ir::num_elements(a->shape) == 1, "axis must hold one value");
+  NODE_UNSUPPORTED_IF(n, a->dtype != DType::kInt32 && a->dtype != DType::kInt64,
+                      std::string("axis must be int32 or int64, is ") + ir::dtype_name(a->dtype));
+  const int64_t r = static_cast<int64_t>(n.inputs[0]->shape.size());
+  std::vector<Dft> c;
+  Status last_error = Status::ok();
+  for (int64_t k = 0; k + 1 < r; ++k) {
+    Result<Dft> along = dft_params_along(n, k);
+    if (!along.is_ok()) {  // an axis the model cannot name (a signal too short to invert): no candidate
+      last_error = along.status();
+      continue;
+    }
+    const Dft d = along.value();
+    c.push_back(d);
+    NODE_UNSUPPORTED_IF(
+        n, dft_output_shape(n, d) != dft_output_shape(n, c[0]),
+        "axis (input '" + a->name + "') is computed at run time and the output shape depends on it (" +
+            ir::shape_to_string(dft_output_shape(n, c[0])) + " along axis " + std::to_string(c[0].axis) + ", " +
+            ir::shape_to_string(dft_output_shape(n, d)) + " along axis " + std::to_string(k) +
+            "); pt2tflite needs it constant here (a run-time axis is taken when every candidate axis gives the "
+            "same shape: no onesided or dft_length, or signal axes of equal length)");
+  }
+  if (c.empty()) return last_error;
+  return c;
+}
+
+Status infer_dft(Node& n) {
+  if (runtime_dft_axis(n)) {
+    PT_ASSIGN_OR_RETURN(std::vector<Dft> c, dft_candidates(n));
+    set_output(n, 0, n.inputs[0]->dtype, dft_output_shape(n, c[0]));
+    return Status::ok();
+  }
+  PT_ASSIGN_OR_RETURN(Dft d, dft_params(n));
+  set_output(n, 0, n.inputs[0]->dtype, dft_output_shape(n, d));
   return Status::ok();
 }
 
-Status lower_dft(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Dft d, dft_params(n));
+// The transform along d.axis into `out`.
+Status lower_dft_along(LowerContext& ctx, Node& n, const Dft& d, Value* out) {
   Value* x = n.inputs[0];
-  Value* out = n.outputs[0];
   const int64_t r = static_cast<int64_t>(x->shape.size()), c_in = x->shape.back();
   const Basis b = d.inverse && d.onesided
                       ? inverse_onesided(d.n, d.length, c_in)
@@ -369,25 +510,78 @@ Status lower_dft(LowerContext& ctx, Node& n) {
   return Status::ok();
 }
 
+// A one-element bool [1]: the run-time axis `a` names axis k of a rank-r tensor (k or k − r).
+Value* axis_is(LowerContext& ctx, const Node& n, Value* a, int64_t k, int64_t r) {
+  Value* a1 = ctx.reshape(n, a, {1});
+  auto eq = [&](int64_t v) {
+    Value* e = ctx.temp(n, DType::kBool, {1}, "axis_is");
+    ctx.emit("tfl.EQUAL", n, {a1, ctx.constant(n, "axis_k", Tensor::from_int64s(a->dtype, {1}, {v}))}, {e});
+    return e;
+  };
+  Value* is = ctx.temp(n, DType::kBool, {1}, "axis_is");
+  ctx.emit("tfl.LOGICAL_OR", n, {eq(k), eq(k - r)}, {is});
+  return is;
+}
+
+// A run-time axis: the transform along every candidate axis, the one named picked by
+// SELECT_V2 (exact: a copy). An axis out of range leaves the last candidate's.
+Status lower_dft(LowerContext& ctx, Node& n) {
+  Value* out = n.outputs[0];
+  if (!runtime_dft_axis(n)) {
+    PT_ASSIGN_OR_RETURN(Dft d, dft_params(n));
+    return lower_dft_along(ctx, n, d, out);
+  }
+  PT_ASSIGN_OR_RETURN(std::vector<Dft> c, dft_candidates(n));
+  const int64_t r = static_cast<int64_t>(n.inputs[0]->shape.size());
+  Value* picked = nullptr;
+  for (size_t i = c.size(); i-- > 0;) {
+    Value* y = i == 0 ? out : ctx.temp(n, out->dtype, out->shape, "dft_axis" + std::to_string(c[i].axis));
+    if (!picked) {
+      PT_RETURN_IF_ERROR(lower_dft_along(ctx, n, c[i], y));
+      picked = y;
+      continue;
+    }
+    Value* along = ctx.temp(n, out->dtype, out->shape, "dft_axis" + std::to_string(c[i].axis));
+    PT_RETURN_IF_ERROR(lower_dft_along(ctx, n, c[i], along));
+    ctx.emit("tfl.SELECT_V2", n, {axis_is(ctx, n, n.inputs[2], c[i].axis, r), along, picked}, {y});
+    picked = y;
+  }
+  return Status::ok();
+}
+
 // --- STFT(signal [batch, length, 1|2], frame_step, window?, frame_length?), onesided (default 1) ---
 
 struct Stft {
-  int64_t step = 0, frame = 0, frames = 0, bins = 0;
+  int64_t step = 0, frame = 0, frames = 0, bins = 0;  // step 0, frames -1: computed at run time
 };
+
+// frame_step computed at run time (a graph input in ONNX's node tests).
+bool runtime_step(const Node& n) { return n.input(1) && !n.inputs[1]->is_const(); }
 
 Result<Stft> stft_params(const Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1), "needs signal and frame_step");
   const Value* x = n.inputs[0];
+  NODE_UNSUPPORTED_IF(n, !ir::is_static(x->shape),
+                      "the signal's shape " + ir::shape_to_string(x->shape) +
+                          " is known only at run time; pt2tflite needs a static signal shape for STFT");
   PT_RETURN_IF_ERROR(check_signal(n, x));
   // [batch, signal_length] is read as real, as onnxruntime does (torch.onnx's TorchScript
   // exporter writes it so).
   NODE_CHECK(n, x->shape.size() == 2 || (x->shape.size() == 3 && (x->shape[2] == 1 || x->shape[2] == 2)),
              "signal must be [batch, signal_length, 1 or 2] (or [batch, signal_length], real)");
   Stft s;
-  PT_ASSIGN_OR_RETURN(s.step, const_int(n, 1, "frame_step"));
-  NODE_CHECK(n, s.step > 0, "frame_step must be positive");
+  if (runtime_step(n)) {
+    const Value* st = n.inputs[1];
+    NODE_CHECK(n, ir::num_elements(st->shape) == 1, "frame_step must hold one value");
+    NODE_UNSUPPORTED_IF(n, st->dtype != DType::kInt32 && st->dtype != DType::kInt64,
+                        std::string("frame_step must be int32 or int64, is ") + ir::dtype_name(st->dtype));
+  } else {
+    PT_ASSIGN_OR_RETURN(s.step, const_int(n, 1, "frame_step"));
+    NODE_CHECK(n, s.step > 0, "frame_step must be positive");
+  }
   const Value* w = n.input(2);
   if (w) NODE_CHECK(n, w->shape.size() == 1, "window must be 1-D");
+  if (w) NODE_UNSUPPORTED_IF(n, w->shape[0] < 0, "the window's length is known only at run time");
   if (n.input(3)) {
     PT_ASSIGN_OR_RETURN(s.frame, const_int(n, 3, "frame_length"));
     NODE_CHECK(n, !w || w->shape[0] == s.frame,
@@ -398,7 +592,9 @@ Result<Stft> stft_params(const Node& n) {
   }
   NODE_CHECK(n, s.frame > 0 && s.frame <= x->shape[1],
              "frame_length " + std::to_string(s.frame) + " must be in [1, signal_length]");
-  s.frames = 1 + (x->shape[1] - s.frame) / s.step;
+  // A frame as long as the signal gives one frame whatever the step.
+  if (s.step == 0 && s.frame == x->shape[1]) s.step = 1;
+  s.frames = s.step == 0 ? -1 : 1 + (x->shape[1] - s.frame) / s.step;
   s.bins = n.get_int("onesided", 1) != 0 ? s.frame / 2 + 1 : s.frame;
   return s;
 }
@@ -409,6 +605,27 @@ Status infer_stft(Node& n) {
   return Status::ok();
 }
 
+// The [frames, frame_length] int32 sample indices of a run-time frame_step:
+// RANGE(0, L − frame + 1, step) (the frame starts; their count is the frame count) plus
+// 0 .. frame−1. A step ≤ 0 fails in RANGE when the model runs.
+Value* runtime_frame_indices(LowerContext& ctx, const Node& n, const Stft& s, int64_t length) {
+  Value* step = ctx.reshape(n, ctx.cast(n, n.inputs[1], DType::kInt32), {1});
+  Value* step0 = ctx.temp(n, DType::kInt32, {}, "frame_step");
+  ctx.emit("tfl.GATHER", n, {step, ctx.constant(n, "first", Tensor::from_int64s(DType::kInt32, {}, {0}))}, {step0})
+      ->attrs["axis"] = int64_t{0};
+  Value* starts = ctx.temp(n, DType::kInt32, {-1}, "frame_starts");
+  ctx.emit("tfl.RANGE", n,
+           {ctx.constant(n, "zero", Tensor::from_int64s(DType::kInt32, {}, {0})),
+            ctx.constant(n, "limit", Tensor::from_int64s(DType::kInt32, {}, {length - s.frame + 1})), step0},
+           {starts});
+  std::vector<int64_t> offsets;
+  for (int64_t t = 0; t < s.frame; ++t) offsets.push_back(t);
+  Value* idx = ctx.temp(n, DType::kInt32, {-1, s.frame}, "frame_indices");
+  ctx.emit("tfl.ADD", n, {ctx.reshape(n, starts, {-1, 1}), ctx.const_int32(n, "offsets", offsets, {1, s.frame})},
+           {idx});
+  return idx;
+}
+
 Status lower_stft(LowerContext& ctx, Node& n) {
   PT_ASSIGN_OR_RETURN(Stft s, stft_params(n));
   Value* x = n.inputs[0];
@@ -416,14 +633,19 @@ Status lower_stft(LowerContext& ctx, Node& n) {
   Value* w = n.input(2);
   std::vector<double> win;  // empty: a rectangular window
   if (w && w->is_const()) win = w->data->to_doubles();
-  std::vector<int64_t> idx;
-  for (int64_t f = 0; f < s.frames; ++f)
-    for (int64_t t = 0; t < s.frame; ++t) idx.push_back(f * s.step + t);
+  Value* indices = nullptr;
+  if (s.frames < 0) {
+    indices = runtime_frame_indices(ctx, n, s, x->shape[1]);
+  } else {
+    std::vector<int64_t> idx;
+    for (int64_t f = 0; f < s.frames; ++f)
+      for (int64_t t = 0; t < s.frame; ++t) idx.push_back(f * s.step + t);
+    indices = ctx.const_int32(n, "frame_indices", idx, {s.frames, s.frame});
+  }
   Shape framed_shape{batch, s.frames, s.frame};
   if (x->shape.size() == 3) framed_shape.push_back(c_in);
   Value* framed = ctx.temp(n, x->dtype, framed_shape, "frames");
-  ctx.emit("tfl.GATHER", n, {x, ctx.const_int32(n, "frame_indices", idx, {s.frames, s.frame})}, {framed})
-      ->attrs["axis"] = int64_t{1};
+  ctx.emit("tfl.GATHER", n, {x, indices}, {framed})->attrs["axis"] = int64_t{1};
   if (w && !w->is_const()) {
     NODE_UNSUPPORTED_IF(n, w->dtype != DType::kFloat32, "only a float32 window is lowered");
     Value* weighted = ctx.temp(n, x->dtype, framed->shape, "windowed");
@@ -432,9 +654,11 @@ Status lower_stft(LowerContext& ctx, Node& n) {
     ctx.emit("tfl.MUL", n, {framed, ctx.reshape(n, w, ws)}, {weighted});
     framed = weighted;
   }
-  Value* rows = ctx.reshape(n, framed, {batch * s.frames, s.frame * c_in});
-  Value* y = ctx.temp(n, x->dtype, {batch * s.frames, s.bins * 2}, "dft");
-  PT_RETURN_IF_ERROR(apply_basis(ctx, n, rows, complex_dft(s.frame, s.frame, c_in, s.bins, false, win), y));
+  // batch · frames rows (-1: the frame count is known only at run time).
+  const int64_t rows = s.frames < 0 ? -1 : batch * s.frames;
+  Value* flat = ctx.reshape(n, framed, {rows, s.frame * c_in});
+  Value* y = ctx.temp(n, x->dtype, {rows, s.bins * 2}, "dft");
+  PT_RETURN_IF_ERROR(apply_basis(ctx, n, flat, complex_dft(s.frame, s.frame, c_in, s.bins, false, win), y));
   ctx.reshape(n, y, n.outputs[0]->shape, n.outputs[0]);
   return Status::ok();
 }
@@ -447,9 +671,10 @@ void register_signal(Registry& r) {
         {infer_window<Window::kHamming>, fold_window<Window::kHamming>, lower_window<Window::kHamming>, false, true});
   r.add("BlackmanWindow",
         {infer_window<Window::kBlackman>, fold_window<Window::kBlackman>, lower_window<Window::kBlackman>, false, true});
-  r.add("MelWeightMatrix", {infer_mel, fold_mel, lower_mel, false, true});
+  r.add("MelWeightMatrix", {infer_mel, fold_mel, lower_mel});
   r.add("DFT", {infer_dft, nullptr, lower_dft});
-  r.add("STFT", {infer_stft, nullptr, lower_stft});
+  // dynamic: a run-time frame_step leaves the frame count known only at run time.
+  r.add("STFT", dynamic({infer_stft, nullptr, lower_stft}));
 }
 
 }  // namespace pt2tflite::lower

@@ -203,16 +203,7 @@ def test_cumprod_runtime_axis_of_1d_input(tmp_path, axis):
     harness.check_onnx_model(m, {"x": x, "axes": np.array(axis, np.int64)}, tmp_path, "cumprod1d")
 
 
-def test_cumprod_runtime_axis_refused_for_rank_2(tmp_path):
-    import onnx
-
-    m = model([oh.make_node("CumProd", ["x", "axes"], ["y"])],
-              [vi("x", TP.INT32, [2, 3]), vi("axes", TP.INT64, [])], [vi("y", TP.INT32, [2, 3])], opset=26)
-    path = tmp_path / "cumprod2d.onnx"
-    onnx.save(m, str(path))
-    p = harness.run_cli("convert", path, "-o", tmp_path / "cumprod2d.tflite")
-    assert p.returncode != 0 and "axis (input 'axes') is computed at run time" in p.stderr, p.stderr
-    assert not (tmp_path / "cumprod2d.tflite").exists()
+# CumProd with a run-time axis on a rank ≥ 2 input: tests/e2e/test_dynamic_signal_onnx.py.
 
 
 def test_float64_is_refused_for_its_type_first(tmp_path):
