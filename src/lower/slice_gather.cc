@@ -9,6 +9,7 @@
 #include "lower/context.h"
 #include "lower/eval_util.h"
 #include "lower/registry.h"
+#include "lower/runtime_params.h"
 
 namespace pt2tflite::lower {
 
@@ -194,8 +195,38 @@ Result<std::vector<SliceAxis>> slice_axes(const Node& n) {
   return out;
 }
 
+// Slice whose starts/ends/axes/steps (inputs, opset >= 10) are computed at run time, or whose
+// input has extents known only at run time: the output rank is the input's; an extent is
+// known only when axes are constant and leave that axis alone.
+bool runtime_slice(const Node& n) {
+  if (!ir::is_static(n.inputs[0]->shape)) return true;
+  for (size_t i = 1; i <= 4; ++i)
+    if (n.input(i) && !n.inputs[i]->is_const()) return true;
+  return false;
+}
+
+Status infer_runtime_slice(Node& n) {
+  const Shape& in = n.inputs[0]->shape;
+  NODE_CHECK(n, n.input(1) && n.input(2), "needs starts and ends");
+  const Shape& ks = n.inputs[1]->shape;
+  NODE_CHECK(n, ks.size() == 1 && ks[0] >= 0, "starts is not a 1-D tensor of known length");
+  Shape out(in.size(), -1);
+  if (!n.input(3) || n.inputs[3]->is_const()) {
+    std::vector<int64_t> axes = n.input(3) ? n.inputs[3]->data->to_int64s() : iota_from(0, ks[0]);
+    out = in;
+    for (int64_t a : axes) {
+      const int64_t axis = normalize_axis(a, in.size());
+      NODE_CHECK(n, axis >= 0, "axis " + std::to_string(a) + " out of range");
+      out[axis] = -1;
+    }
+  }
+  set_output(n, 0, n.inputs[0]->dtype, out);
+  return Status::ok();
+}
+
 Status infer_slice(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
+  if (runtime_slice(n)) return infer_runtime_slice(n);
   PT_ASSIGN_OR_RETURN(std::vector<SliceAxis> axes, slice_axes(n));
   Shape out;
   for (const SliceAxis& a : axes) out.push_back(a.count);
@@ -212,7 +243,56 @@ Result<std::vector<ir::Tensor>> fold_slice(const Node& n) {
   return std::vector<ir::Tensor>{std::move(t)};
 }
 
+// A run-time starts/ends/steps input as int32, saturated to the int32 range first (ONNX
+// writes "to the end" as INT64_MAX / INT64_MIN).
+Value* saturated_int32(RuntimeParams& p, Value* v) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  if (v->is_const()) {
+    std::vector<int64_t> vals = v->data->to_int64s();
+    for (int64_t& x : vals) x = std::clamp(x, -kMax, kMax);
+    return p.ints(DType::kInt32, vals, v->shape);
+  }
+  if (v->dtype == DType::kInt32) return v;
+  Value* lo = p.bin("tfl.MAXIMUM", p.bin("tfl.MINIMUM", v, p.ints(v->dtype, {kMax}, {})), p.ints(v->dtype, {-kMax}, {}));
+  return p.cast(lo, DType::kInt32);
+}
+
+// STRIDED_SLICE with begin/end/strides computed at run time. The per-axis vectors start as
+// (0, SHAPE(x), 1) with the given axes overwritten, then ONNX's rules are applied
+// explicitly: negative bounds count from the end, begin clamps to [0, d] (step > 0) or
+// [0, d-1] (step < 0), end to [0, d] or [-1, d-1]. TFLite then sees in-range, non-negative
+// bounds, except end -1 with a negative step ("before index 0"), which TFLite would read as
+// the last element: it is passed as -1 - d, which TFLite's own count-from-end and clamping
+// turn back into -1.
+Status lower_runtime_slice(LowerContext& ctx, Node& n) {
+  RuntimeParams p(ctx, n);
+  const DType i32 = DType::kInt32;
+  Value* x = n.inputs[0];
+  const int64_t r = static_cast<int64_t>(x->shape.size());
+  NODE_UNSUPPORTED_IF(n, r > 5, "TFLite STRIDED_SLICE handles at most 5 dimensions");
+  const int64_t k = n.inputs[1]->shape[0];
+  Value* axes = n.input(3) ? p.axes(n.inputs[3], r) : p.ints(i32, iota_from(0, k));
+  Value* starts = saturated_int32(p, n.inputs[1]);
+  Value* ends = saturated_int32(p, n.inputs[2]);
+  Value* steps = n.input(4) ? saturated_int32(p, n.inputs[4]) : p.ints(i32, std::vector<int64_t>(k, 1));
+  Value* d = ctx.shape_of(n, x);
+  Value* b = p.scatter(axes, starts, p.ints(i32, std::vector<int64_t>(r, 0)), r);
+  Value* e = p.scatter(axes, ends, d, r);
+  Value* st = p.scatter(axes, steps, p.ints(i32, std::vector<int64_t>(r, 1)), r);
+  Value* zero = p.scalar(i32, 0);
+  Value* forward = p.cmp("tfl.GREATER", st, zero);
+  auto from_end = [&](Value* v) { return p.select(p.cmp("tfl.LESS", v, zero), p.bin("tfl.ADD", v, d), v); };
+  Value* last = p.bin("tfl.SUB", d, p.scalar(i32, 1));
+  Value* hi = p.select(forward, d, last);
+  b = p.bin("tfl.MAXIMUM", p.bin("tfl.MINIMUM", from_end(b), hi), zero);
+  e = p.bin("tfl.MAXIMUM", p.bin("tfl.MINIMUM", from_end(e), hi), p.select(forward, zero, p.scalar(i32, -1)));
+  e = p.select(p.cmp("tfl.LESS", e, zero), p.bin("tfl.SUB", e, d), e);
+  ctx.emit("tfl.STRIDED_SLICE", n, {x, b, e, st}, {n.outputs[0]});
+  return Status::ok();
+}
+
 Status lower_slice(LowerContext& ctx, Node& n) {
+  if (runtime_slice(n)) return lower_runtime_slice(ctx, n);
   PT_ASSIGN_OR_RETURN(std::vector<SliceAxis> axes, slice_axes(n));
   const Shape& in = n.inputs[0]->shape;
   if (n.outputs[0]->shape == in && std::all_of(axes.begin(), axes.end(), [](const SliceAxis& a) { return a.step == 1; })) {
@@ -304,7 +384,7 @@ Status lower_gather(LowerContext& ctx, Node& n) {
 void register_slice_gather(Registry& r) {
   r.add("Concat", {infer_concat, fold_concat, lower_concat});
   r.add("Split", {infer_split, fold_split, lower_split});
-  r.add("Slice", {infer_slice, fold_slice, lower_slice});
+  r.add("Slice", dynamic({infer_slice, fold_slice, lower_slice}));
   r.add("Gather", {infer_gather, fold_gather, lower_gather});
 }
 

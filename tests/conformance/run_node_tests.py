@@ -361,7 +361,11 @@ def convert_and_run(binary: str, model_path: Path, model, datasets, tfl: Path, r
             for name, x in feeds.items():
                 interp.set_tensor(in_details[name]["index"], x)
             interp.invoke()
-            got = {name: (np.zeros(d["shape"], d["dtype"]) if 0 in d["shape"] else interp.get_tensor(d["index"]))
+            # Shapes as LiteRT sized them in this run (extents known only at run time are
+            # -1 in the file); the Python API cannot read a tensor of 0 bytes.
+            ran = {d["name"]: d for d in interp.get_output_details()}
+            got = {name: (np.zeros(ran[name]["shape"], d["dtype"]) if 0 in ran[name]["shape"]
+                          else interp.get_tensor(d["index"]))
                    for name, d in out_details.items()}
         except Exception as e:  # noqa: BLE001
             return Outcome("fail", "LiteRT could not run the file: " + _short(str(e), 200), str(e), "run")
