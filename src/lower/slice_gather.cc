@@ -87,11 +87,23 @@ Status lower_concat(LowerContext& ctx, Node& n) {
 // --- Split: sizes from 'split' (attribute < 13, input ≥ 13), else num_outputs (≥ 18) or
 // the number of outputs; an uneven num_outputs split makes the last part smaller ---
 
+// Split sizes given as an input computed at run time: the parts' extents along the axis
+// are known only at run time (SPLIT_V reads the sizes when it runs).
+bool runtime_split(const Node& n) { return !n.has("split") && n.input(1) && !n.inputs[1]->is_const(); }
+
 Result<std::vector<int64_t>> split_sizes(const Node& n, int64_t axis) {
   const int64_t extent = n.inputs[0]->shape[axis];
+  if (runtime_split(n)) {
+    const Shape& s = n.inputs[1]->shape;
+    NODE_CHECK(n, s.size() == 1 && s[0] == static_cast<int64_t>(n.outputs.size()),
+               "split sizes input '" + n.inputs[1]->name + "' must be 1-D with one entry per output");
+    return std::vector<int64_t>(n.outputs.size(), -1);
+  }
   bool present = false;
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, ints_attr_or_input(n, "split", 1, &present));
   if (!present) {
+    NODE_UNSUPPORTED_IF(n, extent < 0, "splitting an axis whose extent is known only at run time into equal "
+                                       "parts; give the split sizes");
     const int64_t parts = n.get_int("num_outputs", static_cast<int64_t>(n.outputs.size()));
     NODE_CHECK(n, parts > 0, "needs at least one output");
     const int64_t chunk = (extent + parts - 1) / parts;
@@ -102,7 +114,7 @@ Result<std::vector<int64_t>> split_sizes(const Node& n, int64_t axis) {
     NODE_CHECK(n, s >= 0, "negative split size");
     sum += s;
   }
-  NODE_CHECK(n, sizes.size() == n.outputs.size() && sum == extent,
+  NODE_CHECK(n, sizes.size() == n.outputs.size() && (sum == extent || extent < 0),
              "split sizes (" + std::to_string(sizes.size()) + " parts summing to " + std::to_string(sum) +
                  ") do not cut extent " + std::to_string(extent) + " into " + std::to_string(n.outputs.size()) +
                  " outputs");
@@ -135,6 +147,16 @@ Result<std::vector<ir::Tensor>> fold_split(const Node& n) {
 
 Status lower_split(LowerContext& ctx, Node& n) {
   const int64_t axis = normalize_axis(n.get_int("axis", 0), n.inputs[0]->shape.size());
+  if (runtime_split(n)) {
+    RuntimeParams p(ctx, n);
+    ctx.emit("tfl.SPLIT_V", n, {n.inputs[0], p.as(n.inputs[1], DType::kInt32), scalar_int32(ctx, n, "axis", axis)},
+             n.outputs);
+    return Status::ok();
+  }
+  if (n.outputs.size() == 1 && !ir::is_static(n.inputs[0]->shape)) {
+    ctx.emit("tfl.RESHAPE", n, {n.inputs[0], ctx.shape_of(n, n.inputs[0])}, {n.outputs[0]});
+    return Status::ok();
+  }
   if (n.outputs.size() == 1) {
     ctx.reshape(n, n.inputs[0], n.outputs[0]->shape, n.outputs[0]);
     return Status::ok();
@@ -383,7 +405,7 @@ Status lower_gather(LowerContext& ctx, Node& n) {
 
 void register_slice_gather(Registry& r) {
   r.add("Concat", {infer_concat, fold_concat, lower_concat});
-  r.add("Split", {infer_split, fold_split, lower_split});
+  r.add("Split", dynamic({infer_split, fold_split, lower_split}));
   r.add("Slice", dynamic({infer_slice, fold_slice, lower_slice}));
   r.add("Gather", {infer_gather, fold_gather, lower_gather});
 }
