@@ -43,10 +43,13 @@ Status infer_concat(Node& n) {
   for (const Value* v : n.inputs) {
     NODE_CHECK(n, v, "missing input");
     bool ok = v->shape.size() == first.size();
-    for (size_t i = 0; ok && i < first.size(); ++i) ok = static_cast<int64_t>(i) == axis || v->shape[i] == first[i];
+    for (size_t i = 0; ok && i < first.size(); ++i) {
+      ok = static_cast<int64_t>(i) == axis || v->shape[i] == first[i] || v->shape[i] < 0 || first[i] < 0;
+      if (static_cast<int64_t>(i) != axis && out[i] < 0) out[i] = v->shape[i];  // a known extent wins
+    }
     NODE_CHECK(n, ok, "input shapes " + ir::shape_to_string(first) + " and " + ir::shape_to_string(v->shape) +
                           " do not concatenate along axis " + std::to_string(axis));
-    out[axis] += v->shape[axis];
+    out[axis] = out[axis] < 0 || v->shape[axis] < 0 ? -1 : out[axis] + v->shape[axis];
   }
   set_output(n, 0, n.inputs[0]->dtype, out);
   return Status::ok();
@@ -74,8 +77,12 @@ Status lower_concat(LowerContext& ctx, Node& n) {
   const int64_t axis = normalize_axis(n.get_int("axis", 0), n.outputs[0]->shape.size());
   std::vector<Value*> parts;  // TFLite kernels need not cope with empty operands
   for (Value* v : n.inputs)
-    if (ir::num_elements(v->shape) > 0) parts.push_back(v);
+    if (ir::num_elements(v->shape) != 0) parts.push_back(v);  // (-1: extents known only at run time)
   NODE_UNSUPPORTED_IF(n, parts.empty(), "every input is empty");
+  if (parts.size() == 1 && !ir::is_static(n.outputs[0]->shape)) {
+    ctx.emit("tfl.RESHAPE", n, {parts[0], ctx.shape_of(n, parts[0])}, {n.outputs[0]});
+    return Status::ok();
+  }
   if (parts.size() == 1) {
     ctx.reshape(n, parts[0], n.outputs[0]->shape, n.outputs[0]);
     return Status::ok();
@@ -382,6 +389,19 @@ Result<std::vector<ir::Tensor>> fold_gather(const Node& n) {
 Status lower_gather(LowerContext& ctx, Node& n) {
   const int64_t axis = normalize_axis(n.get_int("axis", 0), n.inputs[0]->shape.size());
   Value* indices = n.inputs[1];
+  const int64_t extent = n.inputs[0]->shape[axis];
+  if (extent < 0) {
+    // The extent is known only at run time: negative indices are wrapped by FLOOR_MOD with
+    // SHAPE(data)[axis], constant indices too.
+    NODE_UNSUPPORTED_IF(n, indices->dtype != DType::kInt32 && indices->dtype != DType::kInt64,
+                        "indices must be int32 or int64");
+    RuntimeParams p(ctx, n);
+    Value* dims = ctx.shape_of(n, n.inputs[0], indices->dtype);
+    Value* wrapped = ctx.temp(n, indices->dtype, indices->shape, "indices");
+    ctx.emit("tfl.FLOOR_MOD", n, {indices, p.element(dims, axis)}, {wrapped});
+    ctx.emit("tfl.GATHER", n, {n.inputs[0], wrapped}, {n.outputs[0]})->attrs["axis"] = axis;
+    return Status::ok();
+  }
   if (indices->is_const()) {
     PT_ASSIGN_OR_RETURN(std::vector<int64_t> idx, gather_indices(n, axis));
     indices = ctx.constant(n, "indices", ir::Tensor::from_int64s(DType::kInt32, indices->shape, idx));
@@ -404,10 +424,10 @@ Status lower_gather(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_slice_gather(Registry& r) {
-  r.add("Concat", {infer_concat, fold_concat, lower_concat});
+  r.add("Concat", dynamic({infer_concat, fold_concat, lower_concat}));
   r.add("Split", dynamic({infer_split, fold_split, lower_split}));
   r.add("Slice", dynamic({infer_slice, fold_slice, lower_slice}));
-  r.add("Gather", {infer_gather, fold_gather, lower_gather});
+  r.add("Gather", dynamic({infer_gather, fold_gather, lower_gather}));
 }
 
 }  // namespace pt2tflite::lower
