@@ -192,3 +192,12 @@ def test_static_slice_unchanged(tmp_path):
     info = harness.inspect_json(tfl)
     assert info["outputs"][0]["shape"] == [2, 3, 2]
     assert "SHAPE" not in harness.op_summary(info), harness.op_summary(info)
+
+
+def test_center_crop_pad_runtime_shape(tmp_path):
+    x = RNG.standard_normal((5, 6, 3)).astype(np.float32)
+    m = model([oh.make_node("CenterCropPad", ["x", "s"], ["y"], axes=[0, -2])],
+              [vi("x", TP.FLOAT, [5, 6, 3]), vi("s", TP.INT64, [2])], [vi("y", TP.FLOAT, None)])
+    tfl = check_both(tmp_path, "center_crop_pad", m, [{"x": x, "s": i64(3, 9)}, {"x": x, "s": i64(8, 1)},
+                                                      {"x": x, "s": i64(5, 6)}])
+    assert harness.inspect_json(tfl)["outputs"][0]["shape"] == [-1, -1, 3]
