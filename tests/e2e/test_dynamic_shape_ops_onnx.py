@@ -201,3 +201,14 @@ def test_center_crop_pad_runtime_shape(tmp_path):
     tfl = check_both(tmp_path, "center_crop_pad", m, [{"x": x, "s": i64(3, 9)}, {"x": x, "s": i64(8, 1)},
                                                       {"x": x, "s": i64(5, 6)}])
     assert harness.inspect_json(tfl)["outputs"][0]["shape"] == [-1, -1, 3]
+
+
+@pytest.mark.parametrize("align", [0, 1])
+@pytest.mark.parametrize("k", [2, 3])
+def test_affine_grid_runtime_size(tmp_path, align, k):
+    theta = RNG.standard_normal((2, k, k + 1)).astype(np.float32)
+    m = model([oh.make_node("AffineGrid", ["theta", "size"], ["grid"], align_corners=align)],
+              [vi("theta", TP.FLOAT, [2, k, k + 1]), vi("size", TP.INT64, [k + 2])], [vi("grid", TP.FLOAT, None)],
+              opset=20)
+    sizes = [i64(2, 3, 4, 5), i64(2, 1, 7, 2)] if k == 2 else [i64(2, 3, 4, 5, 6), i64(2, 1, 2, 3, 2)]
+    check_both(tmp_path, f"affine_grid_{k}d_{align}", m, [{"theta": theta, "size": s} for s in sizes])
