@@ -114,7 +114,13 @@ Result<std::vector<ir::Tensor>> fold_range(const Node& n) {
 }
 
 Status lower_range(LowerContext& ctx, Node& n) {
-  ctx.emit("tfl.RANGE", n, {n.inputs[0], n.inputs[1], n.inputs[2]}, {n.outputs[0]});
+  std::vector<Value*> args;
+  for (size_t i = 0; i < 3; ++i) {  // RANGE takes 0-d tensors; exporters also write [1]
+    Value* v = n.inputs[i];
+    NODE_CHECK(n, ir::num_elements(v->shape) == 1, "start, limit and delta must be scalars");
+    args.push_back(v->shape.empty() ? v : ctx.reshape(n, v, {}));
+  }
+  ctx.emit("tfl.RANGE", n, args, {n.outputs[0]});
   return Status::ok();
 }
 
