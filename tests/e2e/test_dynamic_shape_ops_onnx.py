@@ -212,3 +212,25 @@ def test_affine_grid_runtime_size(tmp_path, align, k):
               opset=20)
     sizes = [i64(2, 3, 4, 5), i64(2, 1, 7, 2)] if k == 2 else [i64(2, 3, 4, 5, 6), i64(2, 1, 2, 3, 2)]
     check_both(tmp_path, f"affine_grid_{k}d_{align}", m, [{"theta": theta, "size": s} for s in sizes])
+
+
+def test_consumers_of_runtime_extents(tmp_path):
+    # Expand(indices, run-time shape) → GatherElements → MatMul (constant weights and a
+    # run-time operand) → Concat → Gather with a negative constant index: each reads values
+    # whose extents are known only at run time.
+    w = oh.make_tensor("w", TP.FLOAT, [4, 5], RNG.standard_normal((4, 5)).astype(np.float32).ravel())
+    idx = oh.make_tensor("idx", TP.INT64, [1, 3, 4], RNG.integers(-2, 2, (1, 3, 4)).ravel())
+    minus_one = oh.make_tensor("m1", TP.INT64, [], [-1])
+    nodes = [
+        oh.make_node("Expand", ["idx", "s"], ["ie"]),
+        oh.make_node("GatherElements", ["x", "ie"], ["ge"], axis=0),
+        oh.make_node("MatMul", ["ge", "w"], ["mm"]),
+        oh.make_node("Transpose", ["ge"], ["gt"], perm=[0, 2, 1]),
+        oh.make_node("MatMul", ["gt", "ge"], ["mm2"]),
+        oh.make_node("Concat", ["mm", "mm"], ["cc"], axis=1),
+        oh.make_node("Gather", ["cc", "m1"], ["y"], axis=1),
+    ]
+    g = oh.make_graph(nodes, "g", [vi("x", TP.FLOAT, [2, 3, 4]), vi("s", TP.INT64, [3])],
+                      [vi("y", TP.FLOAT, None), vi("mm2", TP.FLOAT, None)], initializer=[w, idx, minus_one])
+    m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 18)])
+    check_both(tmp_path, "consumers", m, [{"x": X3, "s": i64(2, 1, 1)}, {"x": X3, "s": i64(1, 3, 4)}])
