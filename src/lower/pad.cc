@@ -8,6 +8,7 @@
 //              repeats the edge)
 //   anything else (wrap, wide reflect/edge pads, reflect/edge crops) → one GATHER per
 //   padded axis with a constant index map (exact, any dtype).
+// Pads/axes computed at run time (or input extents known only then): see lower_runtime_pad.
 #include <algorithm>
 
 #include "lower/context.h"

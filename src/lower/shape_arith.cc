@@ -2,7 +2,9 @@
 // Expand Tile, and the selection their shape arithmetic needs: Where (the comparisons and
 // Not are in logic.cc). All fold on constants; what survives folding maps onto one TFLite
 // op each (FILL, RANGE, BROADCAST_TO, TILE, SELECT_V2), with shape-like parameters as INT32
-// constants. A broadcast or tile that only adds size-1 axes is a RESHAPE.
+// constants. A broadcast or tile that only adds size-1 axes is a RESHAPE. Parameters computed
+// at run time are passed to the same ops as run-time tensors (their outputs then have
+// extents known only at run time).
 #include <cmath>
 
 #include "lower/context.h"

@@ -3,7 +3,8 @@
 // alone, which is what turns the exporters' Shape→Gather→Concat→Reshape chains into
 // constants. All but Dropout also take extents known only at run time: Shape/Size read
 // tfl.SHAPE, and a reshape whose target is decided at run time (a run-time shape input, or
-// extents copied from such an input) gets its shape argument assembled from tfl.SHAPE. Every reshape-like op lowers to tfl.RESHAPE (one op kind, which the layout
+// extents copied from such an input, Squeeze/Unsqueeze axes given at run time) gets its shape
+// argument assembled from tfl.SHAPE. Every reshape-like op lowers to tfl.RESHAPE (one op kind, which the layout
 // passes understand; SQUEEZE/EXPAND_DIMS would add nothing), Transpose to tfl.TRANSPOSE
 // and Cast to tfl.CAST.
 #include <algorithm>

@@ -2,7 +2,11 @@
 // constants (exact for every dtype: slices are copied as bytes) and lowers to one TFLite
 // op working in the ONNX layout: CONCATENATION, SPLIT / SPLIT_V, STRIDED_SLICE, GATHER.
 // Parameters TFLite takes as tensors (axis, sizes, begin/end/strides, constant indices)
-// become INT32 constants, with negative values normalised.
+// become INT32 constants, with negative values normalised. Run-time parameters (Slice bounds,
+// Split sizes) or input extents known only at run time are passed as run-time tensors
+// instead: STRIDED_SLICE bounds are normalised and clamped by ONNX's rules with arithmetic
+// on SHAPE(x), SPLIT_V reads its sizes when it runs, Gather wraps negative indices by the
+// run-time extent.
 #include <algorithm>
 #include <limits>
 
