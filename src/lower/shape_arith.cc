@@ -73,7 +73,9 @@ Status infer_range(Node& n) {
   const DType dt = n.inputs[0]->dtype;
   if (!n.inputs[0]->is_const() || !n.inputs[1]->is_const() || !n.inputs[2]->is_const()) {
     // RANGE computes the length when it runs.
-    NODE_UNSUPPORTED_IF(n, dt != DType::kFloat32 && dt != DType::kInt32 && dt != DType::kInt64,
+    // float16 runs in float32 (ONNX's default stash_type=1 accumulates in float32 too).
+    NODE_UNSUPPORTED_IF(n, dt != DType::kFloat32 && dt != DType::kInt32 && dt != DType::kInt64 &&
+                               !(dt == DType::kFloat16 && n.get_int("stash_type", 1) != 0),
                         std::string("start/limit/delta computed at run time in ") + ir::dtype_name(dt) +
                             " (TFLite's RANGE takes float32, int32 or int64)");
     set_output(n, 0, dt, {-1});
@@ -120,7 +122,14 @@ Status lower_range(LowerContext& ctx, Node& n) {
   for (size_t i = 0; i < 3; ++i) {  // RANGE takes 0-d tensors; exporters also write [1]
     Value* v = n.inputs[i];
     NODE_CHECK(n, ir::num_elements(v->shape) == 1, "start, limit and delta must be scalars");
+    if (v->dtype == DType::kFloat16) v = ctx.cast(n, v, DType::kFloat32);
     args.push_back(v->shape.empty() ? v : ctx.reshape(n, v, {}));
+  }
+  if (n.outputs[0]->dtype == DType::kFloat16) {
+    Value* r = ctx.temp(n, DType::kFloat32, n.outputs[0]->shape, "range");
+    ctx.emit("tfl.RANGE", n, args, {r});
+    ctx.cast(n, r, DType::kFloat16, n.outputs[0]);
+    return Status::ok();
   }
   ctx.emit("tfl.RANGE", n, args, {n.outputs[0]});
   return Status::ok();
