@@ -65,9 +65,10 @@ TEST(Range, RuntimeLimitGivesARunTimeLength) {
   EXPECT_NE(t.find("tfl.RANGE"), nullptr);
 }
 
-TEST(Range, RuntimeFloat16IsUnsupported) {
+TEST(Range, RuntimeFloat16AccumulatingInFloat16IsUnsupported) {
   OnnxCase t;
-  t.op("Range", {t.input("a", {}, DType::kFloat16), t.input("b", {}, DType::kFloat16), t.input("d", {}, DType::kFloat16)});
+  t.op("Range", {t.input("a", {}, DType::kFloat16), t.input("b", {}, DType::kFloat16), t.input("d", {}, DType::kFloat16)},
+       {{"stash_type", ir::Attribute(int64_t{0})}});
   Status s = t.infer();
   ASSERT_FALSE(s.is_ok());
   EXPECT_NE(s.message().find("run time"), std::string::npos);
