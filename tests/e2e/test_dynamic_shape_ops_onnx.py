@@ -234,3 +234,35 @@ def test_consumers_of_runtime_extents(tmp_path):
                       [vi("y", TP.FLOAT, None), vi("mm2", TP.FLOAT, None)], initializer=[w, idx, minus_one])
     m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 18)])
     check_both(tmp_path, "consumers", m, [{"x": X3, "s": i64(2, 1, 1)}, {"x": X3, "s": i64(1, 3, 4)}])
+
+
+def test_constant_parameters_on_runtime_extents(tmp_path):
+    # x reshaped to a run-time shape, then ops with constant parameters read it: Slice, Pad
+    # (edge), Tile, Expand, Unsqueeze, CenterCropPad keep working on -1 extents.
+    def c(name, vals):
+        return oh.make_tensor(name, TP.INT64, [len(vals)], vals)
+    inits = [c("st", [1]), c("en", [-1]), c("ax", [1]), c("pads", [0, 1, 2, 0]),
+             c("rep", [2, 1]), c("shp", [2, 1, 1]), c("uax", [0]), c("crop", [3])]
+    nodes = [
+        oh.make_node("Reshape", ["x", "s"], ["r"]),
+        oh.make_node("Slice", ["r", "st", "en", "ax"], ["y_slice"]),
+        oh.make_node("Pad", ["r", "pads"], ["y_pad"], mode="edge"),
+        oh.make_node("Tile", ["r", "rep"], ["y_tile"]),
+        oh.make_node("Expand", ["r", "shp"], ["y_expand"]),
+        oh.make_node("Unsqueeze", ["r", "uax"], ["y_unsq"]),
+        oh.make_node("CenterCropPad", ["r", "crop"], ["y_ccp"], axes=[1]),
+    ]
+    outs = ["y_slice", "y_pad", "y_tile", "y_expand", "y_unsq", "y_ccp"]
+    g = oh.make_graph(nodes, "g", [vi("x", TP.FLOAT, [2, 3, 4]), vi("s", TP.INT64, [2])],
+                      [vi(o, TP.FLOAT, None) for o in outs], initializer=inits)
+    m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 18)])
+    check_both(tmp_path, "const_params", m, [{"x": X3, "s": i64(6, 4)}, {"x": X3, "s": i64(3, 8)}])
+
+
+def test_split_constant_sizes_on_runtime_extents(tmp_path):
+    sp = oh.make_tensor("sp", TP.INT64, [2], [1, 3])
+    nodes = [oh.make_node("Reshape", ["x", "s"], ["r"]), oh.make_node("Split", ["r", "sp"], ["a", "b"], axis=1)]
+    g = oh.make_graph(nodes, "g", [vi("x", TP.FLOAT, [2, 3, 4]), vi("s", TP.INT64, [2])],
+                      [vi("a", TP.FLOAT, None), vi("b", TP.FLOAT, None)], initializer=[sp])
+    m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 18)])
+    check_both(tmp_path, "split_const", m, [{"x": X3, "s": i64(6, 4)}, {"x": X3, "s": i64(-1, 4)}])
