@@ -16,6 +16,8 @@ def table(binary: str) -> str:
     ops = subprocess.run([binary, "ops"], check=True, capture_output=True, text=True).stdout.split()
     folded = set(subprocess.run([binary, "ops", "--constant-input"], check=True, capture_output=True,
                                 text=True).stdout.split())
+    dynamic = set(subprocess.run([binary, "ops", "--dynamic-shapes"], check=True, capture_output=True,
+                                 text=True).stdout.split())
     per_row = 8
     rows = [ops[i:i + per_row] for i in range(0, len(ops), per_row)]
     lines = [f"{len(ops)} ONNX op types (default domain, opsets 7–28):", ""]
@@ -23,10 +25,15 @@ def table(binary: str) -> str:
     lines.append("|" + "---|" * per_row)
     for r in rows:
         r = r + [""] * (per_row - len(r))
-        lines.append("| " + " | ".join(f"`{o}`" + (" †" if o in folded else "") if o else "" for o in r) + " |")
+        lines.append("| " + " | ".join(f"`{o}`" + (" †" if o in folded else "") + (" ‡" if o in dynamic else "")
+                                      if o else "" for o in r) + " |")
     if folded:
         lines += ["", "† evaluated while converting: the inputs must be constant, since the output shape "
                   "(or the whole result) depends on their values; a run-time input is refused by name."]
+    if dynamic:
+        lines += ["", "‡ also takes tensors whose extents are known only at run time (a shape decided by values "
+                  "the graph computes, written with -1 in the .tflite's shape_signature and sized by LiteRT when it "
+                  "runs); the other ops need static shapes and name the op that made a shape dynamic."]
     return "\n".join(lines)
 
 

@@ -116,5 +116,8 @@ std::vector<std::string> supported_onnx_ops();
 // The subset of supported_onnx_ops() evaluated at conversion time only (NonZero, window
 // functions …): their output shape depends on input values, so their inputs must be constant.
 std::vector<std::string> constant_input_onnx_ops();
+// The subset of supported_onnx_ops() that also read and write tensors whose extents are known
+// only at run time (a shape decided by values the graph computes).
+std::vector<std::string> dynamic_shape_onnx_ops();
 
 }  // namespace pt2tflite

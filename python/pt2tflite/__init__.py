@@ -21,7 +21,7 @@ except ImportError as e:  # a source checkout on sys.path, or a broken install
                       f"(protobuf, libonnx) come from scripts/setup.sh") from e
 
 from . import lite
-from .api import constant_input_onnx_ops, convert, convert_onnx, pass_names, supported_onnx_ops
+from .api import constant_input_onnx_ops, convert, convert_onnx, dynamic_shape_onnx_ops, pass_names, supported_onnx_ops
 from .dtypes import float16, float32, int8, int16, int32, int64, uint8
 from .errors import (ConversionError, InternalError, InvalidArgumentError, InvalidModelError, MissingExtraError,
                      NotYetImplementedError, UnsupportedError)
@@ -32,6 +32,7 @@ __version__ = _core.version
 
 __all__ = [
     "convert", "convert_onnx", "verify", "VerifyReport", "lite", "supported_onnx_ops", "constant_input_onnx_ops",
+    "dynamic_shape_onnx_ops",
     "pass_names",
     "int8", "uint8", "int16", "int32", "int64", "float16", "float32",
     "ConversionError", "UnsupportedError", "NotYetImplementedError", "InvalidModelError",

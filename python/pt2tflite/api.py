@@ -12,7 +12,8 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from . import _core, _export, _options
 from ._options import QuantizationRequest
 
-__all__ = ["convert", "convert_onnx", "supported_onnx_ops", "constant_input_onnx_ops", "pass_names"]
+__all__ = ["convert", "convert_onnx", "supported_onnx_ops", "constant_input_onnx_ops", "dynamic_shape_onnx_ops",
+           "pass_names"]
 
 def convert(model, example_inputs, *, io_layout: str = "nchw", batch: int | None = None,
             input_shapes: Mapping[str, Sequence[int]] | Sequence[Sequence[int]] | None = None,
@@ -101,6 +102,13 @@ def constant_input_onnx_ops() -> list[str]:
     """The supported ONNX op types evaluated while converting (NonZero, window functions ...):
     their output shape depends on input values, so their inputs must be constant."""
     return list(_core.constant_input_onnx_ops())
+
+
+def dynamic_shape_onnx_ops() -> list[str]:
+    """The supported ONNX op types that also take and give tensors whose extents are known only
+    at run time (a Reshape to a shape the graph computes, NonZero …): LiteRT sizes those
+    tensors when it runs; other ops need static shapes."""
+    return list(_core.dynamic_shape_onnx_ops())
 
 
 def pass_names() -> list[str]:

@@ -141,4 +141,6 @@ std::vector<std::string> supported_onnx_ops() {
 
 std::vector<std::string> constant_input_onnx_ops() { return lower::registry().fold_only_op_types(); }
 
+std::vector<std::string> dynamic_shape_onnx_ops() { return lower::registry().dynamic_shape_op_types(); }
+
 }  // namespace pt2tflite

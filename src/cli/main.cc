@@ -25,7 +25,7 @@ constexpr const char* kUsage = R"(pt2tflite — convert ONNX models (e.g. export
 Usage:
   pt2tflite convert MODEL.onnx -o OUT.tflite [options]
   pt2tflite inspect FILE.tflite [--json]
-  pt2tflite ops [--constant-input]
+  pt2tflite ops [--constant-input | --dynamic-shapes]
   pt2tflite --help | --version
 
 convert options:
@@ -81,7 +81,9 @@ quantization (post-training; see the README's quantization section):
 inspect: ops by type, transposes, tensors, bytes, inputs/outputs with shapes and dtypes.
 ops:     the ONNX op types this build can convert, one per line. --constant-input: only
          those evaluated at conversion time, whose inputs must be constant (their output
-         shape depends on input values: NonZero, window functions ...).
+         shape depends on input values: NonZero, window functions ...). --dynamic-shapes:
+         only those that also take tensors whose extents are known only at run time (a
+         shape decided by values the graph computes); other ops need static shapes.
 
 Exit status: 0 success, 1 conversion error (message names file, node and reason), 2 usage.
 )";
@@ -322,9 +324,12 @@ int main(int argc, char** argv) {
   if (cmd == "convert") return run_convert(argc - 2, argv + 2);
   if (cmd == "inspect") return pt2tflite::cli::run_inspect(argc - 2, argv + 2);
   if (cmd == "ops") {
-    bool constant_input = argc == 3 && std::string(argv[2]) == "--constant-input";
-    if (argc > 3 || (argc == 3 && !constant_input)) return usage_error("ops takes only --constant-input");
-    auto ops = constant_input ? pt2tflite::constant_input_onnx_ops() : pt2tflite::supported_onnx_ops();
+    const std::string flag = argc == 3 ? argv[2] : "";
+    if (argc > 3 || (argc == 3 && flag != "--constant-input" && flag != "--dynamic-shapes"))
+      return usage_error("ops takes one of --constant-input, --dynamic-shapes");
+    auto ops = flag == "--constant-input"   ? pt2tflite::constant_input_onnx_ops()
+               : flag == "--dynamic-shapes" ? pt2tflite::dynamic_shape_onnx_ops()
+                                            : pt2tflite::supported_onnx_ops();
     for (const auto& op : ops) std::cout << op << "\n";
     return 0;
   }

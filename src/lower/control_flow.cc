@@ -1,6 +1,7 @@
 // If, Loop, Scan: resolved at conversion time (expand.h), since TFLite gets a flat graph.
-//   If   — the condition must fold to a constant (PyTorch computes it from static shapes);
-//          the taken branch is inlined, the other dropped.
+//   If   — a condition that folds to a constant (PyTorch computes it from static shapes)
+//          inlines the taken branch and drops the other; a run-time condition inlines both
+//          and selects each output with SELECT_V2 (same dtypes and static shapes needed).
 //   Loop — unrolled: the trip count and the condition must be constants (the body's condition
 //          output must fold in every iteration); loop-carried values are threaded from one
 //          copy of the body to the next, scan outputs stacked along a new axis 0.
@@ -62,8 +63,63 @@ Result<Value*> stack(ExpandContext& ctx, const Node& n, const std::vector<Value*
   return c[0];
 }
 
+// If whose condition is computed at run time: both branches are inlined (ONNX branches are
+// pure tensor computations: no state, no I/O) and each output is picked by Where(cond, then,
+// else) → SELECT_V2, which is exact (a copy of one of the two). Needs outputs that are
+// tensors with the same dtype and static shape in both branches; sequences, optionals and
+// differing shapes are refused (a flat TFLite graph cannot make a shape depend on a value here).
+// Caveat: the branch not taken runs too, so one the condition guards against a kernel error
+// (a GATHER index out of range only when the condition is false) fails the whole invocation.
+Status expand_if_runtime(ExpandContext& ctx, Node& n) {
+  Value* cond = n.input(0);
+  const std::string why = "the condition '" + cond->name + "' is computed at run time and ";
+  const std::string how = " (with a run-time condition both branches are computed and each output is selected by "
+                          "SELECT_V2)";
+  NODE_CHECK(n, ir::num_elements(cond->shape) == 1,
+             "the condition must have one element, has shape " + ir::shape_to_string(cond->shape));
+  NODE_CHECK(n, cond->dtype == DType::kBool,
+             std::string("the condition must be bool, is ") + ir::dtype_name(cond->dtype));
+  PT_ASSIGN_OR_RETURN(const ir::Graph* then_g, subgraph(n, "then_branch"));
+  PT_ASSIGN_OR_RETURN(const ir::Graph* else_g, subgraph(n, "else_branch"));
+  PT_ASSIGN_OR_RETURN(auto then_outs, ctx.inline_graph(*then_g, captured_inputs(n), n, "then"));
+  PT_ASSIGN_OR_RETURN(auto else_outs, ctx.inline_graph(*else_g, captured_inputs(n), n, "else"));
+  NODE_CHECK(n, then_outs.size() == n.outputs.size() && else_outs.size() == n.outputs.size(),
+             "the branches have " + std::to_string(then_outs.size()) + " and " + std::to_string(else_outs.size()) +
+                 " outputs, the node " + std::to_string(n.outputs.size()));
+  for (size_t i = 0; i < then_outs.size(); ++i) {
+    const Value* t = then_outs[i];
+    const Value* e = else_outs[i];
+    const std::string which = "output " + std::to_string(i) + " ('" + n.outputs[i]->name + "')";
+    NODE_UNSUPPORTED_IF(n, !ctx.is_tensor(t) || !ctx.is_tensor(e),
+                        why + which + " is a sequence or optional in a branch: only tensors can be selected" + how);
+    NODE_UNSUPPORTED_IF(n, t->dtype != e->dtype,
+                        why + which + " is " + ir::dtype_name(t->dtype) + " in the then branch and " +
+                            ir::dtype_name(e->dtype) + " in the else branch: they must have the same type" + how);
+    NODE_UNSUPPORTED_IF(n, !ir::is_static(t->shape) || t->shape != e->shape,
+                        why + which + " has shape " + ir::shape_to_string(t->shape) + " in the then branch and " +
+                            ir::shape_to_string(e->shape) +
+                            " in the else branch: they must have the same static shape" + how);
+  }
+  Value* c = cond;
+  if (!cond->shape.empty()) {  // [1] → 0-d, so the selection keeps the branches' shape
+    Value* scalar_shape = ctx.constant(n, "scalar_shape", ir::Tensor::from_int64s(DType::kInt64, {0}, {}));
+    PT_ASSIGN_OR_RETURN(auto r, ctx.emit("Reshape", n, {cond, scalar_shape}, 1));
+    c = r[0];
+  }
+  for (size_t i = 0; i < then_outs.size(); ++i) {
+    if (then_outs[i] == else_outs[i]) {
+      ctx.replace(n.outputs[i], then_outs[i]);
+      continue;
+    }
+    PT_ASSIGN_OR_RETURN(auto picked, ctx.emit("Where", n, {c, then_outs[i], else_outs[i]}, 1));
+    ctx.replace(n.outputs[i], picked[0]);
+  }
+  return Status::ok();
+}
+
 Status expand_if(ExpandContext& ctx, Node& n) {
   NODE_CHECK(n, n.input(0), "needs a condition");
+  if (!n.input(0)->is_const()) return expand_if_runtime(ctx, n);
   PT_ASSIGN_OR_RETURN(bool taken, const_bool(n, n.input(0), "the condition"));
   PT_ASSIGN_OR_RETURN(const ir::Graph* branch, subgraph(n, taken ? "then_branch" : "else_branch"));
   PT_ASSIGN_OR_RETURN(auto outs, ctx.inline_graph(*branch, captured_inputs(n), n, taken ? "then" : "else"));

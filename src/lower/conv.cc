@@ -161,11 +161,8 @@ struct Conv2DOperands {
 Status to_2d(LowerContext& ctx, const Node& n, bool transposed, Conv2DOperands* ops) {
   PT_RETURN_IF_ERROR(read_geometry(n, transposed, &ops->geo));
   NODE_UNSUPPORTED_IF(n, !ir::is_float(n.inputs[0]->dtype), "integer convolution");
-  // LiteRT's convolution kernels are float32 only (float16 is a storage format there).
   NODE_UNSUPPORTED_IF(n, n.inputs[0]->dtype != ir::DType::kFloat32,
-                      std::string(ir::dtype_name(n.inputs[0]->dtype)) +
-                          " convolution: TFLite convolves in float32; export the model in float32 (model.float()) "
-                          "and use --quantize float16 for float16 weights");
+                      std::string(ir::dtype_name(n.inputs[0]->dtype)) + " convolution");
   NODE_UNSUPPORTED_IF(n, n.inputs[1]->dtype != n.inputs[0]->dtype,
                       "weights '" + n.inputs[1]->name + "' and X have different types");
   ops->x = n.inputs[0];
@@ -529,11 +526,27 @@ Status lower_conv_transpose(LowerContext& ctx, Node& n) {
   return Status::ok();
 }
 
+// LiteRT's convolution kernels are float32 only (float16 is a storage format there), so a
+// float16 convolution runs in float32 between CASTs, like the other float16 ops: constant
+// weights and bias are widened here, run-time operands by CAST. Exact up to the final
+// rounding to float16. (For float16 *storage* of a float32 model, --quantize float16.)
+template <Status (*kLower)(LowerContext&, Node&)>
+Status lower_in_float32(LowerContext& ctx, Node& n) {
+  if (n.inputs[0]->dtype != ir::DType::kFloat16) return kLower(ctx, n);
+  Node wide = n;
+  for (Value*& v : wide.inputs)
+    if (v) v = ctx.cast(n, v, ir::DType::kFloat32);
+  wide.outputs[0] = ctx.temp(n, ir::DType::kFloat32, n.outputs[0]->shape, "f32");
+  PT_RETURN_IF_ERROR(kLower(ctx, wide));
+  ctx.cast(n, wide.outputs[0], ir::DType::kFloat16, n.outputs[0]);
+  return Status::ok();
+}
+
 }  // namespace
 
 void register_conv(Registry& r) {
-  r.add("Conv", {infer_conv, nullptr, lower_conv});
-  r.add("ConvTranspose", {infer_conv_transpose, nullptr, lower_conv_transpose});
+  r.add("Conv", {infer_conv, nullptr, lower_in_float32<lower_conv>});
+  r.add("ConvTranspose", {infer_conv_transpose, nullptr, lower_in_float32<lower_conv_transpose>});
 }
 
 }  // namespace pt2tflite::lower

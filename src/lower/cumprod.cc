@@ -1,4 +1,5 @@
-// CumProd (opset 26): running product along one axis (a constant input), `exclusive` and
+// CumProd (opset 26): running product along one axis (a constant input, or any for a 1-D
+// input: it has one axis), `exclusive` and
 // `reverse` as in CumSum. TFLite has no cumulative-product builtin; this is a Hillis–Steele
 // scan of ceil(log2 L) steps for an axis of static length L:
 //   y ← y · shift(y, s)   for s = 1, 2, 4, … < L
@@ -29,6 +30,10 @@ using ir::Value;
 Result<std::vector<Tensor>> fold_cumprod(const Node& n) { return fold_cumulative(n, true); }
 
 Status lower_cumprod(LowerContext& ctx, Node& n) {
+  NODE_UNSUPPORTED_IF(n, runtime_axis(n),
+                      "axis (input '" + n.inputs[1]->name + "') is computed at run time; pt2tflite needs it constant "
+                      "for a rank-" + std::to_string(n.inputs[0]->shape.size()) +
+                      " input (the product scan is built along one known axis)");
   PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
   Value* out = n.outputs[0];
   const DType t = out->dtype == DType::kFloat16 ? DType::kFloat32 : out->dtype;

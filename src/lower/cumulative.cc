@@ -4,7 +4,16 @@
 
 namespace pt2tflite::lower {
 
+bool runtime_axis(const ir::Node& n) {
+  return n.input(1) && !n.inputs[1]->is_const() && n.inputs[0]->shape.size() > 1;
+}
+
 Result<int64_t> cumulative_axis(const ir::Node& n) {
+  const ir::Value* a_in = n.input(1);
+  if (a_in && !a_in->is_const() && n.inputs[0]->shape.size() == 1) {
+    NODE_CHECK(n, ir::num_elements(a_in->shape) == 1, "axis must hold one value");
+    return 0;
+  }
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> a, const_ints(n, 1, "axis"));
   NODE_CHECK(n, a.size() == 1, "axis must hold one value");
   const int64_t axis = normalize_axis(a[0], n.inputs[0]->shape.size());
@@ -15,8 +24,12 @@ Result<int64_t> cumulative_axis(const ir::Node& n) {
 Status infer_cumulative(ir::Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1), "needs x and axis");
   NODE_CHECK(n, !n.inputs[0]->shape.empty(), "input must have rank >= 1");
-  PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
-  (void)axis;  // checked only
+  if (runtime_axis(n)) {  // checked when it runs (CumSum) or refused by the lowering (CumProd)
+    NODE_CHECK(n, ir::num_elements(n.inputs[1]->shape) == 1, "axis must hold one value");
+  } else {
+    PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
+    (void)axis;  // checked only
+  }
   set_output(n, 0, n.inputs[0]->dtype, n.inputs[0]->shape);
   return Status::ok();
 }

@@ -239,7 +239,13 @@ Status infer_shapes_and_fold(ir::Graph& g) {
     if (s.kind() != ErrorKind::kUnsupported) kind = s.kind();
   }
   g.toposort();  // inlined subgraphs were appended at the end
-  if (!errors.empty()) return Status::error(kind, "cannot infer static shapes:" + errors);
+  if (!errors.empty()) {
+    // A float64/uint64 value (the graph's inputs and outputs are typed from the start) is
+    // named first: no other fix (constant shape parameters ...) makes such a model convert.
+    const Status types = check_dtypes(g);
+    const std::string prefix = types.is_ok() ? "" : types.message() + "\n";
+    return Status::error(kind, prefix + "cannot infer static shapes:" + errors);
+  }
   return check_no_static_values_left(walk, g);
 }
 

@@ -11,12 +11,14 @@
 // Exactness bound: every product and partial sum is an integer, and float32 holds every
 // integer up to 2^24 exactly, so the float accumulator equals the int32 one when
 //   max|a - a_zp| · max_column Σ_k |b - b_zp| (+ |bias|) ≤ 2^24
-// (with constant weights the column sums are computed; with run-time B: K · max|a| · max|b|).
+// (with constant weights the column sums are computed; with run-time B or conv weights:
+// K · max|a| · max|b|).
 // Constant weights past the bound (e.g. Conv with K = 256·3·3 on uint8 input) are split
 // into base-16 (else base-4, base-2) digits, w = Σ_j d_j·16^j; each digit's product stays
 // within 2^24, and the products are CAST to int32 and recombined (MUL by 16^j, ADD, int32
 // bias) exactly; QLinear* then CASTs that int32 sum to float as onnxruntime does. With
-// both operands at run time (attention) A is split into base-16/base-4 digits at run time
+// both operands at run time (attention, ConvInteger/QLinearConv with run-time weights:
+// integer_conv_runtime) A is split into base-16/base-4 digits at run time
 // (MUL by 1/16, FLOOR, MUL, SUB: exact on integers); past that the node is refused with
 // the bound in the message.
 #include <algorithm>
@@ -241,38 +243,22 @@ Result<Value*> exact_accumulate(LowerContext& ctx, const Node& n, const Tensor& 
   return combine_digits(ctx, n, parts, bits, bias_term, int_out);
 }
 
-// --- MatMulInteger / QLinearMatMul ---
-
-struct MatMulOperands {
-  Value *a, *a_zp, *b, *b_zp;
-};
-
-// The accumulator Σ_k (a - a_zp)(b - b_zp): into int_out (int32) when given, else as
-// float32 (see exact_accumulate).
-Result<Value*> integer_matmul(LowerContext& ctx, const Node& n, const MatMulOperands& p, Value* int_out) {
-  PT_RETURN_IF_ERROR(check_8bit(n, p.a, "A"));
-  PT_RETURN_IF_ERROR(check_8bit(n, p.b, "B"));
-  NODE_CHECK(n, !p.a->shape.empty() && !p.b->shape.empty(), "operands must have rank >= 1");
-  const double amax = centered_max(p.a, p.a_zp);
-  Value* a = centered(ctx, n, p.a, p.a_zp, p.a->shape.size() == 2);
-  if (p.b->is_const() && (!p.b_zp || p.b_zp->is_const())) {
-    Tensor bc = centered_const(*p.b->data, p.b_zp ? p.b_zp->data.get() : nullptr);
-    auto product = [&](Tensor w, bool) {
-      return lower_as(ctx, n, "MatMul", {a, ctx.constant(n, "b_centered", std::move(w))});
-    };
-    return exact_accumulate(ctx, n, bc, amax, nullptr, worst_sum_matmul, {}, product, int_out);
-  }
-  const int64_t k = p.b->shape.size() == 1 ? p.b->shape[0] : p.b->shape[p.b->shape.size() - 2];
-  const double per_unit = static_cast<double>(k) * centered_max(p.b, p.b_zp);  // bound per unit of |a|
-  Value* b = centered(ctx, n, p.b, p.b_zp, false);
+// The accumulator Σ a·w when the weights are run-time values too, bounded by per_unit per
+// unit of |a| (amax = max|a|): one float32 product when per_unit · amax ≤ 2^24, else a
+// split into base-16 (else base-4) digits at run time, d = r - 16·floor(r / 16) (exact:
+// powers of two, integers), one product per digit, recombined in int32 (combine_digits).
+// `bias` (int32, shaped to broadcast against the accumulator) is added in int32. Into
+// int_out when given, else float32 holding float(acc). Refuses past base-4 digits.
+Result<Value*> runtime_digit_products(LowerContext& ctx, const Node& n, Value* a, double amax, double per_unit,
+                                      Value* bias, Value* int_out,
+                                      const std::function<Result<Value*>(Value*)>& product) {
   if (per_unit * amax <= kExactLimit) {
-    PT_ASSIGN_OR_RETURN(Value* acc, lower_as(ctx, n, "MatMul", {a, b}));
+    PT_ASSIGN_OR_RETURN(Value* acc, product(a));
+    if (bias) return combine_digits(ctx, n, {acc}, 0, bias, int_out);
     if (!int_out) return acc;
     ctx.emit("tfl.CAST", n, {acc}, {int_out});
     return int_out;
   }
-  // Both operands at run time: split a into base-16 (else base-4) digits at run time,
-  // d = r - 16·floor(r / 16) (exact: powers of two, integers), one product per digit.
   for (int bits : {4, 2}) {
     const double base = static_cast<double>(int64_t{1} << bits);
     std::vector<double> digit_max;
@@ -304,13 +290,41 @@ Result<Value*> integer_matmul(LowerContext& ctx, const Node& n, const MatMulOper
         ctx.emit("tfl.SUB", n, {r, back}, {digit});
         r = q;
       }
-      PT_ASSIGN_OR_RETURN(Value* c, lower_as(ctx, n, "MatMul", {digit, b}));
+      PT_ASSIGN_OR_RETURN(Value* c, product(digit));
       parts.push_back(c);
     }
-    return combine_digits(ctx, n, parts, bits, nullptr, int_out);
+    return combine_digits(ctx, n, parts, bits, bias, int_out);
   }
   PT_RETURN_IF_ERROR(exact_or_refuse(n, per_unit * amax));  // even base-4 digits would not stay exact
   return internal_error(n.describe() + ": unreachable");
+}
+
+// --- MatMulInteger / QLinearMatMul ---
+
+struct MatMulOperands {
+  Value *a, *a_zp, *b, *b_zp;
+};
+
+// The accumulator Σ_k (a - a_zp)(b - b_zp): into int_out (int32) when given, else as
+// float32 (see exact_accumulate).
+Result<Value*> integer_matmul(LowerContext& ctx, const Node& n, const MatMulOperands& p, Value* int_out) {
+  PT_RETURN_IF_ERROR(check_8bit(n, p.a, "A"));
+  PT_RETURN_IF_ERROR(check_8bit(n, p.b, "B"));
+  NODE_CHECK(n, !p.a->shape.empty() && !p.b->shape.empty(), "operands must have rank >= 1");
+  const double amax = centered_max(p.a, p.a_zp);
+  Value* a = centered(ctx, n, p.a, p.a_zp, p.a->shape.size() == 2);
+  if (p.b->is_const() && (!p.b_zp || p.b_zp->is_const())) {
+    Tensor bc = centered_const(*p.b->data, p.b_zp ? p.b_zp->data.get() : nullptr);
+    auto product = [&](Tensor w, bool) {
+      return lower_as(ctx, n, "MatMul", {a, ctx.constant(n, "b_centered", std::move(w))});
+    };
+    return exact_accumulate(ctx, n, bc, amax, nullptr, worst_sum_matmul, {}, product, int_out);
+  }
+  const int64_t k = p.b->shape.size() == 1 ? p.b->shape[0] : p.b->shape[p.b->shape.size() - 2];
+  const double per_unit = static_cast<double>(k) * centered_max(p.b, p.b_zp);  // bound per unit of |a|
+  Value* b = centered(ctx, n, p.b, p.b_zp, false);
+  return runtime_digit_products(ctx, n, a, amax, per_unit, nullptr, int_out,
+                                [&](Value* digit) { return lower_as(ctx, n, "MatMul", {digit, b}); });
 }
 
 Status infer_integer_like(Node& n, const char* op_type, DType out_dtype) {
@@ -402,32 +416,74 @@ Status lower_qlinear_matmul(LowerContext& ctx, Node& n) {
 
 // --- ConvInteger / QLinearConv ---
 
+// ConvInteger / QLinearConv whose weights, weight zero point or bias are computed at run
+// time: w - w_zp in float32 (SUB of exact small integers) feeds the float Conv lowering's
+// run-time-weight path (TRANSPOSE to OHWI, or SPLIT per group). Exact: with K = w's
+// elements per output channel, every partial sum is an integer of magnitude at most
+// max|x - x_zp| · K · max|w - w_zp| (the constant weights' Σ|w| when only the bias is
+// run-time); when that exceeds 2^24, x - x_zp is split into base-16/base-4 digits at run
+// time (runtime_digit_products), each digit's product within 2^24, recombined in int32;
+// past that the node is refused. The bias is added in int32, so its size does not matter.
+Result<Value*> integer_conv_runtime(LowerContext& ctx, const Node& n, Value* xc, double xmax, Value* w, Value* w_zp,
+                                    const Shape& zp_shape, Value* bias, const Shape& bias_shape, Value* int_out) {
+  const int64_t m = w->shape[0];
+  Value* wc = nullptr;
+  double per_unit = 0;  // bound of one output's Σ|w - w_zp| per unit of |x - x_zp|
+  if (w->is_const() && (!w_zp || w_zp->is_const())) {
+    std::unique_ptr<Tensor> zp;
+    if (w_zp) {
+      zp = std::make_unique<Tensor>(*w_zp->data);
+      zp->shape = zp_shape;
+    }
+    Tensor t = centered_const(*w->data, zp.get());
+    per_unit = worst_sum_conv(t);
+    wc = ctx.constant(n, "w_centered", std::move(t));
+  } else {
+    Value* zp = w_zp;
+    if (zp && zp->shape != zp_shape) {
+      zp = zp->is_const() ? ctx.constant(n, "w_zp", Tensor::from_int64s(zp->dtype, zp_shape, zp->data->to_int64s()))
+                          : ctx.reshape(n, zp, zp_shape);
+    }
+    per_unit = static_cast<double>(ir::num_elements(w->shape) / m) * centered_max(w, w_zp);
+    wc = centered(ctx, n, w, zp, false);
+  }
+  Value* bias_int = nullptr;
+  if (bias) {
+    bias_int = bias->is_const() ? ctx.constant(n, "bias_int32",
+                                               Tensor::from_int64s(DType::kInt32, bias_shape, bias->data->to_int64s()))
+                                : ctx.reshape(n, ctx.cast(n, bias, DType::kInt32), bias_shape);
+  }
+  return runtime_digit_products(ctx, n, xc, xmax, per_unit, bias_int, int_out,
+                                [&](Value* digit) { return lower_as(ctx, n, "Conv", {digit, wc}); });
+}
+
 // The accumulator of the convolution of centered x and w (+ bias): into int_out (int32)
-// when given, else as float32 (see exact_accumulate). w and its zero point must be
-// constant: TFLite needs constant filters.
+// when given, else as float32 (see exact_accumulate). Weights, their zero point or the
+// bias computed at run time take integer_conv_runtime.
 Result<Value*> integer_conv(LowerContext& ctx, const Node& n, Value* x, Value* x_zp, Value* w, Value* w_zp,
                             Value* bias, Value* int_out) {
   PT_RETURN_IF_ERROR(check_8bit(n, x, "x"));
   PT_RETURN_IF_ERROR(check_8bit(n, w, "w"));
-  for (Value* v : {w, w_zp, bias})
-    NODE_UNSUPPORTED_IF(n, v && !v->is_const(),
-                        "'" + v->name + "' is computed at run time; TFLite needs constant filters and bias");
   NODE_UNSUPPORTED_IF(n, x_zp && ir::num_elements(x_zp->shape) != 1, "per-channel x_zero_point");
   NODE_CHECK(n, w->shape.size() == x->shape.size(), "x and w ranks differ");
   const int64_t m = w->shape[0];
   std::unique_ptr<Tensor> zp;
+  Shape zp_shape(w->shape.size(), 1);  // [1 or M, 1, ...] against w
   if (w_zp) {
     NODE_CHECK(n, ir::num_elements(w_zp->shape) == 1 || ir::num_elements(w_zp->shape) == m,
                "w_zero_point must hold one value or one per output channel");
-    zp = std::make_unique<Tensor>(*w_zp->data);
-    Shape s(w->shape.size(), 1);
-    s[0] = ir::num_elements(w_zp->shape);
-    zp->shape = s;
+    zp_shape[0] = ir::num_elements(w_zp->shape);
+    if (w_zp->is_const()) {
+      zp = std::make_unique<Tensor>(*w_zp->data);
+      zp->shape = zp_shape;
+    }
   }
   if (bias) NODE_CHECK(n, ir::num_elements(bias->shape) == m, "bias must hold one value per output channel");
   Value* xc = centered(ctx, n, x, x_zp, false);
   Shape bias_shape(x->shape.size() - 1, 1);  // [M, 1, ...] against the NCHW accumulator
   bias_shape[0] = m;
+  if (!w->is_const() || (w_zp && !w_zp->is_const()) || (bias && !bias->is_const()))
+    return integer_conv_runtime(ctx, n, xc, centered_max(x, x_zp), w, w_zp, zp_shape, bias, bias_shape, int_out);
   auto product = [&](Tensor wt, bool with_bias) -> Result<Value*> {
     std::vector<Value*> inputs{xc, ctx.constant(n, "w_centered", std::move(wt))};
     if (bias && with_bias)

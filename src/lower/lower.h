@@ -13,6 +13,10 @@ namespace pt2tflite::lower {
 // is folded, and Shape folds only once its input's shape is inferred.
 Status infer_shapes_and_fold(ir::Graph& g);
 
+// Values of element types TFLite has no kernels for (float64, uint64), named in one
+// unsupported error; ok when there are none.
+Status check_dtypes(const ir::Graph& g);
+
 // Choices between equally exact lowerings, made from the conversion options (api/pipeline.cc).
 struct LowerOptions {
   // LSTM as TFLite's fused UNIDIRECTIONAL_SEQUENCE_LSTM where that is exact; false: always

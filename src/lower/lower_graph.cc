@@ -33,6 +33,8 @@ Status check_supported(const ir::Graph& g) {
   return unsupported(msg);
 }
 
+}  // namespace
+
 // TFLite's kernels have no float64 or uint64 support (the importer already refuses the
 // other types TFLite lacks): any value of those types left after folding is reported, with
 // the values' names, before anything is lowered.
@@ -58,8 +60,6 @@ Status check_dtypes(const ir::Graph& g) {
   }
   return unsupported(msg + "\n  export the model with float32 / int64 tensors (e.g. model.float())");
 }
-
-}  // namespace
 
 Status lower_graph(ir::Graph& g, const LowerOptions& options) {
   {  // reported together: everything unsupported at once

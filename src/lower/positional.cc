@@ -4,10 +4,12 @@
 // Trilu keeps the elements with j - i >= k (upper) or <= k (lower) of the last two axes:
 // SELECT_V2 with a constant mask (exact, unlike a multiply: inf·0 would be NaN). k must be
 // constant. The mask has the input's rank so the layout pass can permute it.
-// CumSum → CUMSUM (float32/int32/int64; exclusive, reverse), the axis a constant.
+// CumSum → CUMSUM (float32/int32/int64; exclusive, reverse); an axis computed at run time
+// goes to CUMSUM as a tensor (the output keeps the input's shape).
 // OneHot → ONE_HOT with int32 indices; ONNX counts negative indices from the end (TFLite
 // writes an all-off row), so negative ones get depth added first; indices outside
-// [-depth, depth) stay outside and give all-off rows in both. depth and values constant.
+// [-depth, depth) stay outside and give all-off rows in both. values constant. A depth
+// computed at run time makes the new axis' extent -1; ONE_HOT reads it as a tensor.
 // EyeLike depends only on its input's shape: it always folds to a constant.
 // NonZero's output shape depends on the values: it folds on a constant input and is
 // otherwise left unlowered, which the unsupported-op report names with its nodes.
@@ -92,19 +94,25 @@ Status lower_trilu(LowerContext& ctx, Node& n) {
   return Status::ok();
 }
 
-// --- CumSum: axis is a 0-d or 1-element constant input ---
+// --- CumSum: axis is a 0-d or 1-element input ---
 
 Result<std::vector<Tensor>> fold_cumsum(const Node& n) { return fold_cumulative(n, false); }
 
 Status lower_cumsum(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
   Value* x = n.inputs[0];
   Value* out = n.outputs[0];
   const DType t = x->dtype == DType::kFloat16 ? DType::kFloat32 : x->dtype;
   NODE_UNSUPPORTED_IF(n, t != DType::kFloat32 && t != DType::kInt32 && t != DType::kInt64,
                       std::string("TFLite's CUMSUM has no ") + ir::dtype_name(t) + " kernel");
   Value* y = t == out->dtype ? out : ctx.temp(n, t, out->shape, "wide");
-  Value* axis_t = ctx.constant(n, "axis", Tensor::from_int64s(DType::kInt32, {}, {axis}));  // CUMSUM: 0-d int32
+  Value* axis_t = nullptr;  // CUMSUM: 0-d int32, which LiteRT reads when it runs
+  if (runtime_axis(n)) {
+    axis_t = ctx.cast(n, n.inputs[1], DType::kInt32);
+    if (!axis_t->shape.empty()) axis_t = ctx.reshape(n, axis_t, {});
+  } else {
+    PT_ASSIGN_OR_RETURN(int64_t axis, cumulative_axis(n));
+    axis_t = ctx.constant(n, "axis", Tensor::from_int64s(DType::kInt32, {}, {axis}));
+  }
   Node* c = ctx.emit("tfl.CUMSUM", n, {ctx.cast(n, x, t), axis_t}, {y});
   c->attrs["exclusive"] = n.get_int("exclusive", 0);
   c->attrs["reverse"] = n.get_int("reverse", 0);
@@ -115,16 +123,32 @@ Status lower_cumsum(LowerContext& ctx, Node& n) {
 // --- OneHot(indices, depth, values=[off, on]), axis (default -1) in the output ---
 
 struct OneHot {
-  int64_t depth = 0, axis = 0;
+  int64_t depth = 0, axis = 0;  // depth -1: computed at run time
   std::vector<double> off_on;
 };
+
+// The constant depth, or -1 when it is computed at run time (the new axis' extent is then
+// known only at run time, and ONE_HOT reads the depth tensor).
+Result<int64_t> one_hot_depth(const Node& n) {
+  NODE_CHECK(n, ir::num_elements(n.inputs[1]->shape) == 1, "depth must hold one value");
+  if (!n.inputs[1]->is_const()) return int64_t{-1};
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> depth, const_ints(n, 1, "depth"));
+  NODE_CHECK(n, depth.size() == 1 && depth[0] > 0, "depth must be one positive value");
+  return depth[0];
+}
+
+// ONE_HOT's depth argument: a 0-d int32 constant, or the run-time depth CAST to int32
+// (truncating a float depth, as onnxruntime does) and reshaped to 0-d.
+Value* one_hot_depth_tensor(LowerContext& ctx, const Node& n, int64_t depth) {
+  if (depth >= 0) return ctx.constant(n, "depth", Tensor::from_int64s(DType::kInt32, {}, {depth}));
+  Value* d = ctx.cast(n, n.inputs[1], DType::kInt32);
+  return d->shape.empty() ? d : ctx.reshape(n, d, {});
+}
 
 Result<OneHot> one_hot_params(const Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1) && n.input(2), "needs indices, depth and values");
   OneHot p;
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> depth, const_ints(n, 1, "depth"));
-  NODE_CHECK(n, depth.size() == 1 && depth[0] > 0, "depth must be one positive value");
-  p.depth = depth[0];
+  PT_ASSIGN_OR_RETURN(p.depth, one_hot_depth(n));
   const size_t rank = n.inputs[0]->shape.size() + 1;
   const int64_t a = n.get_int("axis", -1);
   p.axis = normalize_axis(a, rank);
@@ -165,7 +189,8 @@ Status lower_one_hot(LowerContext& ctx, Node& n) {
   const DType t = n.outputs[0]->dtype;
   NODE_UNSUPPORTED_IF(n, t == DType::kFloat16, "float16 values (TFLite's ONE_HOT has no float16 kernel)");
   Value* idx = n.inputs[0];
-  if (idx->is_const()) {
+  Value* depth = one_hot_depth_tensor(ctx, n, p.depth);
+  if (idx->is_const() && p.depth >= 0) {
     std::vector<int64_t> v;
     for (double d : idx->data->to_doubles()) v.push_back(static_cast<int64_t>(d) < 0 ? static_cast<int64_t>(d) + p.depth
                                                                                     : static_cast<int64_t>(d));
@@ -176,15 +201,14 @@ Status lower_one_hot(LowerContext& ctx, Node& n) {
     Value* neg = ctx.temp(n, DType::kBool, idx->shape, "negative");
     ctx.emit("tfl.LESS", n, {idx, zero}, {neg});
     Value* shifted = ctx.temp(n, DType::kInt32, idx->shape, "shifted");
-    ctx.emit("tfl.ADD", n, {idx, ctx.constant(n, "depth_add", Tensor::from_int64s(DType::kInt32, {}, {p.depth}))},
-             {shifted});
+    ctx.emit("tfl.ADD", n, {idx, depth}, {shifted});
     Value* wrapped = ctx.temp(n, DType::kInt32, idx->shape, "wrapped");
     ctx.emit("tfl.SELECT_V2", n, {neg, shifted, idx}, {wrapped});
     idx = wrapped;
   }
   Node* oh = ctx.emit("tfl.ONE_HOT", n,
-                      {idx, ctx.constant(n, "depth", Tensor::from_int64s(DType::kInt32, {}, {p.depth})),
-                       ctx.constant(n, "on", scalar(t, p.off_on[1])), ctx.constant(n, "off", scalar(t, p.off_on[0]))},
+                      {idx, depth, ctx.constant(n, "on", scalar(t, p.off_on[1])),
+                       ctx.constant(n, "off", scalar(t, p.off_on[0]))},
                       {n.outputs[0]});
   oh->attrs["axis"] = p.axis;
   return Status::ok();
@@ -262,7 +286,7 @@ Result<std::vector<Tensor>> fold_non_zero(const Node& n) {
 void register_positional(Registry& r) {
   r.add("Trilu", {infer_trilu, fold_trilu, lower_trilu});
   r.add("CumSum", {infer_cumulative, fold_cumsum, lower_cumsum});
-  r.add("OneHot", {infer_one_hot, fold_one_hot, lower_one_hot});
+  r.add("OneHot", dynamic({infer_one_hot, fold_one_hot, lower_one_hot}));  // run-time depth
   r.add("EyeLike", {infer_eye_like, fold_eye_like, lower_eye_like, /*fold_from_shapes=*/true});
   r.add("NonZero", {infer_non_zero, fold_non_zero, nullptr});
 }

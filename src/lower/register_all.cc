@@ -25,6 +25,13 @@ std::vector<std::string> Registry::fold_only_op_types() const {
   return out;
 }
 
+std::vector<std::string> Registry::dynamic_shape_op_types() const {
+  std::vector<std::string> out;
+  for (const auto& [name, rule] : rules_)
+    if (rule.dynamic_shapes && rule.lower) out.push_back(name);
+  return out;
+}
+
 const Registry& registry() {
   static const Registry r = [] {
     Registry reg;
@@ -70,6 +77,8 @@ const Registry& registry() {
     register_col2im(reg);
     register_det(reg);
     register_max_unpool(reg);
+    register_roi_pool(reg);
+    register_deform_conv(reg);
     register_quantize_linear(reg);
     register_integer_matmul_conv(reg);
     register_control_flow(reg);

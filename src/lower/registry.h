@@ -68,6 +68,8 @@ class Registry {
   // The subset of op_types() whose inputs must be constant: only a fold, or
   // needs_constant_inputs (their output shapes depend on input values).
   std::vector<std::string> fold_only_op_types() const;
+  // The subset of op_types() whose rule declares dynamic_shapes.
+  std::vector<std::string> dynamic_shape_op_types() const;
 
  private:
   std::map<std::string, OpRule> rules_;
@@ -119,6 +121,8 @@ void register_crop_reverse(Registry& r);    // crop_reverse.cc: CenterCropPad Re
 void register_col2im(Registry& r);          // col2im.cc: Col2Im
 void register_det(Registry& r);             // det.cc: Det
 void register_max_unpool(Registry& r);      // max_unpool.cc: MaxUnpool
+void register_roi_pool(Registry& r);        // roi_pool.cc: RoiAlign MaxRoiPool
+void register_deform_conv(Registry& r);     // deform_conv.cc: DeformConv
 void register_quantize_linear(Registry& r);  // quantize_linear.cc: QuantizeLinear DequantizeLinear DynamicQuantizeLinear
 void register_integer_matmul_conv(Registry& r);  // integer_matmul_conv.cc: MatMulInteger ConvInteger QLinearMatMul QLinearConv
 void register_control_flow(Registry& r);    // control_flow.cc: If Loop Scan (inlined, unrolled)

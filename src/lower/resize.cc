@@ -17,6 +17,9 @@
 // cubic as one product per resized axis with a constant [out, in] interpolation matrix
 // (BATCH_MATMUL, FULLY_CONNECTED on the last axis). Exact, at the cost of out x in
 // weights per axis; the builtins stay the path for the common cases.
+//
+// Scales, sizes or roi computed at run time take resize_runtime.cc instead (resized extents
+// known only at run time); this file's path runs only when they are constant.
 #include <algorithm>
 #include <cmath>
 
@@ -137,6 +140,7 @@ Status read_spec(const Node& n, ResizeSpec* s) {
 }
 
 Status infer_resize(Node& n) {
+  if (resize::has_runtime_params(n)) return resize::infer_runtime(n);
   ResizeSpec s;
   PT_RETURN_IF_ERROR(read_spec(n, &s));
   set_output(n, 0, n.inputs[0]->dtype, s.out);
@@ -212,6 +216,7 @@ bool flags_match(const ResizeSpec& s, TflFlags f, const Shape& in, const Shape& 
 }
 
 Status lower_resize(LowerContext& ctx, Node& n) {
+  if (resize::has_runtime_params(n)) return resize::lower_runtime(ctx, n);
   ResizeSpec s;
   PT_RETURN_IF_ERROR(read_spec(n, &s));
   Value* x = n.inputs[0];
@@ -271,8 +276,9 @@ Status lower_resize(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_resize(Registry& r) {
-  r.add("Resize", {infer_resize, nullptr, lower_resize});
-  r.add("Upsample", {infer_resize, nullptr, lower_resize});
+  // dynamic: scales/sizes computed at run time make the resized extents -1 (resize_runtime.cc).
+  r.add("Resize", dynamic({infer_resize, nullptr, lower_resize}));
+  r.add("Upsample", dynamic({infer_resize, nullptr, lower_resize}));
 }
 
 }  // namespace pt2tflite::lower

@@ -1,5 +1,6 @@
-// What the two Resize files share: the parsed Resize/Upsample node, onnxruntime's nearest
-// source index, and the separable fallback (resize_separable.cc).
+// What the Resize files share: the parsed Resize/Upsample node, onnxruntime's nearest
+// source index, the separable fallback (resize_separable.cc) and the run-time-parameter
+// path (resize_runtime.cc).
 #pragma once
 
 #include <string>
@@ -28,5 +29,10 @@ double onnx_source(const ResizeSpec& s, int o, int64_t in, int64_t out, float sc
 
 // Resizes axis by axis in the ONNX layout, after the ONNX reference implementation.
 Status lower_separable(LowerContext& ctx, ir::Node& n, const ResizeSpec& s);
+
+// resize_runtime.cc: scales, sizes or roi computed at run time (or X with run-time extents).
+bool has_runtime_params(const ir::Node& n);
+Status infer_runtime(ir::Node& n);  // resized extents -1
+Status lower_runtime(LowerContext& ctx, ir::Node& n);
 
 }  // namespace pt2tflite::lower::resize

@@ -224,4 +224,6 @@ PYBIND11_MODULE(_core, m) {
   m.def("supported_onnx_ops", &pt2tflite::supported_onnx_ops, "ONNX op types the converter converts, sorted.");
   m.def("constant_input_onnx_ops", &pt2tflite::constant_input_onnx_ops,
         "The supported ONNX op types evaluated at conversion time: their inputs must be constant.");
+  m.def("dynamic_shape_onnx_ops", &pt2tflite::dynamic_shape_onnx_ops,
+        "The supported ONNX op types that also take tensors whose extents are known only at run time.");
 }

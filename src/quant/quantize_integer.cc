@@ -152,21 +152,81 @@ class Planner {
     return out;
   }
 
+  // Coordinate arithmetic: float values cast to integers (gather positions of GridSample,
+  // RoiAlign, DeformConv, Resize …) or compared for equality (their in-bounds masks), and
+  // the elementwise / data-movement ops computing them. On the int8 grid a coordinate moves
+  // by a step of its range/255, FLOOR turns that into a different pixel, and two values
+  // quantized with different scales are rarely equal, so they stay float; the values they
+  // start from (a conv's offsets, a grid input) are quantized as usual. Arithmetic on those
+  // positions alone (the bilinear weights: fractions, 1 − fraction, in-bounds factors) stays
+  // float too: its inputs would otherwise be quantized on the positions' coarse grid.
+  std::set<const Node*> index_arithmetic_nodes() {
+    static const std::set<std::string> arithmetic = {
+        "tfl.ADD", "tfl.SUB", "tfl.MUL", "tfl.DIV", "tfl.FLOOR", "tfl.CEIL", "tfl.ROUND", "tfl.MAXIMUM",
+        "tfl.MINIMUM", "tfl.NEG", "tfl.ABS", "tfl.FLOOR_DIV", "tfl.FLOOR_MOD", "tfl.SELECT_V2", "tfl.RESHAPE",
+        "tfl.TRANSPOSE", "tfl.CONCATENATION", "tfl.SLICE", "tfl.STRIDED_SLICE", "tfl.SPLIT", "tfl.SPLIT_V",
+        "tfl.GATHER", "tfl.PACK", "tfl.UNPACK", "tfl.BROADCAST_TO", "tfl.TILE", "tfl.EXPAND_DIMS", "tfl.SQUEEZE"};
+    std::map<const Value*, const Node*> producer;
+    for (const auto& n : g_.nodes())
+      for (const Value* v : n->outputs) producer[v] = n.get();
+    std::set<const Node*> out;
+    std::vector<const Value*> todo;
+    for (const auto& n : g_.nodes()) {
+      if (n->op == "tfl.CAST" && is_float_tensor(n->inputs[0]) && !ir::is_float(n->outputs[0]->dtype))
+        todo.push_back(n->inputs[0]);
+      if ((n->op == "tfl.EQUAL" || n->op == "tfl.NOT_EQUAL") && touches_float(*n)) {
+        out.insert(n.get());
+        for (const Value* in : n->inputs)
+          if (is_float_tensor(in) && !in->is_const()) todo.push_back(in);
+      }
+    }
+    while (!todo.empty()) {
+      const Value* v = todo.back();
+      todo.pop_back();
+      auto it = producer.find(v);
+      if (it == producer.end() || !arithmetic.count(it->second->op) || !out.insert(it->second).second) continue;
+      for (const Value* in : it->second->inputs)
+        if (is_float_tensor(in) && !in->is_const()) todo.push_back(in);
+    }
+    std::set<const Value*> exact;  // float values computed from positions or integers alone
+    for (const Node* n : out)
+      for (const Value* v : n->outputs) exact.insert(v);
+    for (const auto& n : g_.nodes()) {  // topological order: one pass reaches every consumer
+      if (n->op == "tfl.CAST" && !ir::is_float(n->inputs[0]->dtype)) exact.insert(n->outputs[0]);
+      if (out.count(n.get()) || !arithmetic.count(n->op) || !touches_float(*n)) continue;
+      const bool from_positions = std::all_of(n->inputs.begin(), n->inputs.end(), [&](const Value* in) {
+        return !is_float_tensor(in) || in->is_const() || exact.count(in);
+      });
+      if (!from_positions) continue;
+      out.insert(n.get());
+      for (const Value* v : n->outputs) exact.insert(v);
+    }
+    return out;
+  }
+
   Status choose_integer_nodes() {
     std::vector<std::string> missing;
     const std::set<const Node*> masked = masked_softmax_nodes();
+    const std::set<const Node*> coordinates = index_arithmetic_nodes();
     for (const auto& n : g_.nodes()) {
       if (!touches_float(*n)) continue;  // integer/bool index arithmetic: nothing to quantize
       if (matches_keep_float(*n, o_.keep_float)) {
         plan_.float_nodes.insert(n->name);
         continue;
       }
-      if (masked.count(n.get())) {
+      // Ops with an integer kernel whose values integers cannot hold: float, or named.
+      std::string why_float;
+      if (masked.count(n.get()))
+        why_float = std::string("softmax over masked scores; the mask's -inf has no ") + mode_name(o_.activations) +
+                    " value";
+      else if (coordinates.count(n.get()))
+        why_float = std::string("computes or compares positions (gathers, in-bounds masks); on the ") +
+                    mode_name(o_.activations) + " grid they would land on other pixels";
+      if (!why_float.empty()) {
         if (o_.allow_float_fallback)
           plan_.float_nodes.insert(n->name);
         else
-          missing.push_back(n->op + " (node '" + n->name + "': softmax over masked scores; the mask's -inf has no " +
-                            mode_name(o_.activations) + " value)");
+          missing.push_back(n->op + " (node '" + n->name + "': " + why_float + ")");
         continue;
       }
       const OpQuantRule* r = find_rule(n->op);

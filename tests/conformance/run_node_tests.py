@@ -361,10 +361,10 @@ def convert_and_run(binary: str, model_path: Path, model, datasets, tfl: Path, r
             for name, x in feeds.items():
                 interp.set_tensor(in_details[name]["index"], x)
             interp.invoke()
-            # Shapes as LiteRT sized them in this run (extents known only at run time are
-            # -1 in the file); the Python API cannot read a tensor of 0 bytes.
-            ran = {d["name"]: d for d in interp.get_output_details()}
-            got = {name: (np.zeros(ran[name]["shape"], d["dtype"]) if 0 in ran[name]["shape"]
+            # Shapes as of this run: an output sized at run time may be empty now, and LiteRT's
+            # get_tensor refuses an empty tensor.
+            now = {d["name"]: d for d in interp.get_output_details()}
+            got = {name: (np.zeros(now[name]["shape"], d["dtype"]) if 0 in now[name]["shape"]
                           else interp.get_tensor(d["index"]))
                    for name, d in out_details.items()}
         except Exception as e:  # noqa: BLE001

@@ -1,8 +1,8 @@
 """Control flow (If, Loop, Scan) and non-tensor values (sequences, optionals), resolved at
 conversion time: TFLite gets a flat graph. Each ONNX graph is built with onnx.helper, converted,
 run in LiteRT and compared with onnxruntime (float32 rule, integers exact). Conditions and trip
-counts come from shapes (as PyTorch computes them) or constants; a run-time condition, a
-run-time sequence position, too many iterations and a sequence graph output must be refused
+counts come from shapes (as PyTorch computes them) or constants; a run-time If condition whose
+branches give different shapes, a run-time sequence position, too many iterations and a sequence graph output must be refused
 with a reason. Plus a TorchScript-exported model with an `if` on a shape and a shape-bound loop.
 """
 
@@ -93,11 +93,13 @@ def test_if_on_a_shape_inlines_the_taken_branch(dim, taken, tmp_path):
     assert set(ops) == ({"RELU"} if taken == "then" else {"NEG"}), ops
 
 
-def test_if_with_a_run_time_condition_is_refused(tmp_path):
+def test_if_with_a_run_time_condition_and_different_branch_shapes_is_refused(tmp_path):
+    # A run-time condition selects between both branches' outputs (SELECT_V2; covered in
+    # test_dynamic_misc_onnx.py), which needs the same shape in both: Flatten's differs.
     cond = [helper.make_node("ReduceSum", ["x"], ["s"], keepdims=0), _const("z", 0.0, np.float32),
             helper.make_node("Greater", ["s", "z"], ["cond"])]
-    err = _refused(_if_model(cond), tmp_path, "if_runtime")
-    assert "condition" in err and "run time" in err, err
+    err = _refused(_if_model(cond, else_op="Flatten"), tmp_path, "if_runtime")
+    assert "condition" in err and "run time" in err and "shape" in err, err
 
 
 def test_if_branch_returns_an_outer_constant_and_a_sequence(tmp_path):

@@ -20,6 +20,8 @@ def test_package_surface():
     assert "Conv" in ops and "Constant" in ops and ops == sorted(ops)
     folded = pt2tflite.constant_input_onnx_ops()
     assert "NonZero" in folded and "Conv" not in folded and set(folded) <= set(ops)
+    dynamic = pt2tflite.dynamic_shape_onnx_ops()
+    assert "Reshape" in dynamic and "Add" in dynamic and "Conv" not in dynamic and set(dynamic) <= set(ops)
     assert pt2tflite.pass_names(), "the pipeline lists its passes"
     assert pt2tflite.int8 == np.int8 and pt2tflite.float16 == np.float16 and pt2tflite.float32 == np.float32
     # The binding is the in-process API, not a subprocess wrapper.

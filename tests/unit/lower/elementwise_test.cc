@@ -133,6 +133,18 @@ TEST(LowerGraph, Float64AndUint64ValuesAreRefusedByName) {
   EXPECT_NE(s.message().find("float64: 'd', 'e'"), std::string::npos) << s.message();
 }
 
+TEST(LowerGraph, Float64IsNamedBeforeAShapeInferenceFailure) {
+  // Trilu's k computed at run time stops the walk; the float64 input is named first, since
+  // no constant k would make the model convert.
+  OnnxCase t;
+  t.op("Trilu", {t.input("d", {2, 2}, DType::kFloat64), t.input("k", {}, DType::kInt64)});
+  Status s = t.infer();
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
+  EXPECT_EQ(s.message().rfind("TFLite has no kernels for these element types:", 0), 0u) << s.message();
+  EXPECT_NE(s.message().find("cannot infer static shapes:"), std::string::npos) << s.message();
+}
+
 TEST(LowerGraph, Float64ConstantThatFoldsAwayIsFine) {
   OnnxCase t;
   ir::Value* d = t.b.g.add_const("d", ir::Tensor::from_doubles(DType::kFloat64, {2}, {1.5, 2.5}));

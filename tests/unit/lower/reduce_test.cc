@@ -154,16 +154,47 @@ TEST(LowerReduce, FoldOverFirstAxisKeepingDims) {
   EXPECT_EQ(t.b.g.outputs[0]->data->to_floats(), (std::vector<float>{5, 7, 9}));
 }
 
-TEST(LowerReduce, RuntimeAxesAreUnsupported) {
-  Builder b;
-  ir::Value* x = b.input("x", {2, 3});
-  ir::Value* axes = b.input("axes", {1}, ir::DType::kInt64);
+// Axes computed at run time: their (static) count gives the output's rank, the TFLite op
+// reads them as an int32 tensor, and the extents are known only at run time.
+Status runtime_axes_case(Builder& b, ir::Shape x_shape, ir::Shape axes_shape, int64_t keepdims) {
+  ir::Value* x = b.input("x", x_shape);
+  ir::Value* axes = b.input("axes", axes_shape, ir::DType::kInt64);
   ir::Value* y = b.value("y", {-1});
-  b.node("onnx.ReduceSum", {x, axes}, {y})->opset = 13;
+  b.node("onnx.ReduceSum", {x, axes}, {y}, {{"keepdims", keepdims}})->opset = 13;
   b.g.outputs = {y};
-  Status s = infer_shapes_and_fold(b.g);
+  return infer_and_lower(b.g);
+}
+
+TEST(LowerReduce, RuntimeAxesGoToTheOpAsATensor) {
+  for (int64_t keep : {0, 1}) {
+    Builder b;
+    ASSERT_TRUE(runtime_axes_case(b, {2, 3, 1}, {1}, keep).is_ok());
+    const ir::Node* r = b.find("tfl.SUM");
+    ASSERT_NE(r, nullptr);
+    EXPECT_FALSE(r->inputs[1]->is_const());
+    EXPECT_EQ(r->inputs[1]->dtype, ir::DType::kInt32);
+    EXPECT_EQ(r->get_int("keep_dims", -1), keep);
+    // keepdims: an extent of 1 stays 1; without: axis 1 of the output is x's 1 or 2 (3 or 1).
+    EXPECT_EQ(b.g.outputs[0]->shape, keep ? (ir::Shape{-1, -1, 1}) : (ir::Shape{-1, -1}));
+  }
+}
+
+TEST(LowerReduce, RuntimeAxesAsManyAsTheRankAreEveryAxis) {
+  Builder b;
+  ASSERT_TRUE(runtime_axes_case(b, {2, 3}, {2}, 0).is_ok());
+  const ir::Node* r = b.find("tfl.SUM");
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->inputs[1]->is_const());
+  EXPECT_EQ(r->inputs[1]->data->to_int64s(), (Ints{0, 1}));
+  EXPECT_EQ(b.g.outputs[0]->shape, (ir::Shape{}));
+}
+
+TEST(LowerReduce, RuntimeAxesOfUnknownCountAreUnsupported) {
+  Builder b;
+  Status s = runtime_axes_case(b, {2, 3}, {-1}, 1);
   ASSERT_FALSE(s.is_ok());
-  EXPECT_NE(s.message().find("run time"), std::string::npos);
+  EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
+  EXPECT_NE(s.message().find("computed at run time"), std::string::npos);
 }
 
 TEST(LowerReduce, RepeatedAxisIsInvalid) {
