@@ -279,8 +279,50 @@ Status lower_runtime_pad(LowerContext& ctx, Node& n) {
   return Status::ok();
 }
 
+// Constant pads without crops on an input with run-time extents: the paddings argument does
+// not depend on the extents, so PAD / PADV2 / MIRROR_PAD take it as a constant (reflect: ONNX
+// requires pads below the extent, as MIRROR_PAD REFLECT does; edge: pads of at most 1).
+// Returns false when the case needs the run-time lowering.
+Result<bool> lower_constant_pads(LowerContext& ctx, Node& n) {
+  const bool const_pads = n.has("pads") || (n.input(1) && n.inputs[1]->is_const());
+  if (!const_pads || (n.input(3) && !n.inputs[3]->is_const())) return false;
+  PT_ASSIGN_OR_RETURN(PadSpec p, pad_spec(n));
+  Value* x = n.inputs[0];
+  const int64_t rank = static_cast<int64_t>(x->shape.size());
+  std::vector<int64_t> paddings;
+  int64_t widest = 0;
+  for (int64_t i = 0; i < rank; ++i) {
+    if (p.begin[i] < 0 || p.end[i] < 0) return false;
+    paddings.push_back(p.begin[i]);
+    paddings.push_back(p.end[i]);
+    widest = std::max({widest, p.begin[i], p.end[i]});
+  }
+  if (p.mode == "wrap" || (p.mode == "edge" && widest > 1) || rank > 5) return false;
+  Value* pads = ctx.const_int32(n, "paddings", paddings, {rank, 2});
+  if (p.mode != "constant") {
+    ctx.emit("tfl.MIRROR_PAD", n, {x, pads}, {n.outputs[0]})->attrs["mode"] =
+        std::string(p.mode == "reflect" ? "REFLECT" : "SYMMETRIC");
+    return true;
+  }
+  Value* runtime = nullptr;
+  const double value = fill_value(n, &runtime);
+  if (runtime && ir::num_elements(runtime->shape) != 1) return false;
+  if (runtime) {
+    ctx.emit("tfl.PADV2", n, {x, pads, runtime}, {n.outputs[0]});
+  } else if (value == 0.0) {
+    ctx.emit("tfl.PAD", n, {x, pads}, {n.outputs[0]});
+  } else {
+    ctx.emit("tfl.PADV2", n, {x, pads, ctx.constant(n, "constant_value", ir::Tensor::from_doubles(x->dtype, {}, {value}))},
+             {n.outputs[0]});
+  }
+  return true;
+}
+
 Status lower_pad(LowerContext& ctx, Node& n) {
-  if (runtime_pad(n)) return lower_runtime_pad(ctx, n);
+  if (runtime_pad(n)) {
+    PT_ASSIGN_OR_RETURN(bool done, lower_constant_pads(ctx, n));
+    return done ? Status::ok() : lower_runtime_pad(ctx, n);
+  }
   PT_ASSIGN_OR_RETURN(PadSpec p, pad_spec(n));
   Value* x = n.inputs[0];
   const size_t rank = x->shape.size();

@@ -266,3 +266,22 @@ def test_split_constant_sizes_on_runtime_extents(tmp_path):
                       [vi("a", TP.FLOAT, None), vi("b", TP.FLOAT, None)], initializer=[sp])
     m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 18)])
     check_both(tmp_path, "split_const", m, [{"x": X3, "s": i64(6, 4)}, {"x": X3, "s": i64(-1, 4)}])
+
+
+@pytest.mark.parametrize("mode,pads,ops", [("constant", [0, 1, 2, 0], {"PAD"}), ("reflect", [1, 2, 0, 1], {"MIRROR_PAD"}),
+                                           ("edge", [1, 0, 1, 1], {"MIRROR_PAD"}),
+                                           ("edge", [0, 3, 0, 0], {"GATHER", "RANGE"}),
+                                           ("constant", [0, -1, 1, 0], {"PAD", "STRIDED_SLICE"})])
+def test_constant_pads_on_runtime_extents(tmp_path, mode, pads, ops):
+    # Constant pads on a run-time-shaped input: a constant paddings argument where the op
+    # allows it (no crop, edge pads of at most 1), the run-time index maps otherwise.
+    p = oh.make_tensor("pads", TP.INT64, [4], pads)
+    nodes = [oh.make_node("Reshape", ["x", "s"], ["r"]), oh.make_node("Pad", ["r", "pads"], ["y"], mode=mode)]
+    g = oh.make_graph(nodes, "g", [vi("x", TP.FLOAT, [2, 3, 4]), vi("s", TP.INT64, [2])],
+                      [vi("y", TP.FLOAT, None)], initializer=[p])
+    m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 18)])
+    tfl = check_both(tmp_path, f"const_pads_{mode}", m, [{"x": X3, "s": i64(6, 4)}, {"x": X3, "s": i64(4, 6)}])
+    got = set(harness.inspect_json(tfl)["ops"])
+    assert ops <= got, harness.op_summary(harness.inspect_json(tfl))
+    if "GATHER" not in ops:
+        assert "GATHER" not in got, harness.op_summary(harness.inspect_json(tfl))
