@@ -283,5 +283,5 @@ def test_constant_pads_on_runtime_extents(tmp_path, mode, pads, ops):
     tfl = check_both(tmp_path, f"const_pads_{mode}", m, [{"x": X3, "s": i64(6, 4)}, {"x": X3, "s": i64(4, 6)}])
     got = set(harness.inspect_json(tfl)["ops"])
     assert ops <= got, harness.op_summary(harness.inspect_json(tfl))
-    if "GATHER" not in ops:
+    if len(ops) == 1:  # constant paddings: no run-time index arithmetic
         assert "GATHER" not in got, harness.op_summary(harness.inspect_json(tfl))
