@@ -324,8 +324,59 @@ Status lower_runtime_slice(LowerContext& ctx, Node& n) {
   return Status::ok();
 }
 
+// Constant starts/ends/axes/steps on an input with run-time extents: TFLite's own rules
+// (a negative bound counts from the end, then begin/end clamp to [0, d] for a positive
+// stride, [-1, d-1] for a negative one) equal ONNX's, except a negative-step start below -d
+// (ONNX clamps it to 0, TFLite to -1): that case, unknowable here, takes the run-time path.
+// Untouched axes and "to the end" bounds are mask bits. Returns false when it does not apply.
+Result<bool> lower_constant_slice(LowerContext& ctx, Node& n) {
+  for (size_t i = 1; i <= 4; ++i)
+    if (n.input(i) && !n.inputs[i]->is_const()) return false;
+  const Shape& in = n.inputs[0]->shape;
+  const int64_t r = static_cast<int64_t>(in.size());
+  if (r > 5) return false;
+  bool present = false;
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> starts, ints_attr_or_input(n, "starts", 1, &present));
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> ends, ints_attr_or_input(n, "ends", 2, &present));
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> axes, ints_attr_or_input(n, "axes", 3, &present));
+  if (!present) axes = iota_from(0, static_cast<int64_t>(starts.size()));
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> steps, ints_attr_or_input(n, "steps", 4, &present));
+  if (!present) steps.assign(starts.size(), 1);
+  NODE_CHECK(n, ends.size() == starts.size() && axes.size() == starts.size() && steps.size() == starts.size(),
+             "starts, ends, axes and steps differ in length");
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  std::vector<int64_t> begin(r, 0), end(r, 0), strides(r, 1);
+  int64_t begin_mask = (int64_t{1} << r) - 1, end_mask = begin_mask;
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const int64_t axis = normalize_axis(axes[k], in.size());
+    NODE_CHECK(n, axis >= 0, "axis " + std::to_string(axes[k]) + " out of range");
+    const int64_t step = steps[k];
+    NODE_CHECK(n, step != 0, "step 0");
+    if (step < 0 && starts[k] < -1 && (in[axis] < 0 || starts[k] < -in[axis])) return false;
+    const int64_t bit = int64_t{1} << axis;
+    begin_mask &= ~bit;
+    end_mask &= ~bit;
+    begin[axis] = std::clamp(starts[k], -kMax, kMax);
+    strides[axis] = std::clamp(step, -kMax, kMax);
+    if (step > 0 ? ends[k] >= kMax : ends[k] <= -kMax)
+      end_mask |= bit;  // to the end (INT64_MAX / INT64_MIN)
+    else
+      end[axis] = std::clamp(ends[k], -kMax, kMax);
+  }
+  Node* s = ctx.emit("tfl.STRIDED_SLICE", n,
+                     {n.inputs[0], ctx.const_int32(n, "begin", begin), ctx.const_int32(n, "end", end),
+                      ctx.const_int32(n, "strides", strides)},
+                     {n.outputs[0]});
+  s->attrs["begin_mask"] = begin_mask;
+  s->attrs["end_mask"] = end_mask;
+  return true;
+}
+
 Status lower_slice(LowerContext& ctx, Node& n) {
-  if (runtime_slice(n)) return lower_runtime_slice(ctx, n);
+  if (runtime_slice(n)) {
+    PT_ASSIGN_OR_RETURN(bool done, lower_constant_slice(ctx, n));
+    return done ? Status::ok() : lower_runtime_slice(ctx, n);
+  }
   PT_ASSIGN_OR_RETURN(std::vector<SliceAxis> axes, slice_axes(n));
   const Shape& in = n.inputs[0]->shape;
   if (n.outputs[0]->shape == in && std::all_of(axes.begin(), axes.end(), [](const SliceAxis& a) { return a.step == 1; })) {

@@ -285,3 +285,31 @@ def test_constant_pads_on_runtime_extents(tmp_path, mode, pads, ops):
     assert ops <= got, harness.op_summary(harness.inspect_json(tfl))
     if len(ops) == 1:  # constant paddings: no run-time index arithmetic
         assert "GATHER" not in got, harness.op_summary(harness.inspect_json(tfl))
+
+
+CONST_SLICES = [
+    # starts, ends, axes, steps on a [?, ?] input
+    ([1], [-1], [1], [1]),
+    ([0, -3], [2**62, 2**62], [0, 1], [1, 1]),
+    ([-1], [-(2**62)], [0], [-1]),                 # reversed, through index 0
+    ([-1, 100], [-100, 1], [1, 0], [-2, -1]),
+    ([2], [2**31 + 5], [-1], [3]),
+    ([-2], [0], [1], [-1]),                        # start below -1 with a negative step: run-time path
+]
+
+
+@pytest.mark.parametrize("case", range(len(CONST_SLICES)))
+def test_constant_slice_on_runtime_extents(tmp_path, case):
+    starts, ends, axes, steps = CONST_SLICES[case]
+    inits = [oh.make_tensor(nm, TP.INT64, [len(v)], v)
+             for nm, v in (("st", starts), ("en", ends), ("ax", axes), ("sp", steps))]
+    nodes = [oh.make_node("Reshape", ["x", "s"], ["r"]), oh.make_node("Slice", ["r", "st", "en", "ax", "sp"], ["y"])]
+    g = oh.make_graph(nodes, "g", [vi("x", TP.FLOAT, [2, 3, 4]), vi("s", TP.INT64, [2])],
+                      [vi("y", TP.FLOAT, None)], initializer=inits)
+    m = oh.make_model(g, opset_imports=[oh.make_opsetid("", 18)])
+    tfl = check_both(tmp_path, f"const_slice_{case}", m, [{"x": X3, "s": i64(6, 4)}, {"x": X3, "s": i64(2, 12)},
+                                                          {"x": X3, "s": i64(1, 24)}])
+    ops = harness.inspect_json(tfl)["ops"]
+    runtime_path = steps[0] < 0 and starts[0] < -1
+    assert ("STRIDED_SLICE" in ops) and (("MAXIMUM" in ops) == runtime_path), harness.op_summary(
+        harness.inspect_json(tfl))
