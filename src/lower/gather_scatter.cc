@@ -132,14 +132,28 @@ Result<Value*> coords_value(LowerContext& ctx, const Node& n, const Coords& c) {
   Shape cs = c.index_shape;
   cs.push_back(c.depth);
   Value* idx = n.inputs[1];
+  NODE_UNSUPPORTED_IF(n, !is_elements_op(n) && !ir::is_static(n.inputs[0]->shape),
+                      "data " + ir::shape_to_string(n.inputs[0]->shape) +
+                          " has extents known only at run time; GatherND needs static data");
   if (idx->is_const()) {
     PT_ASSIGN_OR_RETURN(std::vector<int64_t> v, const_coords(n, c));
     return ctx.constant(n, "coords", Tensor::from_int64s(DType::kInt32, cs, v));
   }
   const bool elements = is_elements_op(n);
   const int64_t k = elements ? 1 : idx->shape.back();
-  // Wrap negatives: FLOOR_MOD by each column's extent (a constant of idx's own shape).
   Value* i32 = ctx.cast(n, idx, DType::kInt32);
+  if (!elements && !ir::is_static(idx->shape)) {
+    // GatherND with a run-time number of index rows (x[mask] after NonZero, boxes kept by
+    // NMS): wrap negatives by the column extents, broadcast along the rows.
+    NODE_UNSUPPORTED_IF(n, n.get_int("batch_dims", 0) != 0,
+                        "GatherND with batch_dims and a number of index rows known only at run time");
+    std::vector<int64_t> extents;
+    for (int64_t j = 0; j < k; ++j) extents.push_back(column_extent(n, j));
+    Value* wrapped = ctx.temp(n, DType::kInt32, idx->shape, "indices_wrapped");
+    ctx.emit("tfl.FLOOR_MOD", n, {i32, ctx.const_int32(n, "extents", extents, {k})}, {wrapped});
+    return wrapped;
+  }
+  // Wrap negatives: FLOOR_MOD by each column's extent (a constant of idx's own shape).
   std::vector<int64_t> extents(static_cast<size_t>(ir::num_elements(idx->shape)));
   for (size_t i = 0; i < extents.size(); ++i) extents[i] = column_extent(n, static_cast<int64_t>(i) % k);
   Value* wrapped = ctx.temp(n, DType::kInt32, idx->shape, "indices_wrapped");
@@ -446,7 +460,7 @@ Status lower_scatter(LowerContext& ctx, Node& n) {
 
 void register_gather_scatter(Registry& r) {
   r.add("GatherElements", dynamic({infer_gather, fold_gather, lower_gather}));
-  r.add("GatherND", {infer_gather, fold_gather, lower_gather});
+  r.add("GatherND", dynamic({infer_gather, fold_gather, lower_gather}));
   r.add("ScatterND", {infer_scatter, fold_scatter, lower_scatter});
   r.add("ScatterElements", {infer_scatter, fold_scatter, lower_scatter});
   r.add("Scatter", {infer_scatter, fold_scatter, lower_scatter});
