@@ -341,7 +341,7 @@ Status expand_scan(ExpandContext& ctx, Node& n) {
 }  // namespace
 
 void register_control_flow(Registry& r) {
-  r.add("If", expand_only(expand_if));
+  r.add("If", dynamic(expand_only(expand_if)));  // the taken branch may read run-time extents
   r.add("Loop", expand_only(expand_loop));
   r.add("Scan", expand_only(expand_scan));
 }

@@ -4,6 +4,8 @@
 // (dim − s) / 2 cells (rounded down) from the start, a larger one pads (s − dim) / 2 zeros
 // before and the rest after (the ONNX reference's split). One SLICE for all crops, then one
 // PAD for all pads; neither when the shape is unchanged (a RESHAPE copies). Any dtype.
+// A `shape` computed at run time (or an input with run-time extents) takes the same steps
+// with SLICE's begin/size and PAD's paddings computed from SHAPE(x) at run time.
 //
 // ReverseSequence: y[t, b] = x[L[b] − 1 − t, b] for t < L[b], x[t, b] after (time and batch
 // axes 0/1 in either order). Said with GATHER_ND over int32 (time, batch) coordinates:
@@ -15,6 +17,7 @@
 #include "lower/context.h"
 #include "lower/emit_arith.h"
 #include "lower/registry.h"
+#include "lower/runtime_params.h"
 
 namespace pt2tflite::lower {
 
@@ -28,21 +31,33 @@ using ir::Value;
 
 // --- CenterCropPad ---
 
-// Target extent per axis of the input (the input's own for axes not listed).
+std::vector<int64_t> crop_pad_axes(const Node& n) {
+  std::vector<int64_t> axes = n.get_ints("axes");
+  if (!n.has("axes"))
+    for (size_t a = 0; a < n.inputs[0]->shape.size(); ++a) axes.push_back(static_cast<int64_t>(a));
+  return axes;
+}
+
+// Target extent per axis of the input (the input's own for axes not listed); -1 on the
+// listed axes when `shape` is computed at run time.
 Result<Shape> crop_pad_target(const Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1), "needs input_data and shape");
   const Shape& x = n.inputs[0]->shape;
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> shape, const_ints(n, 1, "shape"));
-  std::vector<int64_t> axes = n.get_ints("axes");
-  if (!n.has("axes"))
-    for (size_t a = 0; a < x.size(); ++a) axes.push_back(static_cast<int64_t>(a));
+  std::vector<int64_t> axes = crop_pad_axes(n);
+  std::vector<int64_t> shape;
+  if (n.inputs[1]->is_const()) {
+    PT_ASSIGN_OR_RETURN(shape, const_ints(n, 1, "shape"));
+  } else {
+    NODE_CHECK(n, n.inputs[1]->shape.size() == 1, "shape must be 1-D");
+    shape.assign(n.inputs[1]->shape[0], -1);
+  }
   NODE_CHECK(n, axes.size() == shape.size(),
              "shape has " + std::to_string(shape.size()) + " values for " + std::to_string(axes.size()) + " axes");
   Shape target = x;
   for (size_t i = 0; i < axes.size(); ++i) {
     const int64_t a = normalize_axis(axes[i], x.size());
     NODE_CHECK(n, a >= 0, "axis " + std::to_string(axes[i]) + " out of range");
-    NODE_CHECK(n, shape[i] >= 0, "negative target extent");
+    NODE_CHECK(n, shape[i] >= 0 || !n.inputs[1]->is_const(), "negative target extent");
     target[a] = shape[i];
   }
   return target;
@@ -54,12 +69,36 @@ Status infer_center_crop_pad(Node& n) {
   return Status::ok();
 }
 
-Status lower_center_crop_pad(LowerContext& ctx, Node& n) {
-  PT_ASSIGN_OR_RETURN(Shape target, crop_pad_target(n));
+// begin = max(d - t, 0) / 2, size = min(d, t); pads before = max(t - d, 0) / 2, after = the rest.
+Status lower_runtime_center_crop_pad(LowerContext& ctx, Node& n) {
+  RuntimeParams p(ctx, n);
+  const DType i32 = DType::kInt32;
   Value* x = n.inputs[0];
-  Value* out = n.outputs[0];
+  const int64_t rank = static_cast<int64_t>(x->shape.size());
+  std::vector<int64_t> axes = crop_pad_axes(n);
+  for (int64_t& a : axes) a = normalize_axis(a, rank);
+  Value* d = ir::is_static(x->shape) ? p.ints(i32, x->shape) : ctx.shape_of(n, x);
+  Value* t = p.scatter(p.ints(i32, axes), p.as(n.inputs[1], i32), d, rank);
+  Value* zero = p.scalar(i32, 0);
+  Value* two = p.scalar(i32, 2);
+  Value* begin = p.bin("tfl.FLOOR_DIV", p.bin("tfl.MAXIMUM", p.bin("tfl.SUB", d, t), zero), two);
+  Value* size = p.bin("tfl.MINIMUM", d, t);
+  Value* grow = p.bin("tfl.MAXIMUM", p.bin("tfl.SUB", t, d), zero);
+  Value* before = p.bin("tfl.FLOOR_DIV", grow, two);
+  Value* after = p.bin("tfl.SUB", grow, before);
+  Value* cropped = ctx.temp(n, x->dtype, Shape(rank, -1), "cropped");
+  ctx.emit("tfl.SLICE", n, {x, begin, size}, {cropped});
+  Value* paddings = p.concat({p.reshape(before, {rank, 1}), p.reshape(after, {rank, 1})}, 1);
+  ctx.emit("tfl.PAD", n, {cropped, paddings}, {n.outputs[0]});
+  return Status::ok();
+}
+
+Status lower_center_crop_pad(LowerContext& ctx, Node& n) {
+  Value* x = n.inputs[0];
   const Shape& s = x->shape;
-  NODE_UNSUPPORTED_IF(n, !ir::is_static(s), "dynamic input shape (fix it with --input-shape)");
+  if (!n.inputs[1]->is_const() || !ir::is_static(s)) return lower_runtime_center_crop_pad(ctx, n);
+  PT_ASSIGN_OR_RETURN(Shape target, crop_pad_target(n));
+  Value* out = n.outputs[0];
   std::vector<int64_t> begin, size, pads;
   Shape cropped = s;
   bool crop = false, pad = false;
@@ -159,7 +198,7 @@ Status lower_reverse_sequence(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_crop_reverse(Registry& r) {
-  r.add("CenterCropPad", {infer_center_crop_pad, nullptr, lower_center_crop_pad});
+  r.add("CenterCropPad", dynamic({infer_center_crop_pad, nullptr, lower_center_crop_pad}));
   r.add("ReverseSequence", {infer_reverse_sequence, nullptr, lower_reverse_sequence});
 }
 

@@ -25,6 +25,7 @@
 #include "lower/context.h"
 #include "lower/eval_util.h"
 #include "lower/registry.h"
+#include "lower/runtime_params.h"
 
 namespace pt2tflite::lower {
 
@@ -131,14 +132,28 @@ Result<Value*> coords_value(LowerContext& ctx, const Node& n, const Coords& c) {
   Shape cs = c.index_shape;
   cs.push_back(c.depth);
   Value* idx = n.inputs[1];
+  NODE_UNSUPPORTED_IF(n, !is_elements_op(n) && !ir::is_static(n.inputs[0]->shape),
+                      "data " + ir::shape_to_string(n.inputs[0]->shape) +
+                          " has extents known only at run time; GatherND needs static data");
   if (idx->is_const()) {
     PT_ASSIGN_OR_RETURN(std::vector<int64_t> v, const_coords(n, c));
     return ctx.constant(n, "coords", Tensor::from_int64s(DType::kInt32, cs, v));
   }
   const bool elements = is_elements_op(n);
   const int64_t k = elements ? 1 : idx->shape.back();
-  // Wrap negatives: FLOOR_MOD by each column's extent (a constant of idx's own shape).
   Value* i32 = ctx.cast(n, idx, DType::kInt32);
+  if (!elements && !ir::is_static(idx->shape)) {
+    // GatherND with a run-time number of index rows (x[mask] after NonZero, boxes kept by
+    // NMS): wrap negatives by the column extents, broadcast along the rows.
+    NODE_UNSUPPORTED_IF(n, n.get_int("batch_dims", 0) != 0,
+                        "GatherND with batch_dims and a number of index rows known only at run time");
+    std::vector<int64_t> extents;
+    for (int64_t j = 0; j < k; ++j) extents.push_back(column_extent(n, j));
+    Value* wrapped = ctx.temp(n, DType::kInt32, idx->shape, "indices_wrapped");
+    ctx.emit("tfl.FLOOR_MOD", n, {i32, ctx.const_int32(n, "extents", extents, {k})}, {wrapped});
+    return wrapped;
+  }
+  // Wrap negatives: FLOOR_MOD by each column's extent (a constant of idx's own shape).
   std::vector<int64_t> extents(static_cast<size_t>(ir::num_elements(idx->shape)));
   for (size_t i = 0; i < extents.size(); ++i) extents[i] = column_extent(n, static_cast<int64_t>(i) % k);
   Value* wrapped = ctx.temp(n, DType::kInt32, idx->shape, "indices_wrapped");
@@ -202,7 +217,45 @@ Result<std::vector<Tensor>> fold_gather(const Node& n) {
   return std::vector<Tensor>{gather_slices(*n.inputs[0]->data, coords, c.depth, n.outputs[0]->shape)};
 }
 
+// GatherElements whose indices or data have extents known only at run time: the position
+// grids are built when the model runs (RANGE along each axis, BROADCAST_TO the indices'
+// shape plus a trailing 1) and concatenated around the wrapped indices.
+Status lower_runtime_gather_elements(LowerContext& ctx, Node& n) {
+  RuntimeParams p(ctx, n);
+  const DType i32 = DType::kInt32;
+  Value* data = n.inputs[0];
+  Value* idx = p.as(n.inputs[1], i32);
+  const int64_t r = static_cast<int64_t>(data->shape.size());
+  NODE_UNSUPPORTED_IF(n, r > 4, "run-time extents on a rank above 4 (TFLite's FLOOR_MOD broadcasts up to 4-D)");
+  const int64_t axis = normalize_axis(n.get_int("axis", 0), data->shape.size());
+  Value* extent =
+      data->shape[axis] >= 0 ? p.scalar(i32, data->shape[axis]) : p.element(ctx.shape_of(n, data), axis);
+  Value* wrapped = p.bin("tfl.FLOOR_MOD", idx, extent);
+  Value* ishape = ctx.shape_of(n, idx);
+  Value* target = p.concat({ishape, p.ints(i32, {1})});
+  Shape cshape = idx->shape;
+  cshape.push_back(1);
+  std::vector<Value*> parts;
+  for (int64_t d = 0; d < r; ++d) {
+    Value* part = ctx.temp(n, i32, cshape, "coord");
+    if (d == axis) {
+      ctx.emit("tfl.RESHAPE", n, {wrapped, target}, {part});
+    } else {
+      Value* pos = ctx.temp(n, i32, {-1}, "positions");
+      ctx.emit("tfl.RANGE", n, {p.scalar(i32, 0), p.element(ishape, d), p.scalar(i32, 1)}, {pos});
+      Shape at(r + 1, 1);
+      at[d] = -1;
+      ctx.emit("tfl.BROADCAST_TO", n, {ctx.reshape(n, pos, at), target}, {part});
+    }
+    parts.push_back(part);
+  }
+  ctx.emit("tfl.GATHER_ND", n, {data, p.concat(parts, r)}, {n.outputs[0]});
+  return Status::ok();
+}
+
 Status lower_gather(LowerContext& ctx, Node& n) {
+  if (is_elements_op(n) && (!ir::is_static(n.inputs[0]->shape) || !ir::is_static(n.inputs[1]->shape)))
+    return lower_runtime_gather_elements(ctx, n);
   PT_ASSIGN_OR_RETURN(Coords c, coords_shape(n));
   PT_ASSIGN_OR_RETURN(Value* coords, coords_value(ctx, n, c));
   ctx.emit("tfl.GATHER_ND", n, {n.inputs[0], coords}, {n.outputs[0]});
@@ -406,8 +459,8 @@ Status lower_scatter(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_gather_scatter(Registry& r) {
-  r.add("GatherElements", {infer_gather, fold_gather, lower_gather});
-  r.add("GatherND", {infer_gather, fold_gather, lower_gather});
+  r.add("GatherElements", dynamic({infer_gather, fold_gather, lower_gather}));
+  r.add("GatherND", dynamic({infer_gather, fold_gather, lower_gather}));
   r.add("ScatterND", {infer_scatter, fold_scatter, lower_scatter});
   r.add("ScatterElements", {infer_scatter, fold_scatter, lower_scatter});
   r.add("Scatter", {infer_scatter, fold_scatter, lower_scatter});

@@ -21,13 +21,17 @@
 // AffineGrid, theta [N, k, k+1] and a constant size [N, C, D1..Dk] (k = 2, 3): the base
 // grid rows (x, y[, z], 1) of the ONNX reference (linspace over [−1, 1], cell centres
 // without align_corners) are a constant [1, P, 1, k+1]; grid = SUM(base · theta) over the
-// last axis, P = ΠD, reshaped to [N, D.., k].
+// last axis, P = ΠD, reshaped to [N, D.., k]. A size computed at run time builds each axis's
+// coordinates with RANGE at run time and sums coordinate × theta column by broadcasting
+// ([1, .., D_j, .., 1] × [N, 1, .., k]); with align_corners and an extent of 1 it gives the
+// ONNX reference's -1 (the static path refuses that case, see below).
 #include <cmath>
 #include <functional>
 
 #include "lower/context.h"
 #include "lower/emit_arith.h"
 #include "lower/registry.h"
+#include "lower/runtime_params.h"
 
 namespace pt2tflite::lower {
 
@@ -239,8 +243,25 @@ Status lower_grid_sample(LowerContext& ctx, Node& n) {
 
 // --- AffineGrid ---
 
+Status infer_runtime_affine_grid(Node& n) {
+  const Shape& s = n.inputs[1]->shape;
+  NODE_CHECK(n, s.size() == 1, "size must be 1-D");
+  NODE_UNSUPPORTED_IF(n, s[0] != 4 && s[0] != 5, "size of length " + std::to_string(s[0]) + " (2-D and 3-D grids only)");
+  const int64_t k = s[0] - 2;
+  const Shape& t = n.inputs[0]->shape;
+  NODE_CHECK(n, t.size() == 3 && t[1] == k && t[2] == k + 1,
+             "theta must be [N, " + std::to_string(k) + ", " + std::to_string(k + 1) + "], got " + ir::shape_to_string(t));
+  NODE_UNSUPPORTED_IF(n, t[0] < 0, "theta's batch is known only at run time");
+  Shape out(k + 2, -1);
+  out[0] = t[0];
+  out[k + 1] = k;
+  set_output(n, 0, n.inputs[0]->dtype, out);
+  return Status::ok();
+}
+
 Status infer_affine_grid(Node& n) {
   NODE_CHECK(n, n.input(0) && n.input(1), "needs theta and size");
+  if (!n.inputs[1]->is_const()) return infer_runtime_affine_grid(n);
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> size, const_ints(n, 1, "size"));
   NODE_UNSUPPORTED_IF(n, size.size() != 4 && size.size() != 5,
                       "size of length " + std::to_string(size.size()) + " (2-D and 3-D grids only)");
@@ -264,7 +285,46 @@ std::vector<double> linspace(int64_t d, bool align) {
   return v;
 }
 
+Status lower_runtime_affine_grid(LowerContext& ctx, Node& n) {
+  RuntimeParams p(ctx, n);
+  Arith a(ctx, n);
+  const bool align = n.get_int("align_corners", 0) != 0;
+  Value* theta = n.inputs[0];
+  NODE_UNSUPPORTED_IF(n, theta->dtype != DType::kFloat32 && theta->dtype != DType::kFloat16,
+                      std::string("theta of type ") + ir::dtype_name(theta->dtype));
+  const int64_t batch = theta->shape[0], k = theta->shape[1];
+  Value* t32 = ctx.cast(n, theta, DType::kFloat32);
+  Value* size = ctx.cast(n, n.inputs[1], DType::kFloat32);
+  Shape col_shape(k + 2, 1);
+  col_shape[0] = batch;
+  col_shape[k + 1] = k;
+  // theta's last column (the translation), then coordinate j's contribution per axis.
+  auto theta_column = [&](int64_t c) {
+    Value* g = ctx.temp(n, DType::kFloat32, {batch, k, 1}, "theta_column");
+    ctx.emit("tfl.GATHER", n, {t32, ctx.const_int32(n, "column", {c})}, {g})->attrs["axis"] = int64_t{2};
+    return ctx.reshape(n, g, col_shape);
+  };
+  Value* sum = theta_column(k);
+  for (int64_t j = 0; j < k; ++j) {  // spatial axis j of size[2..]; coordinate k-1-j (x is the last axis)
+    Value* d = p.element(size, 2 + j);
+    Value* i = ctx.temp(n, DType::kFloat32, {-1}, "positions");
+    ctx.emit("tfl.RANGE", n, {a.scalar(0.0), d, a.scalar(1.0)}, {i});
+    Value* coords = align ? a.add(a.div(a.mul(i, 2.0), a.bin("tfl.MAXIMUM", a.add(d, -1.0), a.scalar(1.0))), -1.0)
+                          : a.add(a.div(a.add(a.mul(i, 2.0), 1.0), d), -1.0);
+    Shape at(k + 2, 1);
+    at[1 + j] = -1;
+    sum = a.add(sum, a.mul(ctx.reshape(n, coords, at), theta_column(k - 1 - j)));
+  }
+  Value* out = n.outputs[0];
+  if (out->dtype == DType::kFloat32)
+    ctx.emit("tfl.RESHAPE", n, {sum, ctx.shape_of(n, sum)}, {out});
+  else
+    ctx.cast(n, sum, out->dtype, out);
+  return Status::ok();
+}
+
 Status lower_affine_grid(LowerContext& ctx, Node& n) {
+  if (!n.inputs[1]->is_const()) return lower_runtime_affine_grid(ctx, n);
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> size, const_ints(n, 1, "size"));
   const bool align = n.get_int("align_corners", 0) != 0;
   const int64_t k = static_cast<int64_t>(size.size()) - 2, batch = size[0];
@@ -311,7 +371,7 @@ Status lower_affine_grid(LowerContext& ctx, Node& n) {
 
 void register_grid_sample(Registry& r) {
   r.add("GridSample", {infer_grid_sample, nullptr, lower_grid_sample});
-  r.add("AffineGrid", {infer_affine_grid, nullptr, lower_affine_grid});
+  r.add("AffineGrid", dynamic({infer_affine_grid, nullptr, lower_affine_grid}));
 }
 
 }  // namespace pt2tflite::lower

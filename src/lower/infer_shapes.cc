@@ -41,7 +41,9 @@ class Walk : public ExpandContext {
     for (const ir::Value* v : n->inputs) {
       auto dyn = dynamic_.find(v);
       if (v && dyn != dynamic_.end()) {
-        if (rule->dynamic_shapes && !rule->expand) continue;
+        // (An expansion that declares it only splices values through: If with a constant
+        // condition; the spliced nodes are walked, and judged, one by one.)
+        if (rule->dynamic_shapes) continue;
         return unsupported(n->describe() + ": input '" + v->name + "' has extents known only at run time " +
                            ir::shape_to_string(v->shape) + " (they depend on values " + dyn->second +
                            " computes at run time); this op needs static shapes. Make the values that decide "

@@ -26,7 +26,8 @@ Shape as_rhs(const Shape& b) { return b.size() == 1 ? Shape{b[0], 1} : b; }
 bool matmul_shape(const Shape& a, const Shape& b, Shape* out) {
   if (a.empty() || b.empty()) return false;
   const Shape a2 = as_lhs(a), b2 = as_rhs(b);
-  if (a2[a2.size() - 1] != b2[b2.size() - 2]) return false;
+  const int64_t ka = a2[a2.size() - 1], kb = b2[b2.size() - 2];
+  if (ka != kb && ka >= 0 && kb >= 0) return false;  // (-1: known only at run time)
   if (!ir::broadcast_shapes(Shape(a2.begin(), a2.end() - 2), Shape(b2.begin(), b2.end() - 2), out)) return false;
   if (a.size() > 1) out->push_back(a2[a2.size() - 2]);
   if (b.size() > 1) out->push_back(b2.back());
@@ -118,6 +119,14 @@ Status lower_matmul(LowerContext& ctx, Node& n) {
   Value* b = n.inputs[1];
   NODE_UNSUPPORTED_IF(n, !ir::is_float(a->dtype), "MatMul on integers has no TFLite kernel (quantize the model instead)");
   NODE_UNSUPPORTED_IF(n, a->shape.size() > 5 || b->shape.size() > 5, "TFLite multiplies tensors of rank <= 5 only");
+  if (!ir::is_static(a->shape) || !ir::is_static(b->shape)) {
+    // Extents known only at run time: FULLY_CONNECTED / BATCH_MATMUL size their outputs when
+    // they run; numpy's 1-D promotions would need a run-time reshape back.
+    NODE_UNSUPPORTED_IF(n, a->shape.size() < 2 || b->shape.size() < 2,
+                        "a 1-D operand of a product whose extents are known only at run time");
+    NODE_UNSUPPORTED_IF(n, a->shape.back() < 0 && b->is_const(),
+                        "the reduced extent is known only at run time");
+  }
   // Constant B whose batch dimensions are all 1: one weight matrix.
   bool one_matrix = b->is_const();
   for (size_t i = 0; one_matrix && i + 2 < b->shape.size(); ++i) one_matrix = b->shape[i] == 1;
@@ -226,7 +235,7 @@ Status lower_gemm(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_matmul(Registry& r) {
-  r.add("MatMul", {infer_matmul, fold_matmul, lower_matmul});
+  r.add("MatMul", dynamic({infer_matmul, fold_matmul, lower_matmul}));
   r.add("Gemm", {infer_gemm, fold_gemm, lower_gemm});
 }
 

@@ -3,8 +3,9 @@
 // the input's static shape alone, which is what turns the exporters' Shape→Gather→Concat→Reshape
 // chains into constants. They also take extents known only at run time: Shape/Size read
 // tfl.SHAPE, and a reshape whose target is decided at run time (a run-time shape input, or
-// extents copied from such an input) gets its shape argument assembled from tfl.SHAPE. Every
-// reshape-like op lowers to tfl.RESHAPE (one op kind, which the layout
+// extents copied from such an input, Squeeze/Unsqueeze axes given at run time) gets its shape
+// argument assembled from tfl.SHAPE. Every reshape-like op lowers to tfl.RESHAPE (one op
+// kind, which the layout
 // passes understand; SQUEEZE/EXPAND_DIMS would add nothing), Transpose to tfl.TRANSPOSE
 // and Cast to tfl.CAST.
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "lower/context.h"
 #include "lower/registry.h"
+#include "lower/runtime_params.h"
 
 namespace pt2tflite::lower {
 
@@ -209,9 +211,27 @@ Result<std::vector<int64_t>> axis_map(const Node& n) {
   return map;
 }
 
+// Squeeze/Unsqueeze whose axes input is computed at run time: the output rank is known
+// (the input's, minus or plus the number of axes), its extents only at run time.
+bool has_runtime_axes(const Node& n) {
+  return (n.op == "onnx.Squeeze" || n.op == "onnx.Unsqueeze") && !n.has("axes") && n.input(1) &&
+         !n.inputs[1]->is_const();
+}
+
+Result<Shape> runtime_axes_shape(const Node& n) {
+  const Shape& a = n.inputs[1]->shape;
+  NODE_CHECK(n, a.size() == 1 && a[0] >= 0, "axes input '" + n.inputs[1]->name + "' is not a 1-D tensor of known length");
+  const int64_t r = rank_of(n);
+  const int64_t out_rank = n.op == "onnx.Squeeze" ? r - a[0] : r + a[0];
+  NODE_CHECK(n, out_rank >= 0, std::to_string(a[0]) + " axes to squeeze from a rank-" + std::to_string(r) + " input");
+  if (r == 0) return Shape(out_rank, 1);  // only inserted 1s
+  return Shape(out_rank, -1);
+}
+
 Result<Shape> reshape_like_shape(const Node& n) {
   if (n.op == "onnx.Reshape") return reshape_shape(n);
   if (n.op == "onnx.Flatten") return flatten_shape(n);
+  if (has_runtime_axes(n)) return runtime_axes_shape(n);
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> map, axis_map(n));
   Shape out;
   for (int64_t a : map) out.push_back(a < 0 ? 1 : n.inputs[0]->shape[a]);
@@ -249,6 +269,43 @@ ir::Value* runtime_target(LowerContext& ctx, const Node& n) {
   return target;
 }
 
+// The target shape of Squeeze/Unsqueeze with run-time axes, from SHAPE(x):
+//   Unsqueeze: output axis j is inserted when some axis equals j; otherwise it reads input
+//     axis j - (number of inserted axes before j), GATHERed from [1] ++ SHAPE(x).
+//   Squeeze: input axis i is dropped when some axis equals i; a kept one lands at output
+//     position i - (number of dropped axes before i); a one-hot [out_rank, rank] selection
+//     summed over the input axes places its extent.
+ir::Value* runtime_axes_target(LowerContext& ctx, const Node& n) {
+  RuntimeParams p(ctx, n);
+  const DType i32 = DType::kInt32;
+  const int64_t r = rank_of(n), out_rank = static_cast<int64_t>(n.outputs[0]->shape.size());
+  const int64_t span = std::max(r, out_rank);  // the axes count positions in this rank
+  ir::Value* axes = p.axes(n.inputs[1], span);
+  const int64_t k = axes->shape[0];
+  std::vector<int64_t> pos(span);
+  std::iota(pos.begin(), pos.end(), 0);
+  ir::Value* hit = p.reduce("tfl.REDUCE_ANY", p.axis_hits(axes, span), 0);  // [span]
+  ir::Value* before =
+      p.reduce("tfl.SUM", p.cast(p.cmp("tfl.LESS", p.reshape(axes, {k, 1}), p.ints(i32, pos, {1, span})), i32), 0);
+  ir::Value* dims = ctx.shape_of(n, n.inputs[0]);
+  ir::Value* target = ctx.temp(n, i32, {out_rank}, "target_shape");
+  if (n.op == "onnx.Unsqueeze") {
+    std::vector<int64_t> pos1(pos);
+    for (int64_t& v : pos1) ++v;
+    ir::Value* idx = p.select(hit, p.scalar(i32, 0), p.bin("tfl.SUB", p.ints(i32, pos1), before));
+    ir::Value* pool = p.concat({p.ints(i32, {1}), dims});
+    ctx.emit("tfl.GATHER", n, {pool, idx}, {target})->attrs["axis"] = int64_t{0};
+    return target;
+  }
+  ir::Value* out_pos = p.select(hit, p.scalar(i32, -1), p.bin("tfl.SUB", p.ints(i32, pos), before));
+  std::vector<int64_t> slots(out_rank);
+  std::iota(slots.begin(), slots.end(), 0);
+  ir::Value* lands = p.cmp("tfl.EQUAL", p.reshape(out_pos, {1, r}), p.ints(i32, slots, {out_rank, 1}));
+  ir::Value* placed = p.select(lands, p.reshape(dims, {1, r}), p.scalar(i32, 0));
+  ctx.emit("tfl.SUM", n, {placed, ctx.const_int32(n, "axis", {1})}, {target})->attrs["keep_dims"] = int64_t{0};
+  return target;
+}
+
 // The shape argument when the output has extents known only at run time: a constant with
 // at most one -1 where that suffices, else assembled from SHAPE(x).
 Result<ir::Value*> dynamic_target(LowerContext& ctx, const Node& n) {
@@ -264,6 +321,7 @@ Result<ir::Value*> dynamic_target(LowerContext& ctx, const Node& n) {
       if (target[i] == 0 && n.get_int("allowzero", 0) == 0) from_x[i] = static_cast<int64_t>(i);
     return ctx.dims_from(n, x, from_x, target);  // at most one -1 is left for RESHAPE to infer
   }
+  if (has_runtime_axes(n)) return runtime_axes_target(ctx, n);
   NODE_UNSUPPORTED_IF(n, n.op == "onnx.Flatten",
                       "flattening " + ir::shape_to_string(in) + ": both halves have extents known only at run time");
   // Squeeze / Unsqueeze / Identity: the input's extents, with 1s dropped or inserted.

@@ -3,8 +3,11 @@
 //
 // The windows and MelWeightMatrix depend only on scalar inputs that are constants after
 // export: they fold, by ONNX's reference formulas evaluated in double and rounded to
-// output_datatype once. A run-time size would leave the output shape unknown: unsupported.
-// MelWeightMatrix's sample rate and edges may be computed at run time (lower_mel_runtime).
+// output_datatype once. A window whose size is computed at run time is computed at run time
+// by the same formula in float32 (RANGE, then SIN/COS): the angle x·π/N carries float32
+// rounding (≈ 1e-7 relative), so the values are within a few 1e-7 of the reference.
+// MelWeightMatrix's sample rate and edges may be computed at run time (lower_mel_runtime);
+// its num_mel_bins and dft_length decide the output shape and must be constant.
 //
 // DFT and STFT are linear maps of the signal, so with static shapes each becomes one
 // FULLY_CONNECTED against a constant basis matrix (cos/sin computed in double, stored as
@@ -91,6 +94,13 @@ enum class Window { kHann, kHamming, kBlackman };
 
 template <Window W>
 Status infer_window(Node& n) {
+  NODE_CHECK(n, n.input(0), "missing size");
+  if (!n.inputs[0]->is_const()) {  // computed at run time: RANGE sizes the output
+    NODE_CHECK(n, ir::num_elements(n.inputs[0]->shape) == 1, "size must hold one value");
+    PT_ASSIGN_OR_RETURN(DType t, output_datatype(n));
+    set_output(n, 0, t, {-1});
+    return Status::ok();
+  }
   PT_ASSIGN_OR_RETURN(int64_t size, const_int(n, 0, "size"));
   NODE_CHECK(n, size >= 0, "size must not be negative");
   PT_ASSIGN_OR_RETURN(DType t, output_datatype(n));
@@ -132,7 +142,40 @@ Result<std::vector<Tensor>> fold_window(const Node& n) {
 
 // Reached only when the fold was skipped for size: the constant is copied out.
 template <Window W>
+Status lower_runtime_window(LowerContext& ctx, Node& n) {
+  Arith a(ctx, n);
+  Value* size = ctx.cast(n, n.inputs[0], DType::kFloat32);
+  if (!size->shape.empty()) size = ctx.reshape(n, size, {});
+  Value* x = ctx.temp(n, DType::kFloat32, {-1}, "positions");
+  ctx.emit("tfl.RANGE", n, {a.scalar(0.0), size, a.scalar(1.0)}, {x});
+  Value* n1 = n.get_int("periodic", 1) != 0 ? size : a.add(size, -1.0);
+  auto cos_of = [&](double k) { return a.un("tfl.COS", a.div(a.mul(x, k * kPi), n1)); };
+  Value* w = nullptr;
+  switch (W) {
+    case Window::kHann: {
+      Value* s = a.un("tfl.SIN", a.div(a.mul(x, kPi), n1));
+      w = a.mul(s, s);
+      break;
+    }
+    case Window::kHamming: {
+      const double alpha = 25.0 / 46.0;
+      w = a.add(a.mul(cos_of(2), -(1 - alpha)), alpha);
+      break;
+    }
+    case Window::kBlackman:
+      w = a.add(a.add(a.mul(cos_of(2), -0.5), a.mul(cos_of(4), 0.08)), 0.42);
+      break;
+  }
+  if (n.outputs[0]->dtype == DType::kFloat32)
+    ctx.reshape(n, w, {-1}, n.outputs[0]);
+  else
+    ctx.cast(n, w, n.outputs[0]->dtype, n.outputs[0]);
+  return Status::ok();
+}
+
+template <Window W>
 Status lower_window(LowerContext& ctx, Node& n) {
+  if (!n.inputs[0]->is_const()) return lower_runtime_window<W>(ctx, n);
   ctx.reshape(n, ctx.constant(n, "window", window<W>(n)), n.outputs[0]->shape, n.outputs[0]);
   return Status::ok();
 }
@@ -666,11 +709,11 @@ Status lower_stft(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_signal(Registry& r) {
-  r.add("HannWindow", {infer_window<Window::kHann>, fold_window<Window::kHann>, lower_window<Window::kHann>, false, true});
+  r.add("HannWindow", dynamic({infer_window<Window::kHann>, fold_window<Window::kHann>, lower_window<Window::kHann>}));
   r.add("HammingWindow",
-        {infer_window<Window::kHamming>, fold_window<Window::kHamming>, lower_window<Window::kHamming>, false, true});
+        dynamic({infer_window<Window::kHamming>, fold_window<Window::kHamming>, lower_window<Window::kHamming>}));
   r.add("BlackmanWindow",
-        {infer_window<Window::kBlackman>, fold_window<Window::kBlackman>, lower_window<Window::kBlackman>, false, true});
+        dynamic({infer_window<Window::kBlackman>, fold_window<Window::kBlackman>, lower_window<Window::kBlackman>}));
   r.add("MelWeightMatrix", {infer_mel, fold_mel, lower_mel});
   r.add("DFT", {infer_dft, nullptr, lower_dft});
   // dynamic: a run-time frame_step leaves the frame count known only at run time.

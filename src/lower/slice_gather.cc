@@ -2,13 +2,18 @@
 // constants (exact for every dtype: slices are copied as bytes) and lowers to one TFLite
 // op working in the ONNX layout: CONCATENATION, SPLIT / SPLIT_V, STRIDED_SLICE, GATHER.
 // Parameters TFLite takes as tensors (axis, sizes, begin/end/strides, constant indices)
-// become INT32 constants, with negative values normalised.
+// become INT32 constants, with negative values normalised. Run-time parameters (Slice bounds,
+// Split sizes) or input extents known only at run time are passed as run-time tensors
+// instead: STRIDED_SLICE bounds are normalised and clamped by ONNX's rules with arithmetic
+// on SHAPE(x), SPLIT_V reads its sizes when it runs, Gather wraps negative indices by the
+// run-time extent.
 #include <algorithm>
 #include <limits>
 
 #include "lower/context.h"
 #include "lower/eval_util.h"
 #include "lower/registry.h"
+#include "lower/runtime_params.h"
 
 namespace pt2tflite::lower {
 
@@ -42,10 +47,13 @@ Status infer_concat(Node& n) {
   for (const Value* v : n.inputs) {
     NODE_CHECK(n, v, "missing input");
     bool ok = v->shape.size() == first.size();
-    for (size_t i = 0; ok && i < first.size(); ++i) ok = static_cast<int64_t>(i) == axis || v->shape[i] == first[i];
+    for (size_t i = 0; ok && i < first.size(); ++i) {
+      ok = static_cast<int64_t>(i) == axis || v->shape[i] == first[i] || v->shape[i] < 0 || first[i] < 0;
+      if (static_cast<int64_t>(i) != axis && out[i] < 0) out[i] = v->shape[i];  // a known extent wins
+    }
     NODE_CHECK(n, ok, "input shapes " + ir::shape_to_string(first) + " and " + ir::shape_to_string(v->shape) +
                           " do not concatenate along axis " + std::to_string(axis));
-    out[axis] += v->shape[axis];
+    out[axis] = out[axis] < 0 || v->shape[axis] < 0 ? -1 : out[axis] + v->shape[axis];
   }
   set_output(n, 0, n.inputs[0]->dtype, out);
   return Status::ok();
@@ -73,8 +81,12 @@ Status lower_concat(LowerContext& ctx, Node& n) {
   const int64_t axis = normalize_axis(n.get_int("axis", 0), n.outputs[0]->shape.size());
   std::vector<Value*> parts;  // TFLite kernels need not cope with empty operands
   for (Value* v : n.inputs)
-    if (ir::num_elements(v->shape) > 0) parts.push_back(v);
+    if (ir::num_elements(v->shape) != 0) parts.push_back(v);  // (-1: extents known only at run time)
   NODE_UNSUPPORTED_IF(n, parts.empty(), "every input is empty");
+  if (parts.size() == 1 && !ir::is_static(n.outputs[0]->shape)) {
+    ctx.emit("tfl.RESHAPE", n, {parts[0], ctx.shape_of(n, parts[0])}, {n.outputs[0]});
+    return Status::ok();
+  }
   if (parts.size() == 1) {
     ctx.reshape(n, parts[0], n.outputs[0]->shape, n.outputs[0]);
     return Status::ok();
@@ -86,11 +98,23 @@ Status lower_concat(LowerContext& ctx, Node& n) {
 // --- Split: sizes from 'split' (attribute < 13, input ≥ 13), else num_outputs (≥ 18) or
 // the number of outputs; an uneven num_outputs split makes the last part smaller ---
 
+// Split sizes given as an input computed at run time: the parts' extents along the axis
+// are known only at run time (SPLIT_V reads the sizes when it runs).
+bool runtime_split(const Node& n) { return !n.has("split") && n.input(1) && !n.inputs[1]->is_const(); }
+
 Result<std::vector<int64_t>> split_sizes(const Node& n, int64_t axis) {
   const int64_t extent = n.inputs[0]->shape[axis];
+  if (runtime_split(n)) {
+    const Shape& s = n.inputs[1]->shape;
+    NODE_CHECK(n, s.size() == 1 && s[0] == static_cast<int64_t>(n.outputs.size()),
+               "split sizes input '" + n.inputs[1]->name + "' must be 1-D with one entry per output");
+    return std::vector<int64_t>(n.outputs.size(), -1);
+  }
   bool present = false;
   PT_ASSIGN_OR_RETURN(std::vector<int64_t> sizes, ints_attr_or_input(n, "split", 1, &present));
   if (!present) {
+    NODE_UNSUPPORTED_IF(n, extent < 0, "splitting an axis whose extent is known only at run time into equal "
+                                       "parts; give the split sizes");
     const int64_t parts = n.get_int("num_outputs", static_cast<int64_t>(n.outputs.size()));
     NODE_CHECK(n, parts > 0, "needs at least one output");
     const int64_t chunk = (extent + parts - 1) / parts;
@@ -101,7 +125,7 @@ Result<std::vector<int64_t>> split_sizes(const Node& n, int64_t axis) {
     NODE_CHECK(n, s >= 0, "negative split size");
     sum += s;
   }
-  NODE_CHECK(n, sizes.size() == n.outputs.size() && sum == extent,
+  NODE_CHECK(n, sizes.size() == n.outputs.size() && (sum == extent || extent < 0),
              "split sizes (" + std::to_string(sizes.size()) + " parts summing to " + std::to_string(sum) +
                  ") do not cut extent " + std::to_string(extent) + " into " + std::to_string(n.outputs.size()) +
                  " outputs");
@@ -134,6 +158,16 @@ Result<std::vector<ir::Tensor>> fold_split(const Node& n) {
 
 Status lower_split(LowerContext& ctx, Node& n) {
   const int64_t axis = normalize_axis(n.get_int("axis", 0), n.inputs[0]->shape.size());
+  if (runtime_split(n)) {
+    RuntimeParams p(ctx, n);
+    ctx.emit("tfl.SPLIT_V", n, {n.inputs[0], p.as(n.inputs[1], DType::kInt32), scalar_int32(ctx, n, "axis", axis)},
+             n.outputs);
+    return Status::ok();
+  }
+  if (n.outputs.size() == 1 && !ir::is_static(n.inputs[0]->shape)) {
+    ctx.emit("tfl.RESHAPE", n, {n.inputs[0], ctx.shape_of(n, n.inputs[0])}, {n.outputs[0]});
+    return Status::ok();
+  }
   if (n.outputs.size() == 1) {
     ctx.reshape(n, n.inputs[0], n.outputs[0]->shape, n.outputs[0]);
     return Status::ok();
@@ -194,8 +228,38 @@ Result<std::vector<SliceAxis>> slice_axes(const Node& n) {
   return out;
 }
 
+// Slice whose starts/ends/axes/steps (inputs, opset >= 10) are computed at run time, or whose
+// input has extents known only at run time: the output rank is the input's; an extent is
+// known only when axes are constant and leave that axis alone.
+bool runtime_slice(const Node& n) {
+  if (!ir::is_static(n.inputs[0]->shape)) return true;
+  for (size_t i = 1; i <= 4; ++i)
+    if (n.input(i) && !n.inputs[i]->is_const()) return true;
+  return false;
+}
+
+Status infer_runtime_slice(Node& n) {
+  const Shape& in = n.inputs[0]->shape;
+  NODE_CHECK(n, n.input(1) && n.input(2), "needs starts and ends");
+  const Shape& ks = n.inputs[1]->shape;
+  NODE_CHECK(n, ks.size() == 1 && ks[0] >= 0, "starts is not a 1-D tensor of known length");
+  Shape out(in.size(), -1);
+  if (!n.input(3) || n.inputs[3]->is_const()) {
+    std::vector<int64_t> axes = n.input(3) ? n.inputs[3]->data->to_int64s() : iota_from(0, ks[0]);
+    out = in;
+    for (int64_t a : axes) {
+      const int64_t axis = normalize_axis(a, in.size());
+      NODE_CHECK(n, axis >= 0, "axis " + std::to_string(a) + " out of range");
+      out[axis] = -1;
+    }
+  }
+  set_output(n, 0, n.inputs[0]->dtype, out);
+  return Status::ok();
+}
+
 Status infer_slice(Node& n) {
   NODE_CHECK(n, n.input(0), "missing input");
+  if (runtime_slice(n)) return infer_runtime_slice(n);
   PT_ASSIGN_OR_RETURN(std::vector<SliceAxis> axes, slice_axes(n));
   Shape out;
   for (const SliceAxis& a : axes) out.push_back(a.count);
@@ -212,7 +276,107 @@ Result<std::vector<ir::Tensor>> fold_slice(const Node& n) {
   return std::vector<ir::Tensor>{std::move(t)};
 }
 
+// A run-time starts/ends/steps input as int32, saturated to the int32 range first (ONNX
+// writes "to the end" as INT64_MAX / INT64_MIN).
+Value* saturated_int32(RuntimeParams& p, Value* v) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  if (v->is_const()) {
+    std::vector<int64_t> vals = v->data->to_int64s();
+    for (int64_t& x : vals) x = std::clamp(x, -kMax, kMax);
+    return p.ints(DType::kInt32, vals, v->shape);
+  }
+  if (v->dtype == DType::kInt32) return v;
+  Value* lo = p.bin("tfl.MAXIMUM", p.bin("tfl.MINIMUM", v, p.ints(v->dtype, {kMax}, {})), p.ints(v->dtype, {-kMax}, {}));
+  return p.cast(lo, DType::kInt32);
+}
+
+// STRIDED_SLICE with begin/end/strides computed at run time. The per-axis vectors start as
+// (0, SHAPE(x), 1) with the given axes overwritten, then ONNX's rules are applied
+// explicitly: negative bounds count from the end, begin clamps to [0, d] (step > 0) or
+// [0, d-1] (step < 0), end to [0, d] or [-1, d-1]. TFLite then sees in-range, non-negative
+// bounds, except end -1 with a negative step ("before index 0"), which TFLite would read as
+// the last element: it is passed as -1 - d, which TFLite's own count-from-end and clamping
+// turn back into -1.
+Status lower_runtime_slice(LowerContext& ctx, Node& n) {
+  RuntimeParams p(ctx, n);
+  const DType i32 = DType::kInt32;
+  Value* x = n.inputs[0];
+  const int64_t r = static_cast<int64_t>(x->shape.size());
+  NODE_UNSUPPORTED_IF(n, r > 5, "TFLite STRIDED_SLICE handles at most 5 dimensions");
+  const int64_t k = n.inputs[1]->shape[0];
+  Value* axes = n.input(3) ? p.axes(n.inputs[3], r) : p.ints(i32, iota_from(0, k));
+  Value* starts = saturated_int32(p, n.inputs[1]);
+  Value* ends = saturated_int32(p, n.inputs[2]);
+  Value* steps = n.input(4) ? saturated_int32(p, n.inputs[4]) : p.ints(i32, std::vector<int64_t>(k, 1));
+  Value* d = ctx.shape_of(n, x);
+  Value* b = p.scatter(axes, starts, p.ints(i32, std::vector<int64_t>(r, 0)), r);
+  Value* e = p.scatter(axes, ends, d, r);
+  Value* st = p.scatter(axes, steps, p.ints(i32, std::vector<int64_t>(r, 1)), r);
+  Value* zero = p.scalar(i32, 0);
+  Value* forward = p.cmp("tfl.GREATER", st, zero);
+  auto from_end = [&](Value* v) { return p.select(p.cmp("tfl.LESS", v, zero), p.bin("tfl.ADD", v, d), v); };
+  Value* last = p.bin("tfl.SUB", d, p.scalar(i32, 1));
+  Value* hi = p.select(forward, d, last);
+  b = p.bin("tfl.MAXIMUM", p.bin("tfl.MINIMUM", from_end(b), hi), zero);
+  e = p.bin("tfl.MAXIMUM", p.bin("tfl.MINIMUM", from_end(e), hi), p.select(forward, zero, p.scalar(i32, -1)));
+  e = p.select(p.cmp("tfl.LESS", e, zero), p.bin("tfl.SUB", e, d), e);
+  ctx.emit("tfl.STRIDED_SLICE", n, {x, b, e, st}, {n.outputs[0]});
+  return Status::ok();
+}
+
+// Constant starts/ends/axes/steps on an input with run-time extents: TFLite's own rules
+// (a negative bound counts from the end, then begin/end clamp to [0, d] for a positive
+// stride, [-1, d-1] for a negative one) equal ONNX's, except a negative-step start below -d
+// (ONNX clamps it to 0, TFLite to -1): that case, unknowable here, takes the run-time path.
+// Untouched axes and "to the end" bounds are mask bits. Returns false when it does not apply.
+Result<bool> lower_constant_slice(LowerContext& ctx, Node& n) {
+  for (size_t i = 1; i <= 4; ++i)
+    if (n.input(i) && !n.inputs[i]->is_const()) return false;
+  const Shape& in = n.inputs[0]->shape;
+  const int64_t r = static_cast<int64_t>(in.size());
+  if (r > 5) return false;
+  bool present = false;
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> starts, ints_attr_or_input(n, "starts", 1, &present));
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> ends, ints_attr_or_input(n, "ends", 2, &present));
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> axes, ints_attr_or_input(n, "axes", 3, &present));
+  if (!present) axes = iota_from(0, static_cast<int64_t>(starts.size()));
+  PT_ASSIGN_OR_RETURN(std::vector<int64_t> steps, ints_attr_or_input(n, "steps", 4, &present));
+  if (!present) steps.assign(starts.size(), 1);
+  NODE_CHECK(n, ends.size() == starts.size() && axes.size() == starts.size() && steps.size() == starts.size(),
+             "starts, ends, axes and steps differ in length");
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  std::vector<int64_t> begin(r, 0), end(r, 0), strides(r, 1);
+  int64_t begin_mask = (int64_t{1} << r) - 1, end_mask = begin_mask;
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const int64_t axis = normalize_axis(axes[k], in.size());
+    NODE_CHECK(n, axis >= 0, "axis " + std::to_string(axes[k]) + " out of range");
+    const int64_t step = steps[k];
+    NODE_CHECK(n, step != 0, "step 0");
+    if (step < 0 && starts[k] < -1 && (in[axis] < 0 || starts[k] < -in[axis])) return false;
+    const int64_t bit = int64_t{1} << axis;
+    begin_mask &= ~bit;
+    end_mask &= ~bit;
+    begin[axis] = std::clamp(starts[k], -kMax, kMax);
+    strides[axis] = std::clamp(step, -kMax, kMax);
+    if (step > 0 ? ends[k] >= kMax : ends[k] <= -kMax)
+      end_mask |= bit;  // to the end (INT64_MAX / INT64_MIN)
+    else
+      end[axis] = std::clamp(ends[k], -kMax, kMax);
+  }
+  Node* s = ctx.emit("tfl.STRIDED_SLICE", n,
+                     {n.inputs[0], ctx.const_int32(n, "begin", begin), ctx.const_int32(n, "end", end),
+                      ctx.const_int32(n, "strides", strides)},
+                     {n.outputs[0]});
+  s->attrs["begin_mask"] = begin_mask;
+  s->attrs["end_mask"] = end_mask;
+  return true;
+}
+
 Status lower_slice(LowerContext& ctx, Node& n) {
+  if (runtime_slice(n)) {
+    PT_ASSIGN_OR_RETURN(bool done, lower_constant_slice(ctx, n));
+    return done ? Status::ok() : lower_runtime_slice(ctx, n);
+  }
   PT_ASSIGN_OR_RETURN(std::vector<SliceAxis> axes, slice_axes(n));
   const Shape& in = n.inputs[0]->shape;
   if (n.outputs[0]->shape == in && std::all_of(axes.begin(), axes.end(), [](const SliceAxis& a) { return a.step == 1; })) {
@@ -280,6 +444,19 @@ Result<std::vector<ir::Tensor>> fold_gather(const Node& n) {
 Status lower_gather(LowerContext& ctx, Node& n) {
   const int64_t axis = normalize_axis(n.get_int("axis", 0), n.inputs[0]->shape.size());
   Value* indices = n.inputs[1];
+  const int64_t extent = n.inputs[0]->shape[axis];
+  if (extent < 0) {
+    // The extent is known only at run time: negative indices are wrapped by FLOOR_MOD with
+    // SHAPE(data)[axis], constant indices too.
+    NODE_UNSUPPORTED_IF(n, indices->dtype != DType::kInt32 && indices->dtype != DType::kInt64,
+                        "indices must be int32 or int64");
+    RuntimeParams p(ctx, n);
+    Value* dims = ctx.shape_of(n, n.inputs[0], indices->dtype);
+    Value* wrapped = ctx.temp(n, indices->dtype, indices->shape, "indices");
+    ctx.emit("tfl.FLOOR_MOD", n, {indices, p.element(dims, axis)}, {wrapped});
+    ctx.emit("tfl.GATHER", n, {n.inputs[0], wrapped}, {n.outputs[0]})->attrs["axis"] = axis;
+    return Status::ok();
+  }
   if (indices->is_const()) {
     PT_ASSIGN_OR_RETURN(std::vector<int64_t> idx, gather_indices(n, axis));
     indices = ctx.constant(n, "indices", ir::Tensor::from_int64s(DType::kInt32, indices->shape, idx));
@@ -302,10 +479,10 @@ Status lower_gather(LowerContext& ctx, Node& n) {
 }  // namespace
 
 void register_slice_gather(Registry& r) {
-  r.add("Concat", {infer_concat, fold_concat, lower_concat});
-  r.add("Split", {infer_split, fold_split, lower_split});
-  r.add("Slice", {infer_slice, fold_slice, lower_slice});
-  r.add("Gather", {infer_gather, fold_gather, lower_gather});
+  r.add("Concat", dynamic({infer_concat, fold_concat, lower_concat}));
+  r.add("Split", dynamic({infer_split, fold_split, lower_split}));
+  r.add("Slice", dynamic({infer_slice, fold_slice, lower_slice}));
+  r.add("Gather", dynamic({infer_gather, fold_gather, lower_gather}));
 }
 
 }  // namespace pt2tflite::lower

@@ -152,12 +152,14 @@ class Planner {
     return out;
   }
 
-  // Coordinate arithmetic: float values cast to integers (gather positions of GridSample,
-  // RoiAlign, DeformConv, Resize …) or compared for equality (their in-bounds masks), and
-  // the elementwise / data-movement ops computing them. On the int8 grid a coordinate moves
-  // by a step of its range/255, FLOOR turns that into a different pixel, and two values
-  // quantized with different scales are rarely equal, so they stay float; the values they
-  // start from (a conv's offsets, a grid input) are quantized as usual. Arithmetic on those
+  // Positions and decisions: float values cast to integers (gather positions of GridSample,
+  // RoiAlign, DeformConv, Resize …) or compared (in-bounds masks, a decision tree's
+  // feature ≤ threshold), and the elementwise / data-movement ops computing them. On the
+  // int8 grid a position moves by a step of its range/255, FLOOR turns that into another
+  // pixel, and a value and a threshold quantized with different scales compare wrongly near
+  // each other (one flipped branch changes a tree's whole output), so they stay float; the
+  // values they start from (a conv's offsets, a grid input, the features) are quantized as
+  // usual. Arithmetic on those
   // positions alone (the bilinear weights: fractions, 1 − fraction, in-bounds factors) stays
   // float too: its inputs would otherwise be quantized on the positions' coarse grid.
   std::set<const Node*> index_arithmetic_nodes() {
@@ -174,7 +176,9 @@ class Planner {
     for (const auto& n : g_.nodes()) {
       if (n->op == "tfl.CAST" && is_float_tensor(n->inputs[0]) && !ir::is_float(n->outputs[0]->dtype))
         todo.push_back(n->inputs[0]);
-      if ((n->op == "tfl.EQUAL" || n->op == "tfl.NOT_EQUAL") && touches_float(*n)) {
+      static const std::set<std::string> comparisons = {"tfl.EQUAL", "tfl.NOT_EQUAL", "tfl.LESS",
+                                                         "tfl.LESS_EQUAL", "tfl.GREATER", "tfl.GREATER_EQUAL"};
+      if (comparisons.count(n->op) && touches_float(*n)) {
         out.insert(n.get());
         for (const Value* in : n->inputs)
           if (is_float_tensor(in) && !in->is_const()) todo.push_back(in);
@@ -220,8 +224,9 @@ class Planner {
         why_float = std::string("softmax over masked scores; the mask's -inf has no ") + mode_name(o_.activations) +
                     " value";
       else if (coordinates.count(n.get()))
-        why_float = std::string("computes or compares positions (gathers, in-bounds masks); on the ") +
-                    mode_name(o_.activations) + " grid they would land on other pixels";
+        why_float = std::string("computes or compares positions or thresholds (gathers, in-bounds masks, tree "
+                                "decisions); on the ") +
+                    mode_name(o_.activations) + " grid they would land on other pixels or branches";
       if (!why_float.empty()) {
         if (o_.allow_float_fallback)
           plan_.float_nodes.insert(n->name);

@@ -261,8 +261,11 @@ def run_litert(tflite_path: Path, feeds: dict[str, np.ndarray], output_names: Se
     interp.invoke()
     out_pos, out_how = _match([d["name"] for d in outs], list(output_names), "outputs")
     result = {}
+    ran = interp.get_output_details()  # shapes as sized in this run (-1 extents resolved)
     for name, p in zip(output_names, out_pos):
-        y = interp.get_tensor(outs[p]["index"])
+        # LiteRT's Python API cannot read a tensor of 0 bytes: an empty output is its shape.
+        y = (np.zeros(ran[p]["shape"], ran[p]["dtype"]) if 0 in ran[p]["shape"]
+             else interp.get_tensor(outs[p]["index"]))
         result[name] = y.transpose(channels_first_perm(y.ndim)) if _is_channels_last(nhwc_io, y.ndim) else y
     return LiteRTRun(result, in_how, out_how, ins)
 

@@ -302,18 +302,8 @@ def test_torchvision_style_batched_nms_graph(tmp_path):
                           initializer=consts)
     m = oh.make_model(graph, opset_imports=[oh.make_opsetid("", 11)])
     feeds = nms_feeds(b, c, n, 0, {}, range(3))
-    # The Gather on the dynamic rows needs a run-time-extent Gather; without it the node is
-    # refused naming NonMaxSuppression as the source. Either way the message must be clear.
-    path = tmp_path / "post.onnx"
-    onnx.save(m, str(path))
-    p = harness.run_cli("convert", path, "-o", tmp_path / "post.tflite")
-    if p.returncode != 0:
-        assert "known only at run time" in p.stderr and "NonMaxSuppression" in p.stderr, p.stderr
-        m.graph.node.remove(m.graph.node[1])
-        m.graph.output.remove(m.graph.output[1])
-        check_runs(m, feeds, tmp_path, "post_no_gather")
-    else:
-        check_runs(m, feeds, tmp_path, "post")
+    # Gather reads NMS's rows, whose number is known only at run time.
+    check_runs(m, feeds, tmp_path, "post")
 
 
 # --------------------------------------------------------------------------- from PyTorch
@@ -330,6 +320,17 @@ class _NonZero:  # torch.nonzero: NonZero + Transpose in both exporters
         return M().eval()
 
 
+class _BoolMask:  # x[x > 0]: NonZero → Transpose → GatherND (TorchScript) / Index (dynamo)
+    @staticmethod
+    def build():
+        import torch
+
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return x[x > 0] * 2.0
+        return M().eval()
+
+
 class _TopKComputedK:  # k computed from the data: ReduceSum → (Gather) → Reshape → TopK
     @staticmethod
     def build():
@@ -342,13 +343,13 @@ class _TopKComputedK:  # k computed from the data: ReduceSum → (Gather) → Re
 
 
 @pytest.mark.parametrize("exporter", harness.EXPORTERS)
-@pytest.mark.parametrize("case", ["nonzero", "topk_computed_k"])
+@pytest.mark.parametrize("case", ["nonzero", "topk_computed_k", "bool_mask"])
 def test_torch_export(tmp_path, exporter, case):
     import torch
 
     rng = np.random.default_rng(5)
-    if case == "nonzero":
-        mod, names = _NonZero.build(), ["x"]
+    if case in ("nonzero", "bool_mask"):
+        mod, names = (_NonZero if case == "nonzero" else _BoolMask).build(), ["x"]
         feeds = [{"x": rng.standard_normal((3, 5)).astype(np.float32)} for _ in range(3)]
     else:
         mod, names = _TopKComputedK.build(), ["x", "s"]

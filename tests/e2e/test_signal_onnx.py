@@ -61,16 +61,23 @@ def test_window_folds(case, tmp_path):
     assert info["ops"] == {"MUL": 1}, f"the window should fold to a constant: {harness.op_summary(info)}"
 
 
-def test_window_run_time_size_is_refused(tmp_path):
-    node = helper.make_node("HannWindow", ["size"], ["y"])
-    graph = helper.make_graph([node], "w", [helper.make_tensor_value_info("size", TensorProto.INT64, [])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
-    path = tmp_path / "hann_runtime.onnx"
+def test_mel_run_time_parameter_is_refused(tmp_path):
+    # (A window's run-time size is supported: tests/e2e/test_dynamic_shape_ops_onnx.py. A
+    # run-time MelWeightMatrix parameter still leaves the output shape unknown.)
+    names = ["num_mel_bins", "dft_length", "sample_rate", "lower_edge_hertz", "upper_edge_hertz"]
+    node = helper.make_node("MelWeightMatrix", names, ["y"])
+    consts = [helper.make_tensor(n, TensorProto.INT64, [], [v]) for n, v in
+              (("dft_length", 64), ("sample_rate", 16000))]
+    consts += [helper.make_tensor(n, TensorProto.FLOAT, [], [v]) for n, v in
+               (("lower_edge_hertz", 0.0), ("upper_edge_hertz", 8000.0))]
+    graph = helper.make_graph([node], "w", [helper.make_tensor_value_info("num_mel_bins", TensorProto.INT64, [])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=consts)
+    path = tmp_path / "mel_runtime.onnx"
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
-    p = harness.run_cli("convert", path, "-o", tmp_path / "hann_runtime.tflite")
+    p = harness.run_cli("convert", path, "-o", tmp_path / "mel_runtime.tflite")
     assert p.returncode != 0
-    assert "size" in p.stderr and "run time" in p.stderr, p.stderr
-    assert not (tmp_path / "hann_runtime.tflite").exists()
+    assert "num_mel_bins" in p.stderr and "run time" in p.stderr, p.stderr
+    assert not (tmp_path / "mel_runtime.tflite").exists()
 
 
 # --- MelWeightMatrix: constant inputs, folded; compared entry by entry (x + mel with x = 0) ---

@@ -134,10 +134,10 @@ TEST(LowerGraph, Float64AndUint64ValuesAreRefusedByName) {
 }
 
 TEST(LowerGraph, Float64IsNamedBeforeAShapeInferenceFailure) {
-  // Tile's repeats computed at run time stop the walk; the float64 input is named first,
-  // since no constant repeats would make the model convert.
+  // Trilu's k computed at run time stops the walk; the float64 input is named first, since
+  // no constant k would make the model convert.
   OnnxCase t;
-  t.op("Tile", {t.input("d", {2}, DType::kFloat64), t.input("repeats", {1}, DType::kInt64)});
+  t.op("Trilu", {t.input("d", {2, 2}, DType::kFloat64), t.input("k", {}, DType::kInt64)});
   Status s = t.infer();
   ASSERT_FALSE(s.is_ok());
   EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);

@@ -57,9 +57,18 @@ TEST(Range, FoldsIntegerAndFloatRanges) {
   EXPECT_EQ(empty.out()->shape, (Shape{0}));
 }
 
-TEST(Range, RuntimeLimitIsUnsupported) {
+TEST(Range, RuntimeLimitGivesARunTimeLength) {
   OnnxCase t;
   t.op("Range", {t.i64("a", {0}, {}, true), t.input("n", {}, DType::kInt64), t.i64("d", {1}, {}, true)});
+  ASSERT_TRUE(t.run().is_ok());
+  EXPECT_EQ(t.out()->shape, (Shape{-1}));
+  EXPECT_NE(t.find("tfl.RANGE"), nullptr);
+}
+
+TEST(Range, RuntimeFloat16AccumulatingInFloat16IsUnsupported) {
+  OnnxCase t;
+  t.op("Range", {t.input("a", {}, DType::kFloat16), t.input("b", {}, DType::kFloat16), t.input("d", {}, DType::kFloat16)},
+       {{"stash_type", ir::Attribute(int64_t{0})}});
   Status s = t.infer();
   ASSERT_FALSE(s.is_ok());
   EXPECT_NE(s.message().find("run time"), std::string::npos);

@@ -1,7 +1,8 @@
-"""int8 models that sample at computed positions (GridSample, RoiAlign, DeformConv, …): the
-float positions cast to integers for gathers, compared for equality (in-bounds masks) and the
-weights computed from them alone stay float under --allow-float-fallback, and are named
-without it. On the int8 grid a position moves by range/255 and FLOOR turns that into another
+"""int8 models that sample at computed positions (GridSample, RoiAlign, DeformConv, …) or
+decide by comparing with thresholds (trees): the float positions cast to integers for gathers,
+the compared values (in-bounds masks, tree decisions) and the weights computed from positions
+alone stay float under --allow-float-fallback, and are named without it. On the int8 grid a
+position moves by range/255 and FLOOR turns that into another
 pixel: before this rule the outputs below were off by 100 % (GridSample) and 132 % (RoiAlign)
 of max|ref| (SQNR about 0 dB). Measured now over 4 seeds (8 held-out inputs each, 32
 calibration samples drawn the same way): mean SQNR 29.2–32.6 dB, the usual int8 level (the
@@ -71,3 +72,35 @@ def test_int8_positions_stay_float(case, tmp_path):
         got = harness.run_litert(out, feeds, ["y"]).outputs["y"]
         sqnr.append(10 * np.log10(np.sum(ref ** 2) / np.sum((ref - got) ** 2)))
     assert np.mean(sqnr) >= 25.0, f"{case}: int8 SQNR {np.mean(sqnr):.1f} dB (per input: {np.round(sqnr, 1)})"
+
+
+def test_int8_tree_decisions_stay_float(tmp_path):
+    """A random forest (ai.onnx.ml TreeEnsembleRegressor): feature ≤ threshold decides the
+    branch; compared on the int8 grid, values near a threshold flip branches, and one flip
+    changes a whole tree's output (max error 3.7 on outputs up to 14 before the comparisons
+    stayed float; now 1.1 % of max|ref|, the leaves' int8 rounding)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    import test_onnx_ml as ml
+
+    x, y = ml._sk_data()
+    rf = RandomForestRegressor(n_estimators=5, max_depth=6, random_state=0).fit(x, y)
+    attrs = {**ml._sk_nodes(rf.estimators_), **ml._sk_leaf_weights(rf.estimators_, "target"), "n_targets": 2,
+             "aggregate_function": "SUM", "base_values": [0.5, -0.25]}
+    feeds = {"x": ml._f(17, 5)}
+    path = tmp_path / "forest.onnx"
+    onnx.save(ml._one("TreeEnsembleRegressor", feeds, attrs), str(path))
+    rng = np.random.default_rng(0)
+    calib = tmp_path / "calib.npy"
+    np.save(calib, rng.standard_normal((64, 17, 5)).astype(np.float32))
+    out = tmp_path / "forest.tflite"
+    r = harness.run_cli("convert", path, "-o", out, "--quantize", "int8", "--calibration", calib)
+    assert r.returncode != 0 and "tree decisions" in r.stderr, r.stderr
+    r = harness.run_cli("convert", path, "-o", out, "--quantize", "int8", "--calibration", calib,
+                        "--allow-float-fallback")
+    assert r.returncode == 0, r.stderr
+    for _ in range(4):
+        x = {"x": rng.standard_normal((17, 5)).astype(np.float32)}
+        ref = harness.run_onnxruntime(path, x)["y"]
+        got = harness.run_litert(out, x, ["y"]).outputs["y"]
+        assert np.abs(got - ref).max() <= 0.05 * np.abs(ref).max(), (np.abs(got - ref).max(), np.abs(ref).max())
