@@ -134,10 +134,12 @@ TEST(LowerGraph, Float64AndUint64ValuesAreRefusedByName) {
 }
 
 TEST(LowerGraph, Float64IsNamedBeforeAShapeInferenceFailure) {
-  // Trilu's k computed at run time stops the walk; the float64 input is named first, since
-  // no constant k would make the model convert.
+  // MaxUnpool's output_shape computed at run time stops the walk; the float64 input is named
+  // first, since no constant output_shape would make the model convert.
   OnnxCase t;
-  t.op("Trilu", {t.input("d", {2, 2}, DType::kFloat64), t.input("k", {}, DType::kInt64)});
+  t.op("MaxUnpool", {t.input("d", {1, 1, 2, 2}, DType::kFloat64), t.input("i", {1, 1, 2, 2}, DType::kInt64),
+                     t.input("shape", {4}, DType::kInt64)},
+       {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}});
   Status s = t.infer();
   ASSERT_FALSE(s.is_ok());
   EXPECT_EQ(s.kind(), ErrorKind::kUnsupported);
