@@ -21,20 +21,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import run_node_tests as rnt  # noqa: E402
 
-# Floors from measurement (onnx 1.23.2; 1799 of the wheel's 1884 node tests claimed, 191 op
-# types, importer opsets 7–28; 2026-12-04):
-#   pass rate as shipped                          63.9 %  (1149 / 1799, 0 fail)
-#   without refusals for types TFLite lacks       76.9 %
-#   counting passes with run-time params frozen   77.6 %  (+247)
-# What keeps it from the 95 % target (see the markdown report): 335 tests feed shape-like
-# parameters (Reshape shape, Slice starts, Resize sizes, Reduce axes, Pad pads, window sizes,
-# If conditions …) as graph inputs where pt2tflite needs constants (the output shape would
-# depend on run-time values), 279 use a type TFLite lacks (double, uint16/32/64, bfloat16,
-# float8, int4 …), 25 take or return sequences/optionals as model inputs/outputs, 8 need what
-# TFLite cannot express (training-mode BatchNorm, int64 shifts, float16 convolution, empty
-# tensors, Scan-8), 3 are opset 1.
-MIN_PASS_RATE = 0.62
-MIN_PASS_RATE_WITH_FROZEN = 0.75
+# Floors from measurement (onnx 1.23.2; 1820 of the wheel's 1884 node tests claimed, 212 op
+# types incl. 15 of ai.onnx.ml, importer opsets 1–28 op by op; 2026-12-04 evening):
+#   pass rate as shipped                          79.9 %  (1455 / 1820, 0 fail, 10 random)
+#   without refusals for types TFLite lacks       98.4 %  (1455 / 1479)
+#   counting passes with run-time params frozen   80.5 %  (+10)
+# The 341 type refusals are double, uint16/32/64, bfloat16, float8, int4/2, strings (316) and
+# sequences/optionals as model inputs/outputs (25): TFLite has no tensor type for them, and the
+# issue asks for them to be refused. The 24 others: parameters that decide a shape through an
+# op with a static geometry (Col2Im image_shape, MaxUnpool output_shape, MelWeightMatrix bins,
+# STFT frame_length, a onesided DFT's run-time axis), Loops with a run-time trip count, run-time
+# If over sequences, SplitToSequence with run-time sizes, Squeeze without axes of a run-time
+# extent, int64 bit shifts, and an empty (kernel size 1) CausalConvWithState state.
+MIN_PASS_RATE = 0.78
+MIN_PASS_RATE_WITH_FROZEN = 0.79
+# The issue's target: 95 % of the claimed node tests pass, counting the ones TFLite can express.
+MIN_PASS_RATE_EXPRESSIBLE = 0.95
 
 # Where the runner's frozen-parameter retry meets test data that disagrees with onnxruntime,
 # which pt2tflite follows (the e2e tests compare with it): test name → why.
@@ -108,3 +110,6 @@ def test_pass_rate(report):
     assert s["pass_rate_with_frozen"] >= MIN_PASS_RATE_WITH_FROZEN, (
         f"pass rate counting frozen parameters {100 * s['pass_rate_with_frozen']:.1f} % < "
         f"{100 * MIN_PASS_RATE_WITH_FROZEN:.0f} %")
+    assert s["pass_rate_expressible"] >= MIN_PASS_RATE_EXPRESSIBLE, (
+        f"pass rate without refusals for types TFLite lacks {100 * s['pass_rate_expressible']:.1f} % < "
+        f"{100 * MIN_PASS_RATE_EXPRESSIBLE:.0f} %")
