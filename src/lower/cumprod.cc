@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include "lower/context.h"
+#include "lower/emit_arith.h"
 #include "lower/cumulative.h"
 #include "lower/registry.h"
 
@@ -60,19 +61,6 @@ Value* scan_along(LowerContext& ctx, const Node& n, Value* y, DType t, int64_t a
   return y;
 }
 
-// A one-element bool [1]: the run-time axis `a` names axis k of a rank-r tensor (k or k − r).
-Value* axis_is(LowerContext& ctx, const Node& n, Value* a, int64_t k, int64_t r) {
-  Value* a1 = ctx.reshape(n, a, {1});
-  auto eq = [&](int64_t v) {
-    Value* e = ctx.temp(n, DType::kBool, {1}, "axis_is");
-    ctx.emit("tfl.EQUAL", n, {a1, ctx.constant(n, "axis_k", Tensor::from_int64s(a->dtype, {1}, {v}))}, {e});
-    return e;
-  };
-  Value* is = ctx.temp(n, DType::kBool, {1}, "axis_is");
-  ctx.emit("tfl.LOGICAL_OR", n, {eq(k), eq(k - r)}, {is});
-  return is;
-}
-
 Status lower_cumprod(LowerContext& ctx, Node& n) {
   Value* out = n.outputs[0];
   const DType t = out->dtype == DType::kFloat16 ? DType::kFloat32 : out->dtype;
@@ -94,7 +82,7 @@ Status lower_cumprod(LowerContext& ctx, Node& n) {
     y = scan_along(ctx, n, x, t, rank - 1);
     for (int64_t k = rank - 2; k >= 0; --k) {
       Value* picked = ctx.temp(n, t, x->shape, "cumprod_axis" + std::to_string(k));
-      ctx.emit("tfl.SELECT_V2", n, {axis_is(ctx, n, a, k, rank), scan_along(ctx, n, x, t, k), y}, {picked});
+      ctx.emit("tfl.SELECT_V2", n, {Arith(ctx, n).axis_is(a, k, rank), scan_along(ctx, n, x, t, k), y}, {picked});
       y = picked;
     }
   }

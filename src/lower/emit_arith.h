@@ -51,6 +51,15 @@ class Arith {
     return ctx_.constant(n_, "c", ir::Tensor::from_doubles(dtype, {}, {v}));
   }
   ir::Value* scalar(double v) { return scalar(ir::DType::kFloat32, v); }
+  // A one-element bool [1]: the run-time axis `a` names axis k of a rank-r tensor (k or k − r).
+  ir::Value* axis_is(ir::Value* a, int64_t k, int64_t r) {
+    ir::Value* a1 = ctx_.reshape(n_, a, {1});
+    auto eq = [&](int64_t v) {
+      return bin("tfl.EQUAL", a1, ctx_.constant(n_, "axis_k", ir::Tensor::from_int64s(a->dtype, {1}, {v})),
+                 ir::DType::kBool);
+    };
+    return bin("tfl.LOGICAL_OR", eq(k), eq(k - r));
+  }
 
  private:
   LowerContext& ctx_;

@@ -553,19 +553,6 @@ Status lower_dft_along(LowerContext& ctx, Node& n, const Dft& d, Value* out) {
   return Status::ok();
 }
 
-// A one-element bool [1]: the run-time axis `a` names axis k of a rank-r tensor (k or k − r).
-Value* axis_is(LowerContext& ctx, const Node& n, Value* a, int64_t k, int64_t r) {
-  Value* a1 = ctx.reshape(n, a, {1});
-  auto eq = [&](int64_t v) {
-    Value* e = ctx.temp(n, DType::kBool, {1}, "axis_is");
-    ctx.emit("tfl.EQUAL", n, {a1, ctx.constant(n, "axis_k", Tensor::from_int64s(a->dtype, {1}, {v}))}, {e});
-    return e;
-  };
-  Value* is = ctx.temp(n, DType::kBool, {1}, "axis_is");
-  ctx.emit("tfl.LOGICAL_OR", n, {eq(k), eq(k - r)}, {is});
-  return is;
-}
-
 // A run-time axis: the transform along every candidate axis, the one named picked by
 // SELECT_V2 (exact: a copy). An axis out of range leaves the last candidate's.
 Status lower_dft(LowerContext& ctx, Node& n) {
@@ -586,7 +573,7 @@ Status lower_dft(LowerContext& ctx, Node& n) {
     }
     Value* along = ctx.temp(n, out->dtype, out->shape, "dft_axis" + std::to_string(c[i].axis));
     PT_RETURN_IF_ERROR(lower_dft_along(ctx, n, c[i], along));
-    ctx.emit("tfl.SELECT_V2", n, {axis_is(ctx, n, n.inputs[2], c[i].axis, r), along, picked}, {y});
+    ctx.emit("tfl.SELECT_V2", n, {Arith(ctx, n).axis_is(n.inputs[2], c[i].axis, r), along, picked}, {y});
     picked = y;
   }
   return Status::ok();
