@@ -46,14 +46,6 @@ def table(binary: str) -> str:
                   "the graph computes, written with -1 in the .tflite's shape_signature and sized by LiteRT when it "
                   "runs); the other ops need static shapes and name the op that made a shape dynamic."]
     return "\n".join(lines)
-    if folded:
-        lines += ["", "† evaluated while converting: the inputs must be constant, since the output shape "
-                  "(or the whole result) depends on their values; a run-time input is refused by name."]
-    if dynamic:
-        lines += ["", "‡ also takes tensors whose extents are known only at run time (a shape decided by values "
-                  "the graph computes, written with -1 in the .tflite's shape_signature and sized by LiteRT when it "
-                  "runs); the other ops need static shapes and name the op that made a shape dynamic."]
-    return "\n".join(lines)
 
 
 def main() -> int:

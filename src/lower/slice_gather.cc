@@ -191,17 +191,31 @@ struct SliceAxis {
   int64_t begin = 0, end = 0, step = 1, count = 0;  // end is exclusive; -1 with a negative step: past index 0
 };
 
+// Slice's constant parameters (attributes before opset 10, inputs since), axes and steps
+// defaulted, all of one length.
+struct SliceParams {
+  std::vector<int64_t> starts, ends, axes, steps;
+};
+
+Result<SliceParams> slice_params(const Node& n) {
+  SliceParams p;
+  bool present = false;
+  PT_ASSIGN_OR_RETURN(p.starts, ints_attr_or_input(n, "starts", 1, &present));
+  PT_ASSIGN_OR_RETURN(p.ends, ints_attr_or_input(n, "ends", 2, &present));
+  PT_ASSIGN_OR_RETURN(p.axes, ints_attr_or_input(n, "axes", 3, &present));
+  if (!present) p.axes = iota_from(0, static_cast<int64_t>(p.starts.size()));
+  PT_ASSIGN_OR_RETURN(p.steps, ints_attr_or_input(n, "steps", 4, &present));
+  if (!present) p.steps.assign(p.starts.size(), 1);
+  const size_t k = p.starts.size();
+  NODE_CHECK(n, p.ends.size() == k && p.axes.size() == k && p.steps.size() == k,
+             "starts, ends, axes and steps differ in length");
+  return p;
+}
+
 Result<std::vector<SliceAxis>> slice_axes(const Node& n) {
   const Shape& in = n.inputs[0]->shape;
-  bool present = false;
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> starts, ints_attr_or_input(n, "starts", 1, &present));
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> ends, ints_attr_or_input(n, "ends", 2, &present));
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> axes, ints_attr_or_input(n, "axes", 3, &present));
-  if (!present) axes = iota_from(0, static_cast<int64_t>(starts.size()));
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> steps, ints_attr_or_input(n, "steps", 4, &present));
-  if (!present) steps.assign(starts.size(), 1);
-  NODE_CHECK(n, ends.size() == starts.size() && axes.size() == starts.size() && steps.size() == starts.size(),
-             "starts, ends, axes and steps differ in length");
+  PT_ASSIGN_OR_RETURN(SliceParams sp, slice_params(n));
+  const auto& [starts, ends, axes, steps] = sp;
   std::vector<SliceAxis> out(in.size());
   for (size_t i = 0; i < in.size(); ++i) out[i] = {0, in[i], 1, in[i]};
   std::vector<bool> seen(in.size(), false);
@@ -335,15 +349,8 @@ Result<bool> lower_constant_slice(LowerContext& ctx, Node& n) {
   const Shape& in = n.inputs[0]->shape;
   const int64_t r = static_cast<int64_t>(in.size());
   if (r > 5) return false;
-  bool present = false;
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> starts, ints_attr_or_input(n, "starts", 1, &present));
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> ends, ints_attr_or_input(n, "ends", 2, &present));
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> axes, ints_attr_or_input(n, "axes", 3, &present));
-  if (!present) axes = iota_from(0, static_cast<int64_t>(starts.size()));
-  PT_ASSIGN_OR_RETURN(std::vector<int64_t> steps, ints_attr_or_input(n, "steps", 4, &present));
-  if (!present) steps.assign(starts.size(), 1);
-  NODE_CHECK(n, ends.size() == starts.size() && axes.size() == starts.size() && steps.size() == starts.size(),
-             "starts, ends, axes and steps differ in length");
+  PT_ASSIGN_OR_RETURN(SliceParams sp, slice_params(n));
+  const auto& [starts, ends, axes, steps] = sp;
   constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
   std::vector<int64_t> begin(r, 0), end(r, 0), strides(r, 1);
   int64_t begin_mask = (int64_t{1} << r) - 1, end_mask = begin_mask;

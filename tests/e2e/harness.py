@@ -319,6 +319,21 @@ def check_onnx_model(model, feeds: dict[str, np.ndarray], tmp_path: Path, name: 
     return tfl
 
 
+def convert_refused(model, tmp_path: Path, name: str) -> str:
+    """Saves an ONNX ModelProto built in a test, converts it with the CLI and asserts a clean
+    refusal: exit 1, an 'unsupported' message, no output file. Returns the message."""
+    import onnx
+
+    path = tmp_path / f"{name}.onnx"
+    onnx.save(model, str(path))
+    out = tmp_path / f"{name}.tflite"
+    p = run_cli("convert", path, "-o", out)
+    assert p.returncode == 1, f"expected a refusal, got exit {p.returncode}\n{p.stderr}"
+    assert "unsupported" in p.stderr, p.stderr
+    assert not out.exists()
+    return p.stderr
+
+
 # --------------------------------------------------------------------------- exports, cached
 
 

@@ -65,15 +65,7 @@ def _check(model, feeds, tmp_path: Path, name: str):
     return ops
 
 
-def _refused(model, tmp_path: Path, name: str) -> str:
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(model, str(path))
-    out = tmp_path / f"{name}.tflite"
-    p = harness.run_cli("convert", path, "-o", out)
-    assert p.returncode == 1, f"expected a refusal, got exit {p.returncode}\n{p.stderr}"
-    assert "unsupported" in p.stderr, p.stderr
-    assert not out.exists()
-    return p.stderr
+_refused = harness.convert_refused
 
 
 # --------------------------------------------------------------------------- If

@@ -175,15 +175,7 @@ def test_qlinearconv_runtime_weights_and_zero_point(tmp_path):
 # --------------------------------------------------------------------------- If with a run-time condition
 
 
-def refused(m, tmp_path: Path, name: str) -> str:
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(m, str(path))
-    out = tmp_path / f"{name}.tflite"
-    p = harness.run_cli("convert", path, "-o", out)
-    assert p.returncode == 1, f"expected a refusal, got exit {p.returncode}\n{p.stderr}"
-    assert "unsupported" in p.stderr, p.stderr
-    assert not out.exists()
-    return p.stderr
+refused = harness.convert_refused
 
 
 def branch(name, nodes, outputs):

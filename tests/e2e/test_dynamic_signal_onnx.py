@@ -42,13 +42,7 @@ def check_values(tmp_path, m, feeds_list, name, tol=harness.FLOAT_TOL):
     return tfl
 
 
-def refused(m, tmp_path: Path, name: str) -> str:
-    path = tmp_path / f"{name}.onnx"
-    onnx.save(m, str(path))
-    p = harness.run_cli("convert", path, "-o", tmp_path / f"{name}.tflite")
-    assert p.returncode == 1, f"expected a refusal, got exit {p.returncode}\n{p.stderr}"
-    assert "unsupported" in p.stderr, p.stderr
-    return p.stderr
+refused = harness.convert_refused
 
 
 # --- DFT (opset 20) with a run-time axis ---
